@@ -1,0 +1,32 @@
+# CPU-only fallback build, used by `node-gyp-build` when no prebuilt binary matches this platform.
+# The full build (CUDA kernels, TensorRT loader) is CMakeLists.txt, driven by cmake-js.
+{
+  "targets": [
+    {
+      "target_name": "retinaface",
+      "sources": [
+        "native/core/priors.cc",
+        "native/core/prior_cache.cc",
+        "native/core/letterbox.cc",
+        "native/core/decode.cc",
+        "native/core/nms.cc",
+        "native/core/postprocess.cc",
+        "native/core/preprocess.cc",
+        "native/napi/addon.cc",
+        "native/napi/preprocess_worker.cc",
+        "native/napi/postprocess_worker.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "MACOSX_DEPLOYMENT_TARGET": "11.0"
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] } }
+    }
+  ]
+}

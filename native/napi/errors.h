@@ -1,0 +1,31 @@
+// Typed errors across the N-API boundary: every error reaching JS carries a stable `code`.
+#pragma once
+#include <napi.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace retinaface::napi {
+
+// Codes shared with lib/errors.ts.
+inline constexpr const char* kInvalidArgument = "INVALID_ARGUMENT";
+inline constexpr const char* kModelOutputMismatch = "MODEL_OUTPUT_MISMATCH";
+inline constexpr const char* kNativeError = "NATIVE_ERROR";
+
+// Thrown by argument readers and workers; turned into a JS Error with `code` set.
+class CodedError : public std::runtime_error {
+ public:
+  CodedError(const char* code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  const char* code() const { return code_; }
+
+ private:
+  const char* code_;
+};
+
+inline Napi::Error makeError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+}  // namespace retinaface::napi

@@ -1,0 +1,128 @@
+#include "postprocess_worker.h"
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/postprocess.h"
+#include "../core/prior_cache.h"
+#include "args.h"
+#include "coded_worker.h"
+#include "letterbox_object.h"
+
+namespace retinaface::napi {
+
+namespace {
+
+PriorCache& priorCache() {
+  static PriorCache cache;
+  return cache;
+}
+
+class PostprocessWorker : public CodedWorker {
+ public:
+  PostprocessWorker(Napi::Env env, RawOutputs batch, std::vector<Letterbox> boxes,
+                    std::shared_ptr<const std::vector<Prior>> priors, PostprocessOptions options,
+                    std::vector<Napi::Reference<Napi::Value>> keepAlive)
+      : CodedWorker(env), batch_(batch), boxes_(std::move(boxes)), priors_(std::move(priors)), options_(options),
+        keepAlive_(std::move(keepAlive)) {}
+
+ protected:
+  void run() override {
+    const size_t n = priors_->size();
+    for (size_t i = 0; i < boxes_.size(); ++i) {
+      RawOutputs raw{batch_.loc + i * n * 4, batch_.conf + i * n * 2, batch_.landms + i * n * 10};
+      faces_.push_back(postprocessImage(raw, *priors_, boxes_[i], options_));
+    }
+  }
+  Napi::Value result(Napi::Env env) override {
+    size_t total = 0;
+    for (const auto& f : faces_) total += f.size();
+    Napi::Float32Array flat = Napi::Float32Array::New(env, total * kFaceFloats);
+    Napi::Int32Array counts = Napi::Int32Array::New(env, faces_.size());
+    float* dst = flat.Data();
+    for (size_t i = 0; i < faces_.size(); ++i) {
+      counts[i] = static_cast<int32_t>(faces_[i].size());
+      static_assert(sizeof(Face) == kFaceFloats * sizeof(float), "Face must be tightly packed floats");
+      if (!faces_[i].empty()) std::memcpy(dst, faces_[i].data(), faces_[i].size() * sizeof(Face));
+      dst += faces_[i].size() * kFaceFloats;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("faces", flat);
+    out.Set("counts", counts);
+    return out;
+  }
+
+ private:
+  RawOutputs batch_;
+  std::vector<Letterbox> boxes_;
+  std::shared_ptr<const std::vector<Prior>> priors_;
+  PostprocessOptions options_;
+  std::vector<Napi::Reference<Napi::Value>> keepAlive_;
+  std::vector<std::vector<Face>> faces_;
+};
+
+PostprocessOptions readOptions(const Napi::Value& value) {
+  Napi::Object object = objectArg(value, "options");
+  PostprocessOptions options;
+  options.scoreThreshold = static_cast<float>(numberProperty(object, "scoreThreshold"));
+  options.nmsThreshold = static_cast<float>(numberProperty(object, "nmsThreshold"));
+  options.preNmsTopK = intProperty(object, "preNmsTopK", 0, 1 << 30);
+  options.maxFaces = intProperty(object, "maxFaces", 0, 1 << 30);
+  options.clip = boolProperty(object, "clip");
+  return options;
+}
+
+}  // namespace
+
+Napi::Value postprocess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    Napi::Object outputs = objectArg(info[0], "outputs");
+    Napi::TypedArray loc = typedArray(outputs.Get("loc"), napi_float32_array, "outputs.loc");
+    Napi::TypedArray conf = typedArray(outputs.Get("conf"), napi_float32_array, "outputs.conf");
+    Napi::TypedArray landms = typedArray(outputs.Get("landms"), napi_float32_array, "outputs.landms");
+    if (!info[1].IsArray() || info[1].As<Napi::Array>().Length() == 0)
+      throw CodedError(kInvalidArgument, "letterboxes must be a non-empty array");
+    Napi::Array list = info[1].As<Napi::Array>();
+    std::vector<Letterbox> boxes;
+    for (uint32_t i = 0; i < list.Length(); ++i) boxes.push_back(letterboxFromObject(list.Get(i)));
+    for (const Letterbox& box : boxes) {
+      if (box.inputWidth != boxes[0].inputWidth || box.inputHeight != boxes[0].inputHeight)
+        throw CodedError(kInvalidArgument, "all images of a batch must share one input size");
+    }
+    const PostprocessOptions options = readOptions(info[2]);
+
+    auto priors = priorCache().get(boxes[0].inputWidth, boxes[0].inputHeight);
+    const size_t n = priors->size(), batch = boxes.size();
+    if (loc.ElementLength() != batch * n * 4 || conf.ElementLength() != batch * n * 2 ||
+        landms.ElementLength() != batch * n * 10) {
+      throw CodedError(kModelOutputMismatch,
+                       "model outputs do not fit a RetinaFace head for a " + std::to_string(batch) + "x3x" +
+                           std::to_string(boxes[0].inputHeight) + "x" + std::to_string(boxes[0].inputWidth) +
+                           " input: expected " + std::to_string(n) + " priors per image (loc " +
+                           std::to_string(batch * n * 4) + ", conf " + std::to_string(batch * n * 2) + ", landms " +
+                           std::to_string(batch * n * 10) + " floats), got loc " + std::to_string(loc.ElementLength()) +
+                           ", conf " + std::to_string(conf.ElementLength()) + ", landms " +
+                           std::to_string(landms.ElementLength()));
+    }
+    RawOutputs raw{typedArrayData<float>(loc), typedArrayData<float>(conf), typedArrayData<float>(landms)};
+    std::vector<Napi::Reference<Napi::Value>> keepAlive;
+    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(loc)));
+    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(conf)));
+    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(landms)));
+    auto* worker = new PostprocessWorker(env, raw, std::move(boxes), std::move(priors), options, std::move(keepAlive));
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  } catch (const CodedError& e) {
+    throw makeError(env, e.code(), e.what());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw makeError(env, kNativeError, e.what());
+  }
+}
+
+}  // namespace retinaface::napi

@@ -1,0 +1,106 @@
+#include "preprocess_worker.h"
+
+#include <string>
+#include <vector>
+
+#include "../core/letterbox.h"
+#include "../core/preprocess.h"
+#include "args.h"
+#include "coded_worker.h"
+#include "letterbox_object.h"
+
+namespace retinaface::napi {
+
+namespace {
+
+constexpr int kMaxSide = 1 << 16;
+
+class PreprocessWorker : public CodedWorker {
+ public:
+  PreprocessWorker(Napi::Env env, std::vector<PixelView> images, std::vector<Letterbox> boxes, float* out,
+                   std::vector<Napi::Reference<Napi::Value>> keepAlive)
+      : CodedWorker(env), images_(std::move(images)), boxes_(std::move(boxes)), out_(out),
+        keepAlive_(std::move(keepAlive)) {}
+
+ protected:
+  void run() override {
+    size_t offset = 0;
+    for (size_t i = 0; i < images_.size(); ++i) {
+      letterboxToTensor(images_[i], boxes_[i], out_ + offset);
+      offset += static_cast<size_t>(3) * boxes_[i].inputWidth * boxes_[i].inputHeight;
+    }
+  }
+  Napi::Value result(Napi::Env env) override {
+    Napi::Array array = Napi::Array::New(env, boxes_.size());
+    for (size_t i = 0; i < boxes_.size(); ++i) array.Set(static_cast<uint32_t>(i), letterboxToObject(env, boxes_[i]));
+    return array;
+  }
+
+ private:
+  std::vector<PixelView> images_;
+  std::vector<Letterbox> boxes_;
+  float* out_;
+  std::vector<Napi::Reference<Napi::Value>> keepAlive_;  // pixel and output arrays stay alive while we work
+};
+
+}  // namespace
+
+Napi::Value preprocess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0)
+      throw CodedError(kInvalidArgument, "images must be a non-empty array");
+    Napi::Array list = info[0].As<Napi::Array>();
+    const bool original = info[1].IsNull() || info[1].IsUndefined();
+    if (original && list.Length() != 1)
+      throw CodedError(kInvalidArgument, "original-size preprocessing takes exactly one image");
+    int canvasWidth = 0, canvasHeight = 0;
+    if (!original) {
+      Napi::Object canvas = objectArg(info[1], "canvas");
+      canvasWidth = intProperty(canvas, "width", 1, kMaxSide);
+      canvasHeight = intProperty(canvas, "height", 1, kMaxSide);
+    }
+    Napi::TypedArray out = typedArray(info[2], napi_float32_array, "out");
+
+    std::vector<PixelView> images;
+    std::vector<Letterbox> boxes;
+    std::vector<Napi::Reference<Napi::Value>> keepAlive;
+    size_t needed = 0;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Object image = objectArg(list.Get(i), "images[" + std::to_string(i) + "]");
+      Napi::TypedArray data = typedArray(image.Get("data"), napi_uint8_array, "images[].data");
+      PixelView view;
+      view.width = intProperty(image, "width", 1, kMaxSide);
+      view.height = intProperty(image, "height", 1, kMaxSide);
+      view.channels = intProperty(image, "channels", 1, 4);
+      if (view.channels == 2) throw CodedError(kInvalidArgument, "channels must be 1, 3 or 4");
+      view.rowStride = view.width * view.channels;
+      if (data.ByteLength() < static_cast<size_t>(view.rowStride) * view.height)
+        throw CodedError(kInvalidArgument, "images[].data is shorter than width * height * channels");
+      view.data = typedArrayData<uint8_t>(data);
+      const Letterbox box = original ? identityLetterbox(view.width, view.height)
+                                     : computeLetterbox(view.width, view.height, canvasWidth, canvasHeight);
+      needed += static_cast<size_t>(3) * box.inputWidth * box.inputHeight;
+      images.push_back(view);
+      boxes.push_back(box);
+      keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(data)));
+    }
+    if (out.ElementLength() < needed)
+      throw CodedError(kInvalidArgument, "out holds " + std::to_string(out.ElementLength()) + " floats, " +
+                                             std::to_string(needed) + " needed");
+    float* outData = typedArrayData<float>(out);
+    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));
+    auto* worker = new PreprocessWorker(env, std::move(images), std::move(boxes), outData, std::move(keepAlive));
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  } catch (const CodedError& e) {
+    throw makeError(env, e.code(), e.what());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw makeError(env, kNativeError, e.what());
+  }
+}
+
+}  // namespace retinaface::napi
