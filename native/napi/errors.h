@@ -28,4 +28,11 @@ inline Napi::Error makeError(Napi::Env env, const char* code, const std::string&
   return error;
 }
 
+// Argument errors of promise-returning functions reject the promise instead of throwing synchronously.
+inline Napi::Value rejectedPromise(const Napi::Error& error) {
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(error.Env());
+  deferred.Reject(error.Value());
+  return deferred.Promise();
+}
+
 }  // namespace retinaface::napi

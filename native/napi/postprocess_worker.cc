@@ -117,11 +117,11 @@ Napi::Value postprocess(const Napi::CallbackInfo& info) {
     worker->Queue();
     return promise;
   } catch (const CodedError& e) {
-    throw makeError(env, e.code(), e.what());
-  } catch (const Napi::Error&) {
-    throw;
+    return rejectedPromise(makeError(env, e.code(), e.what()));
+  } catch (const Napi::Error& e) {
+    return rejectedPromise(e);
   } catch (const std::exception& e) {
-    throw makeError(env, kNativeError, e.what());
+    return rejectedPromise(makeError(env, kNativeError, e.what()));
   }
 }
 

@@ -1,0 +1,69 @@
+/** Loads the native addon (prebuilt or locally built) and types its surface. */
+import fs from 'node:fs';
+import path from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
+
+/** Where and how an image was placed in the network input; produced by preprocess, consumed by postprocess. */
+export interface Letterbox {
+  sourceWidth: number;
+  sourceHeight: number;
+  inputWidth: number;
+  inputHeight: number;
+  resizedWidth: number;
+  resizedHeight: number;
+  scale: number;
+}
+
+export interface RawPixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+}
+
+export interface RawOutputs {
+  loc: Float32Array;
+  conf: Float32Array;
+  landms: Float32Array;
+}
+
+export interface PostprocessOptions {
+  scoreThreshold: number;
+  nmsThreshold: number;
+  preNmsTopK: number;
+  maxFaces: number;
+  clip: boolean;
+}
+
+/** Floats per face in the flat arrays the addon returns: box(4), score(1), landmarks(10). */
+export const FACE_FLOATS = 15;
+
+export interface NativeBinding {
+  /** Letterboxes images into `out` (float32 NCHW, BGR minus mean); a null canvas means original size (one image). */
+  preprocess(images: RawPixels[], canvas: { width: number; height: number } | null, out: Float32Array): Promise<Letterbox[]>;
+  /** Decode + NMS of a batch; faces are in original-image pixels. */
+  postprocess(
+    outputs: RawOutputs,
+    letterboxes: Letterbox[],
+    options: PostprocessOptions,
+  ): Promise<{ faces: Float32Array; counts: Int32Array }>;
+  napiVersion: number;
+}
+
+function packageRoot(): string {
+  // Works from lib/ (sources run by tests) and from dist/lib/ (compiled package).
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('retinaface-trt: package.json not found above ' + __dirname);
+    dir = parent;
+  }
+  return dir;
+}
+
+let cached: NativeBinding | undefined;
+
+export function binding(): NativeBinding {
+  cached ??= nodeGypBuild(packageRoot()) as NativeBinding;
+  return cached;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/** `retinaface` command line: a thin shell over the library. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { Detector } from '../detector';
+import { isRetinaFaceError } from '../errors';
+import type { Face } from '../faces';
+import type { DetectorOptions, InputSize } from '../options';
+
+function parseNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
+  return n;
+}
+
+function parseInputSize(value: string): InputSize {
+  if (value === 'original') return 'original';
+  const parts = value.split(/[x,]/).map(Number);
+  if (parts.length === 1 && Number.isInteger(parts[0])) return parts[0]!;
+  if (parts.length === 2 && parts.every(Number.isInteger)) return [parts[0]!, parts[1]!];
+  throw new InvalidArgumentError("expected 'original', a side like 640, or WIDTHxHEIGHT");
+}
+
+function formatFace(face: Face): string {
+  const [x1, y1, x2, y2] = face.box.map((v) => v.toFixed(1));
+  const marks = face.landmarks.map(([x, y]) => `(${x.toFixed(1)},${y.toFixed(1)})`).join(' ');
+  return `  score ${face.score.toFixed(3)}  box [${x1}, ${y1}, ${x2}, ${y2}]  landmarks ${marks}`;
+}
+
+interface DetectFlags {
+  json?: boolean;
+  model?: string;
+  score: number;
+  nms: number;
+  inputSize?: InputSize;
+  backend: DetectorOptions['backend'];
+}
+
+async function detectCommand(images: string[], flags: DetectFlags): Promise<number> {
+  const detector = await Detector.create({
+    model: flags.model,
+    backend: flags.backend,
+    scoreThreshold: flags.score,
+    nmsThreshold: flags.nms,
+    ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
+  });
+  let failures = 0;
+  const report: Record<string, Face[] | { error: { code: string; message: string } }> = {};
+  try {
+    if (!flags.json) {
+      console.error(`backend: ${detector.backendInfo.name} (${detector.backendInfo.reason}); model: ${detector.modelPath}`);
+    }
+    for (const image of images) {
+      try {
+        const faces = await detector.detect(image);
+        report[image] = faces;
+        if (!flags.json) {
+          console.log(`${image}: ${faces.length} face${faces.length === 1 ? '' : 's'}`);
+          for (const face of faces) console.log(formatFace(face));
+        }
+      } catch (error) {
+        if (!isRetinaFaceError(error)) throw error;
+        failures++;
+        report[image] = { error: { code: error.code, message: error.message } };
+        if (!flags.json) console.error(`${image}: error ${error.code}: ${error.message}`);
+      }
+    }
+  } finally {
+    await detector.close();
+  }
+  if (flags.json) console.log(JSON.stringify({ backend: detector.backendInfo, images: report }, null, 2));
+  return failures === 0 ? 0 : 1;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('retinaface')
+    .description('RetinaFace face detection: boxes, scores and 5 landmarks per face')
+    .showHelpAfterError();
+  program
+    .command('detect')
+    .description('detect faces in image files and print them')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, AVIF, TIFF, GIF)')
+    .option('--json', 'print JSON instead of text')
+    .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
+    .option('-s, --score <threshold>', 'minimum face score', parseNumber, 0.5)
+    .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
+    .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
+    .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
+    .action(async (images: string[], flags: DetectFlags) => {
+      process.exitCode = await detectCommand(images, flags);
+    });
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      if (isRetinaFaceError(error)) {
+        console.error(`retinaface: ${error.code}: ${error.message}`);
+      } else {
+        console.error(error);
+      }
+      process.exitCode = 2;
+    });
+}

@@ -1,0 +1,46 @@
+/** Stable error codes: match on `error.code`, never on the message. */
+export const ErrorCodes = [
+  'INVALID_ARGUMENT', // an option or argument is malformed
+  'IMAGE_NOT_FOUND', // a file path that does not exist
+  'IMAGE_EMPTY', // a zero-length buffer or raw pixel array
+  'IMAGE_DECODE_FAILED', // corrupt, truncated or unsupported image data
+  'IMAGE_TOO_SMALL', // below the smallest side the detector accepts
+  'IMAGE_TOO_LARGE', // over the pixel limit (decompression-bomb guard)
+  'MODEL_NOT_FOUND', // no model file at the resolved path, or none configured
+  'MODEL_INVALID', // not an ONNX file, or not a RetinaFace graph
+  'MODEL_OUTPUT_MISMATCH', // the model's outputs do not fit the RetinaFace head for this input
+  'BACKEND_UNAVAILABLE', // the requested backend cannot run on this machine
+  'INFERENCE_FAILED', // the inference runtime failed on valid input
+  'DETECTOR_CLOSED', // the detector was closed
+  'NATIVE_ERROR', // unexpected failure in the native addon
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export class RetinaFaceError extends Error {
+  override readonly name = 'RetinaFaceError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** True for errors thrown by this package. */
+export function isRetinaFaceError(error: unknown): error is RetinaFaceError {
+  return error instanceof RetinaFaceError;
+}
+
+/** Re-throws native errors (which carry a string `code`) as RetinaFaceError; wraps anything else with `fallback`. */
+export function toRetinaFaceError(error: unknown, fallback: ErrorCode, context?: string): RetinaFaceError {
+  if (error instanceof RetinaFaceError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const nativeCode = (error as { code?: unknown } | null)?.code;
+  const code =
+    typeof nativeCode === 'string' && (ErrorCodes as readonly string[]).includes(nativeCode)
+      ? (nativeCode as ErrorCode)
+      : fallback;
+  return new RetinaFaceError(code, context ? `${context}: ${message}` : message, { cause: error });
+}

@@ -1,0 +1,6 @@
+export { Detector } from './detector';
+export type { DetectorOptions, BackendName, InputSize } from './options';
+export type { Face, Point } from './faces';
+export type { ImageInput, PixelInput } from './image';
+export type { BackendInfo } from './backends/backend';
+export { RetinaFaceError, isRetinaFaceError, ErrorCodes, type ErrorCode } from './errors';

@@ -1,0 +1,112 @@
+/** Detector options: types, defaults and validation (JS validates; the native side only works). */
+import { RetinaFaceError } from './errors';
+
+export type BackendName = 'auto' | 'cpu' | 'tensorrt';
+export type InputSize = number | readonly [width: number, height: number] | 'original';
+
+export interface DetectorOptions {
+  /** ONNX model path. Default: the RETINAFACE_MODEL environment variable. */
+  model?: string;
+  /** 'auto' (default) picks TensorRT when usable, else CPU; `detector.backendInfo` says which and why. */
+  backend?: BackendName;
+  /**
+   * Network input: a square side (default 640), [width, height], or 'original' to run every image at its own size
+   * (most accurate, slowest, one image per inference). Images are letterboxed: long side scaled to fit, top-left.
+   */
+  inputSize?: InputSize;
+  /** Faces scoring at or below this are dropped. Default 0.5. */
+  scoreThreshold?: number;
+  /** IoU above which a lower-scoring overlapping face is suppressed. Default 0.4. */
+  nmsThreshold?: number;
+  /** Keep at most this many faces per image, highest scores first. Default 1000; 0 = no cap. */
+  maxFaces?: number;
+  /** Candidates considered by NMS, highest scores first. Default 5000; 0 = all. */
+  preNmsTopK?: number;
+  /** Clip boxes to the image (landmarks are never clipped). Default true. */
+  clip?: boolean;
+  /** Largest image accepted, in pixels (width x height), checked before decoding. Default 100 megapixels. */
+  maxPixels?: number;
+  /** Smallest image side accepted. Default 8. */
+  minSide?: number;
+  /** Images per inference for detectBatch (when the model has a dynamic batch). Default 8. */
+  maxBatch?: number;
+  /** CPU backend: threads for one inference. Default: onnxruntime's choice (all cores). */
+  cpuThreads?: number;
+}
+
+export interface ResolvedOptions {
+  model: string | undefined;
+  backend: BackendName;
+  inputSize: { width: number; height: number } | 'original';
+  inputSizeExplicit: boolean;
+  scoreThreshold: number;
+  nmsThreshold: number;
+  maxFaces: number;
+  preNmsTopK: number;
+  clip: boolean;
+  maxPixels: number;
+  minSide: number;
+  maxBatch: number;
+  cpuThreads: number | undefined;
+}
+
+export const DEFAULT_INPUT_SIZE = 640;
+const MAX_INPUT_SIDE = 8192;
+
+function invalid(message: string): never {
+  throw new RetinaFaceError('INVALID_ARGUMENT', message);
+}
+
+function numberIn(name: string, value: unknown, min: number, max: number, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    invalid(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+function side(name: string, value: unknown): number {
+  return numberIn(name, value, 16, MAX_INPUT_SIDE, true);
+}
+
+function resolveInputSize(value: InputSize | undefined): ResolvedOptions['inputSize'] {
+  if (value === undefined) return { width: DEFAULT_INPUT_SIZE, height: DEFAULT_INPUT_SIZE };
+  if (value === 'original') return 'original';
+  if (typeof value === 'number') {
+    const s = side('inputSize', value);
+    return { width: s, height: s };
+  }
+  if (Array.isArray(value) && value.length === 2) {
+    return { width: side('inputSize[0] (width)', value[0]), height: side('inputSize[1] (height)', value[1]) };
+  }
+  return invalid(`inputSize must be a number, [width, height] or 'original', got ${JSON.stringify(value)}`);
+}
+
+export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) invalid('options must be an object');
+  const known = new Set([
+    'model', 'backend', 'inputSize', 'scoreThreshold', 'nmsThreshold', 'maxFaces', 'preNmsTopK', 'clip',
+    'maxPixels', 'minSide', 'maxBatch', 'cpuThreads',
+  ]);
+  for (const key of Object.keys(options)) if (!known.has(key)) invalid(`unknown option '${key}'`);
+  const backend = options.backend ?? 'auto';
+  if (!['auto', 'cpu', 'tensorrt'].includes(backend)) invalid(`backend must be 'auto', 'cpu' or 'tensorrt', got '${backend}'`);
+  if (options.model !== undefined && (typeof options.model !== 'string' || options.model === '')) {
+    invalid('model must be a non-empty path');
+  }
+  if (options.clip !== undefined && typeof options.clip !== 'boolean') invalid('clip must be a boolean');
+  return {
+    model: options.model,
+    backend,
+    inputSize: resolveInputSize(options.inputSize),
+    inputSizeExplicit: options.inputSize !== undefined,
+    scoreThreshold: numberIn('scoreThreshold', options.scoreThreshold ?? 0.5, 0, 1),
+    nmsThreshold: numberIn('nmsThreshold', options.nmsThreshold ?? 0.4, 0, 1),
+    maxFaces: numberIn('maxFaces', options.maxFaces ?? 1000, 0, 1e6, true),
+    preNmsTopK: numberIn('preNmsTopK', options.preNmsTopK ?? 5000, 0, 1e7, true),
+    clip: options.clip ?? true,
+    maxPixels: numberIn('maxPixels', options.maxPixels ?? 100_000_000, 1, 2 ** 31, true),
+    minSide: numberIn('minSide', options.minSide ?? 8, 1, 4096, true),
+    maxBatch: numberIn('maxBatch', options.maxBatch ?? 8, 1, 256, true),
+    cpuThreads: options.cpuThreads === undefined ? undefined : numberIn('cpuThreads', options.cpuThreads, 1, 1024, true),
+  };
+}
