@@ -38,10 +38,36 @@ export class Detector {
     const { backend, info } = await createBackend(resolved.backend, modelPath, { cpuThreads: resolved.cpuThreads });
     try {
       const inputSize = Detector.chooseInputSize(resolved, backend);
+      await Detector.probe(backend, modelPath);
       return new Detector(backend, info, modelPath, inputSize, resolved);
     } catch (error) {
       await backend.close();
       throw error;
+    }
+  }
+
+  /**
+   * Runs the model once on a blank input and checks that its outputs fit RetinaFace's anchors, so a wrong model
+   * fails at load with MODEL_INVALID instead of failing every detect().
+   */
+  private static async probe(backend: InferenceBackend, modelPath: string): Promise<void> {
+    const { width, height } = backend.shape.fixedSize ?? { width: 64, height: 64 };
+    const batch = backend.shape.fixedBatch ?? 1;
+    const outputs = await backend.run(new Float32Array(batch * 3 * width * height), batch, height, width).catch((error) => {
+      throw new RetinaFaceError('MODEL_INVALID', `${modelPath} fails on a blank ${batch}x3x${height}x${width} input: ${
+        (error as Error).message}`, { cause: error });
+    });
+    const letterbox: Letterbox = {
+      sourceWidth: width, sourceHeight: height, inputWidth: width, inputHeight: height,
+      resizedWidth: width, resizedHeight: height, scale: 1,
+    };
+    try {
+      await binding().postprocess(outputs, new Array<Letterbox>(batch).fill(letterbox), {
+        scoreThreshold: 1, nmsThreshold: 0.4, preNmsTopK: 0, maxFaces: 0, clip: false,
+      });
+    } catch (error) {
+      throw new RetinaFaceError('MODEL_INVALID', `${modelPath} is not a RetinaFace model with the standard anchors: ${
+        (error as Error).message}`, { cause: error });
     }
   }
 

@@ -69,7 +69,7 @@ function fromPixels(input: PixelInput, limits: ImageLimits): RawPixels {
 function decodeError(error: unknown): RetinaFaceError {
   const message = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(message)) return new RetinaFaceError('IMAGE_TOO_LARGE', `image is over the pixel limit: ${message}`, { cause: error });
-  if (/missing|ENOENT/i.test(message)) return new RetinaFaceError('IMAGE_NOT_FOUND', message, { cause: error });
+  if (/Input file is missing/.test(message)) return new RetinaFaceError('IMAGE_NOT_FOUND', message, { cause: error });
   return new RetinaFaceError('IMAGE_DECODE_FAILED', `cannot decode image: ${message}`, { cause: error });
 }
 
