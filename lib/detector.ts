@@ -1,17 +1,34 @@
 /** The public detector: image in, faces out, on whichever backend fits the machine. */
 import type { BackendInfo, InferenceBackend } from './backends/backend';
 import { createBackend } from './backends/select';
+import { abortError, Batcher } from './batcher';
 import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type RawPixels } from './binding';
-import { RetinaFaceError, toRetinaFaceError } from './errors';
+import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
 import { type Face, unpackFaces } from './faces';
 import { decodeImage, type ImageInput } from './image';
 import { resolveModelPath } from './models/resolve';
 import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './options';
+import type { BatchEvent, CallTimings, DetectorStats } from './stats';
+
+export interface DetectCallOptions {
+  /** Aborting takes the call out of the queue (or drops its result) and rejects it with ABORTED. */
+  signal?: AbortSignal;
+}
+
+type Canvas = { width: number; height: number };
+type BatchTimings = Omit<BatchEvent, 'size'>;
+interface BatchResult {
+  faces: Face[];
+  timings: BatchTimings;
+}
 
 export class Detector {
   private closed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly postprocessOptions: PostprocessOptions;
+  private readonly batcher: Batcher<RawPixels, BatchResult>;
+  private readonly batchListeners = new Set<(event: BatchEvent) => void>();
+  private readonly counters = { completed: 0, batches: 0, images: 0, failed: {} as Partial<Record<ErrorCode, number>> };
 
   private constructor(
     private readonly backend: InferenceBackend,
@@ -20,7 +37,7 @@ export class Detector {
     /** The model file in use. */
     readonly modelPath: string,
     /** Network input size, or 'original' (every image at its own size). */
-    readonly inputSize: { width: number; height: number } | 'original',
+    readonly inputSize: Canvas | 'original',
     private readonly options: ResolvedOptions,
   ) {
     this.postprocessOptions = {
@@ -30,6 +47,15 @@ export class Detector {
       maxFaces: options.maxFaces,
       clip: options.clip,
     };
+    this.batcher = new Batcher(
+      {
+        maxBatch: Math.min(options.maxBatch, backend.shape.fixedBatch ?? Infinity),
+        maxDelayMs: options.maxDelayMs,
+        maxQueue: options.maxQueue,
+        maxConcurrentBatches: 1,
+      },
+      (images) => this.runImages(images),
+    );
   }
 
   static async create(options: DetectorOptions = {}): Promise<Detector> {
@@ -87,26 +113,70 @@ export class Detector {
     return fixed;
   }
 
-  /** Detects the faces of one image; coordinates are in the original image's pixels. */
-  async detect(input: ImageInput): Promise<Face[]> {
-    const [faces] = await this.track(async () => this.detectPixels([await this.decode(input)]));
-    return faces!;
+  /**
+   * Detects the faces of one image; coordinates are in the original image's pixels. Concurrent calls are batched
+   * into one inference (options maxBatch / maxDelayMs).
+   */
+  async detect(input: ImageInput, options: DetectCallOptions = {}): Promise<Face[]> {
+    return (await this.detectWithTimings(input, options)).faces;
   }
 
-  /** Detects faces in several images, batched per inference where the model allows; results in input order. */
-  async detectBatch(inputs: readonly ImageInput[]): Promise<Face[][]> {
+  /** detect(), plus where the call spent its time. */
+  async detectWithTimings(input: ImageInput, options: DetectCallOptions = {}): Promise<{ faces: Face[]; timings: CallTimings }> {
+    const promise = this.detectOne(input, options);
+    this.inFlight.add(promise);
+    try {
+      const result = await promise;
+      this.counters.completed++;
+      return result;
+    } catch (error) {
+      const code = error instanceof RetinaFaceError ? error.code : 'NATIVE_ERROR';
+      this.counters.failed[code] = (this.counters.failed[code] ?? 0) + 1;
+      throw error;
+    } finally {
+      this.inFlight.delete(promise);
+    }
+  }
+
+  /** Detects faces in several images, batched; results in input order. Fails with the first failing image. */
+  async detectBatch(inputs: readonly ImageInput[], options: DetectCallOptions = {}): Promise<Face[][]> {
     if (!Array.isArray(inputs)) throw new RetinaFaceError('INVALID_ARGUMENT', 'detectBatch takes an array of images');
-    if (inputs.length === 0) return [];
-    return this.track(async () => {
-      const images = await Promise.all(
-        inputs.map((input, i) =>
-          this.decode(input).catch((error: RetinaFaceError) => {
-            throw new RetinaFaceError(error.code, `image ${i}: ${error.message}`, { cause: error });
-          }),
-        ),
-      );
-      return this.detectPixels(images);
-    });
+    this.assertOpen();
+    // Keep a bounded window in flight so a long list neither fills the queue nor waits for all decodes first.
+    const window = Math.max(1, Math.min(this.options.maxQueue, 2 * this.options.maxBatch));
+    const results: Face[][] = new Array(inputs.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < inputs.length) {
+        const i = next++;
+        results[i] = await this.detect(inputs[i]!, options).catch((error: RetinaFaceError) => {
+          next = inputs.length; // stop starting new work
+          throw new RetinaFaceError(error.code, `image ${i}: ${error.message}`, { cause: error });
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, inputs.length) }, worker));
+    return results;
+  }
+
+  /** Counters since creation, and the queue now. */
+  stats(): DetectorStats {
+    const { completed, batches, images, failed } = this.counters;
+    return {
+      completed,
+      failed: { ...failed },
+      batches,
+      images,
+      meanBatchSize: batches ? images / batches : 0,
+      queueDepth: this.batcher.queueDepth,
+      runningBatches: this.batcher.runningBatches,
+    };
+  }
+
+  /** Calls `listener` after every batch (e.g. for metrics); returns a function that unsubscribes. */
+  onBatch(listener: (event: BatchEvent) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
   }
 
   /** Waits for calls in flight, then frees the backend. Later calls reject with DETECTOR_CLOSED. */
@@ -121,57 +191,73 @@ export class Detector {
     return this.closed;
   }
 
-  private async track<T>(work: () => Promise<T>): Promise<T> {
+  private assertOpen(): void {
     if (this.closed) throw new RetinaFaceError('DETECTOR_CLOSED', 'the detector was closed');
-    const promise = work();
-    this.inFlight.add(promise);
+  }
+
+  private async detectOne(input: ImageInput, { signal }: DetectCallOptions): Promise<{ faces: Face[]; timings: CallTimings }> {
+    this.assertOpen();
+    if (signal?.aborted) throw abortError(signal);
+    const start = performance.now();
+    const release = this.batcher.reserve();
+    let pixels: RawPixels;
     try {
-      return await promise;
+      pixels = await decodeImage(input, { maxPixels: this.options.maxPixels, minSide: this.options.minSide });
     } finally {
-      this.inFlight.delete(promise);
+      release();
     }
+    const decodeMs = performance.now() - start;
+    const { value, queueMs, batchSize } = await this.batcher.submit(pixels, signal);
+    return {
+      faces: value.faces,
+      timings: { decodeMs, queueMs, ...value.timings, totalMs: performance.now() - start, batchSize },
+    };
   }
 
-  private decode(input: ImageInput): Promise<RawPixels> {
-    return decodeImage(input, { maxPixels: this.options.maxPixels, minSide: this.options.minSide });
-  }
-
-  private async detectPixels(images: RawPixels[]): Promise<Face[][]> {
-    const results: Face[][] = [];
-    if (this.inputSize === 'original') {
-      for (const image of images) results.push(...(await this.runBatch([image], null)));
-      return results;
-    }
-    const batchSize = this.backend.shape.fixedBatch ?? this.options.maxBatch;
-    for (let start = 0; start < images.length; start += batchSize) {
-      results.push(...(await this.runBatch(images.slice(start, start + batchSize), this.inputSize)));
-    }
+  /** The batcher's work: images of one batch, grouped by network input size. */
+  private async runImages(images: RawPixels[]): Promise<BatchResult[]> {
+    if (this.inputSize !== 'original') return this.runBatch(images, this.inputSize);
+    const results: BatchResult[] = [];
+    for (const image of images) results.push(...(await this.runBatch([image], null)));
     return results;
   }
 
   /** preprocess -> inference -> decode + NMS for images that share one network input size. */
-  private async runBatch(images: RawPixels[], canvas: { width: number; height: number } | null): Promise<Face[][]> {
+  private async runBatch(images: RawPixels[], canvas: Canvas | null): Promise<BatchResult[]> {
     const native = binding();
     const width = canvas?.width ?? images[0]!.width;
     const height = canvas?.height ?? images[0]!.height;
     // A fixed-batch model runs full batches: the unused tail stays zero (mean colour) and its outputs are ignored.
-    const runBatch = Math.max(images.length, this.backend.shape.fixedBatch ?? 0);
-    const perImage = 3 * width * height;
-    const tensor = new Float32Array(runBatch * perImage);
+    const runSize = Math.max(images.length, this.backend.shape.fixedBatch ?? 0);
+    const t0 = performance.now();
+    const tensor = new Float32Array(runSize * 3 * width * height);
     let letterboxes: Letterbox[];
     try {
       letterboxes = await native.preprocess(images, canvas, tensor);
     } catch (error) {
       throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
     }
-    const outputs = await this.backend.run(tensor, runBatch, height, width);
-    const used = trimOutputs(outputs, images.length, runBatch);
+    const t1 = performance.now();
+    this.counters.batches++;
+    this.counters.images += images.length;
+    const outputs = await this.backend.run(tensor, runSize, height, width);
+    const t2 = performance.now();
+    let faces: Face[][];
     try {
-      const { faces, counts } = await native.postprocess(used, letterboxes, this.postprocessOptions);
-      return unpackFaces(faces, counts);
+      const flat = await native.postprocess(trimOutputs(outputs, images.length, runSize), letterboxes, this.postprocessOptions);
+      faces = unpackFaces(flat.faces, flat.counts);
     } catch (error) {
       throw toRetinaFaceError(error, 'NATIVE_ERROR', `post-processing the outputs of ${this.modelPath} failed`);
     }
+    const timings: BatchTimings = { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: performance.now() - t2 };
+    for (const listener of this.batchListeners) {
+      try {
+        listener({ size: images.length, ...timings });
+      } catch {
+        // A failing observer (metrics, logging) must not fail the callers' detections.
+      }
+    }
+    return faces.map((f) => ({ faces: f, timings }));
   }
 }
 

@@ -13,6 +13,14 @@ export const ErrorCodes = [
   'INFERENCE_FAILED', // the inference runtime failed on valid input
   'DETECTOR_CLOSED', // the detector was closed
   'NATIVE_ERROR', // unexpected failure in the native addon
+  'QUEUE_FULL', // too many calls waiting (option maxQueue): retry later
+  'ABORTED', // the caller's AbortSignal fired
+  'GROUND_TRUTH_NOT_FOUND', // no ground-truth file (gt.json or the WIDER .mat files) at the given path
+  'GROUND_TRUTH_INVALID', // a ground-truth file that cannot be read or does not fit the expected layout
+  'NO_IMAGES', // an evaluation found no image that is both on disk and in the ground truth
+  'MODEL_DOWNLOAD_FAILED', // the registry model could not be downloaded (offline, HTTP error, truncated, wrong sha256)
+  'CHECKPOINT_INVALID', // a weights file that is not a readable PyTorch state_dict of a supported RetinaFace
+  'CHECKPOINT_UNSAFE', // a weights file whose pickle asks for code (globals or calls) a state_dict never needs
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

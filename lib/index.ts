@@ -1,6 +1,7 @@
-export { Detector } from './detector';
+export { Detector, type DetectCallOptions } from './detector';
 export type { DetectorOptions, BackendName, InputSize } from './options';
 export type { Face, Point } from './faces';
 export type { ImageInput, PixelInput } from './image';
 export type { BackendInfo } from './backends/backend';
+export type { CallTimings, DetectorStats, BatchEvent } from './stats';
 export { RetinaFaceError, isRetinaFaceError, ErrorCodes, type ErrorCode } from './errors';

@@ -28,8 +28,14 @@ export interface DetectorOptions {
   maxPixels?: number;
   /** Smallest image side accepted. Default 8. */
   minSide?: number;
-  /** Images per inference for detectBatch (when the model has a dynamic batch). Default 8. */
+  /**
+   * Dynamic batching: concurrent detect() calls run as one inference of up to maxBatch images (when the model has a
+   * dynamic batch), as soon as maxBatch wait or the oldest has waited maxDelayMs. Defaults 8 and 2 ms.
+   */
   maxBatch?: number;
+  maxDelayMs?: number;
+  /** Calls allowed to wait (decoding or queued); beyond it detect() rejects at once with QUEUE_FULL. Default 256. */
+  maxQueue?: number;
   /** CPU backend: threads for one inference. Default: onnxruntime's choice (all cores). */
   cpuThreads?: number;
 }
@@ -47,6 +53,8 @@ export interface ResolvedOptions {
   maxPixels: number;
   minSide: number;
   maxBatch: number;
+  maxDelayMs: number;
+  maxQueue: number;
   cpuThreads: number | undefined;
 }
 
@@ -85,7 +93,7 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
   const known = new Set([
     'model', 'backend', 'inputSize', 'scoreThreshold', 'nmsThreshold', 'maxFaces', 'preNmsTopK', 'clip',
-    'maxPixels', 'minSide', 'maxBatch', 'cpuThreads',
+    'maxPixels', 'minSide', 'maxBatch', 'maxDelayMs', 'maxQueue', 'cpuThreads',
   ]);
   for (const key of Object.keys(options)) if (!known.has(key)) invalid(`unknown option '${key}'`);
   const backend = options.backend ?? 'auto';
@@ -107,6 +115,8 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
     maxPixels: numberIn('maxPixels', options.maxPixels ?? 100_000_000, 1, 2 ** 31, true),
     minSide: numberIn('minSide', options.minSide ?? 8, 1, 4096, true),
     maxBatch: numberIn('maxBatch', options.maxBatch ?? 8, 1, 256, true),
+    maxDelayMs: numberIn('maxDelayMs', options.maxDelayMs ?? 2, 0, 10_000),
+    maxQueue: numberIn('maxQueue', options.maxQueue ?? 256, 1, 1_000_000, true),
     cpuThreads: options.cpuThreads === undefined ? undefined : numberIn('cpuThreads', options.cpuThreads, 1, 1024, true),
   };
 }

@@ -1,0 +1,105 @@
+// Dynamic batching: concurrent calls share inferences, each caller gets its own faces; bounded queue; abort.
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { Detector, RetinaFaceError } from '../lib';
+import { Batcher } from '../lib/batcher';
+import { MODEL_DYNAMIC, PHOTOS, widerSample, WIDER_IMAGES } from './helpers/shared';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sixtyFourImages(): string[] {
+  const photos = fs.readdirSync(PHOTOS).filter((n) => /\.(jpe?g|png)$/.test(n)).map((n) => path.join(PHOTOS, n));
+  const events = fs.readdirSync(WIDER_IMAGES).flatMap((e) => fs.readdirSync(path.join(WIDER_IMAGES, e)).map((n) => `${e}/${n}`));
+  return [...photos, ...widerSample(events, 64 - photos.length).map((n) => path.join(WIDER_IMAGES, n))];
+}
+
+t.test('64 concurrent calls: same faces as one by one, batches formed', async (t) => {
+  const detector = await Detector.create({ model: MODEL_DYNAMIC, maxBatch: 8, maxDelayMs: 5 });
+  t.teardown(() => detector.close());
+  const images = sixtyFourImages();
+  t.equal(images.length, 64);
+  const alone: unknown[] = [];
+  for (const image of images) alone.push(await detector.detect(image));
+  const before = detector.stats();
+  t.equal(before.meanBatchSize, 1, 'sequential calls run one by one');
+  const together = await Promise.all(images.map((image) => detector.detectWithTimings(image)));
+  const after = detector.stats();
+  const batches = after.batches - before.batches;
+  t.comment(`64 concurrent calls ran in ${batches} batches (mean ${(64 / batches).toFixed(2)} images)`);
+  t.ok(batches < 64, 'batches of more than one image formed');
+  t.ok(together.some((r) => r.timings.batchSize > 1), 'callers see their batch size');
+  let worst = 0;
+  for (const [i, result] of together.entries()) {
+    const expected = alone[i] as typeof result.faces;
+    t.equal(result.faces.length, expected.length, `${path.basename(images[i]!)}: same count`);
+    result.faces.forEach((f, k) => {
+      worst = Math.max(worst, ...f.box.map((v, j) => Math.abs(v - expected[k]!.box[j]!)), Math.abs(f.score - expected[k]!.score) * 1000);
+    });
+  }
+  t.comment(`largest difference batched vs alone: ${worst.toExponential(2)} px (score diffs scaled by 1000)`);
+  t.ok(worst <= 1e-3, 'every caller got the faces of its own image');
+  t.equal(after.completed - before.completed, 64);
+  t.equal(after.queueDepth, 0);
+  const timings = together[0]!.timings;
+  for (const key of ['decodeMs', 'queueMs', 'preprocessMs', 'inferenceMs', 'postprocessMs', 'totalMs'] as const) {
+    t.ok(timings[key] >= 0 && timings[key] <= timings.totalMs + 1e-6, `${key} is a part of totalMs`);
+  }
+});
+
+t.test('a full queue rejects at once with QUEUE_FULL; the admitted calls succeed', async (t) => {
+  const detector = await Detector.create({ model: MODEL_DYNAMIC, maxQueue: 4, maxBatch: 2 });
+  t.teardown(() => detector.close());
+  const photo = path.join(PHOTOS, 'fr_two_people.jpg');
+  const results = await Promise.allSettled(Array.from({ length: 12 }, () => detector.detect(photo)));
+  const full = results.filter((r) => r.status === 'rejected' && (r.reason as RetinaFaceError).code === 'QUEUE_FULL');
+  const ok = results.filter((r) => r.status === 'fulfilled');
+  t.equal(full.length + ok.length, 12, 'every call either succeeded or was refused with QUEUE_FULL');
+  t.ok(full.length >= 1 && ok.length >= 4, `${ok.length} admitted, ${full.length} refused`);
+  t.ok(ok.every((r) => (r as PromiseFulfilledResult<unknown[]>).value.length === 2), 'admitted calls got their faces');
+  t.equal(detector.stats().failed.QUEUE_FULL, full.length, 'counted by code');
+  t.ok((await detector.detect(photo)).length === 2, 'the queue drains and accepts again');
+});
+
+t.test('abort: before the call, while queued, while its batch runs', async (t) => {
+  const detector = await Detector.create({ model: MODEL_DYNAMIC, maxBatch: 1, maxDelayMs: 0 });
+  t.teardown(() => detector.close());
+  const photo = path.join(PHOTOS, 'rf_curve_test.jpg');
+  await t.rejects(detector.detect(photo, { signal: AbortSignal.abort() }), { code: 'ABORTED' }, 'already aborted');
+  const controllers = Array.from({ length: 6 }, () => new AbortController());
+  const calls = controllers.map((c) => detector.detect(photo, { signal: c.signal }));
+  await sleep(30); // the first batch runs, the rest wait
+  for (const i of [1, 3, 5]) controllers[i]!.abort();
+  const results = await Promise.allSettled(calls);
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
+  t.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.code === 'ABORTED'));
+  const stats = detector.stats();
+  t.ok(stats.images <= 1 + 1 + 3 + 3, `aborted queued calls never ran (${stats.images} images run)`);
+});
+
+t.test('Batcher: size and delay triggers, per-item results, a failing batch fails only its items', async (t) => {
+  const seen: number[][] = [];
+  const batcher = new Batcher<number, number>({ maxBatch: 3, maxDelayMs: 20, maxQueue: 100, maxConcurrentBatches: 1 }, async (items) => {
+    seen.push(items);
+    await sleep(5);
+    if (items.includes(-1)) throw new RetinaFaceError('INFERENCE_FAILED', 'boom');
+    return items.map((x) => x * 10);
+  });
+  const first = await Promise.all([1, 2, 3].map((x) => batcher.submit(x)));
+  t.same(first.map((r) => r.value), [10, 20, 30]);
+  t.same(seen[0], [1, 2, 3], 'maxBatch reached: ran at once');
+  await sleep(1); // let the finished batch retire (an item queued while a batch runs goes next, without delay)
+  const start = performance.now();
+  const lone = await batcher.submit(4);
+  t.ok(performance.now() - start >= 18, 'a lone item waits maxDelayMs');
+  t.equal(lone.batchSize, 1);
+  const mixed = await Promise.allSettled([5, -1, 6, 7].map((x) => batcher.submit(x)));
+  t.same(mixed.map((r) => r.status), ['rejected', 'rejected', 'rejected', 'fulfilled'], 'only the failing batch fails');
+  t.equal((mixed[3] as PromiseFulfilledResult<{ value: number }>).value.value, 70);
+  const small = new Batcher<number, number>({ maxBatch: 2, maxDelayMs: 1, maxQueue: 2, maxConcurrentBatches: 1 }, async (x) => x);
+  const release = small.reserve();
+  small.reserve();
+  t.throws(() => small.reserve(), { code: 'QUEUE_FULL' });
+  release();
+  t.doesNotThrow(() => small.reserve()(), 'a released reservation frees its place');
+});
