@@ -1,24 +1,12 @@
 #!/usr/bin/env node
 /** `retinaface` command line: a thin shell over the library. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { Detector } from '../detector';
 import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import type { DetectorOptions, InputSize } from '../options';
-
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
-  return n;
-}
-
-function parseInputSize(value: string): InputSize {
-  if (value === 'original') return 'original';
-  const parts = value.split(/[x,]/).map(Number);
-  if (parts.length === 1 && Number.isInteger(parts[0])) return parts[0]!;
-  if (parts.length === 2 && parts.every(Number.isInteger)) return [parts[0]!, parts[1]!];
-  throw new InvalidArgumentError("expected 'original', a side like 640, or WIDTHxHEIGHT");
-}
+import { parseInputSize, parseNumber } from './parse';
+import { registerServeCommand } from './serve-command';
 
 function formatFace(face: Face): string {
   const [x1, y1, x2, y2] = face.box.map((v) => v.toFixed(1));
@@ -88,6 +76,7 @@ export function buildProgram(): Command {
     .action(async (images: string[], flags: DetectFlags) => {
       process.exitCode = await detectCommand(images, flags);
     });
+  registerServeCommand(program);
   return program;
 }
 
