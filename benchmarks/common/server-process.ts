@@ -1,0 +1,40 @@
+/** Starts `retinaface serve` as a child process (as in production) and reports its address and memory. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface ServerProcess {
+  address: string;
+  child: ChildProcess;
+  /** Resident set size of the server process, in bytes (Linux). */
+  rss(): number;
+  stop(): Promise<number | null>;
+}
+
+export async function startServer(args: string[]): Promise<ServerProcess> {
+  const cli = path.resolve(__dirname, '../../dist/lib/cli/main.js');
+  if (!fs.existsSync(cli)) throw new Error('dist/ is missing: run `npm run build` first');
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`server exited: ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    address,
+    child,
+    rss() {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
