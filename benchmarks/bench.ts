@@ -1,0 +1,211 @@
+/**
+ * The benchmark harness: every backend and precision usable on this machine (CPU FP32 always; TensorRT FP16/FP32
+ * where present, else listed as absent with the reason), side by side with the raw onnxruntime-node baseline.
+ * Speed: throughput and latency at batch 1/8/32 and concurrency 1/8, a per-stage breakdown, end-to-end (encoded
+ * JPEG in) vs from decoded pixels vs inference only. Accuracy: agreement with the FP32 reference and WIDER AP on a
+ * slice. Writes JSON + Markdown + an SVG chart to benchmarks/results/ (or --out).
+ *   npm run bench -- [--quick] [--out dir]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { Detector, type DetectorOptions } from '../lib';
+import { tensorRtUnavailableReason } from '../lib/backends/select';
+import { agreement, type AgreementReport, type ApReport, detectAll, widerAp } from './harness/accuracy';
+import { throughputChart } from './harness/chart';
+import { type BenchImage, loadImages, SHARED } from './harness/images';
+import { detectorAtBatch, detectorAtConcurrency, type LoopSettings, rawSessionRun, type Throughput } from './harness/measure';
+import { describeMachine } from './common/machine';
+
+const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
+const INPUT_SIZE = 640;
+
+interface Flags {
+  quick?: boolean;
+  out: string;
+  seconds?: number;
+  repeats?: number;
+  images?: number;
+  accuracyImages?: number;
+  batches?: string;
+  concurrency?: string;
+}
+
+interface Variant {
+  id: string;
+  backend: 'cpu' | 'tensorrt';
+  precision: 'fp32' | 'fp16';
+  present: boolean;
+  absentReason?: string;
+  /** Ours, from decoded pixels, inference batches of exactly this size. */
+  batch?: Record<number, Throughput>;
+  /** Ours, from encoded JPEG bytes (sharp decode included). */
+  endToEnd?: Record<number, Throughput>;
+  concurrency?: Record<number, Throughput & { stages: Record<string, number> }>;
+  accuracy?: { vsCpuFp32: AgreementReport; widerAp: ApReport };
+}
+
+const list = (value: string | undefined, fallback: number[]) => (value ? value.split(',').map(Number) : fallback);
+
+async function measureVariant(variant: Variant, images: BenchImage[], accuracyImages: BenchImage[], loop: LoopSettings,
+  batches: number[], concurrency: number[], reference: { faces?: import('../lib').Face[][] }): Promise<void> {
+  const base: DetectorOptions = { model: MODEL, backend: variant.backend, inputSize: INPUT_SIZE };
+  // precision is the TensorRT backend's option; the CPU runs the FP32 ONNX as it is.
+  const options = (variant.backend === 'tensorrt' ? { ...base, precision: variant.precision } : base) as DetectorOptions;
+  variant.batch = {};
+  variant.endToEnd = {};
+  for (const b of batches) {
+    const detector = await Detector.create({ ...options, maxBatch: b, maxDelayMs: 1000 });
+    variant.batch[b] = await detectorAtBatch(detector, images, b, (i) => i.pixels, loop);
+    variant.endToEnd[b] = await detectorAtBatch(detector, images, b, (i) => i.encoded, loop);
+    await detector.close();
+    log(`${variant.id} batch ${b}: ${variant.batch[b]!.imagesPerSecond.median.toFixed(1)} img/s from pixels, ${variant.endToEnd[b]!.imagesPerSecond.median.toFixed(1)} end to end`);
+  }
+  variant.concurrency = {};
+  const shared = await Detector.create({ ...options, maxBatch: 8, maxDelayMs: 2 });
+  for (const c of concurrency) {
+    variant.concurrency[c] = await detectorAtConcurrency(shared, images, c, (i) => i.encoded, loop);
+    log(`${variant.id} concurrency ${c}: ${variant.concurrency[c]!.imagesPerSecond.median.toFixed(1)} img/s`);
+  }
+  await shared.close();
+
+  const evaluator = await Detector.create({ ...options, scoreThreshold: 0.02, preNmsTopK: 0, maxFaces: 0, clip: false });
+  const faces = await detectAll(evaluator, accuracyImages);
+  await evaluator.close();
+  reference.faces ??= faces; // the first variant is CPU FP32: the reference
+  const confident = (list: import('../lib').Face[][]) => list.map((f) => f.filter((x) => x.score >= 0.5));
+  variant.accuracy = { vsCpuFp32: agreement(confident(reference.faces), confident(faces)), widerAp: widerAp(accuracyImages, faces) };
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+
+function markdown(result: ReturnType<typeof buildResult>): string {
+  const m = result.machine;
+  const lines = [
+    `# retinaface-trt benchmark (${m.date.slice(0, 10)})`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; GPU: ${m.gpu}; ${m.platform}; Node ${m.node}; onnxruntime-node ${m.onnxruntime}; sharp ${m.sharp}.`,
+    `Settings: ${result.settings.model}, ${INPUT_SIZE}x${INPUT_SIZE} letterbox, ${result.settings.images} distinct WIDER val images rotated, ` +
+      `${result.settings.repeats} runs of ~${result.settings.seconds} s per point after a warm-up; figures are the median run [min-max].`,
+    '',
+    '## Throughput (images/s) and latency per image (ms, p50 / p95 / p99)',
+    '',
+    '| variant | batch | ours from pixels | ours end-to-end (JPEG in) | raw session.run | ours / raw | latency from pixels |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const v of result.variants) {
+    if (!v.present) {
+      lines.push(`| ${v.id} | - | absent: ${v.absentReason} | | | | |`);
+      continue;
+    }
+    for (const b of result.settings.batches) {
+      const ours = v.batch![b]!, e2e = v.endToEnd![b]!, raw = v.backend === 'cpu' ? result.baselines.rawSessionRun[b] : undefined;
+      const cell = (t: Throughput) => `${fmt(t.imagesPerSecond.median)} [${fmt(t.imagesPerSecond.min)}-${fmt(t.imagesPerSecond.max)}]`;
+      lines.push(`| ${v.id} | ${b} | ${cell(ours)} | ${cell(e2e)} | ${raw ? cell(raw) : '-'} | ${raw ? fmt(ours.imagesPerSecond.median / raw.imagesPerSecond.median, 3) : '-'} | ${fmt(ours.latencyMs.p50)} / ${fmt(ours.latencyMs.p95)} / ${fmt(ours.latencyMs.p99)} |`);
+    }
+  }
+  lines.push('', '## Concurrency (JPEG in, dynamic batching maxBatch 8) and where a call spends its time (ms, mean)', '',
+    '| variant | callers | images/s | p50 / p95 / p99 ms | decode | queue | preprocess | inference | decode+NMS | JS + other |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const v of result.variants.filter((x) => x.present)) {
+    for (const c of result.settings.concurrency) {
+      const r = v.concurrency![c]!, s = r.stages;
+      const other = s.totalMs! - s.decodeMs! - s.queueMs! - s.preprocessMs! - s.inferenceMs! - s.postprocessMs!;
+      lines.push(`| ${v.id} | ${c} | ${fmt(r.imagesPerSecond.median)} | ${fmt(r.latencyMs.p50)} / ${fmt(r.latencyMs.p95)} / ${fmt(r.latencyMs.p99)} | ${fmt(s.decodeMs!)} | ${fmt(s.queueMs!)} | ${fmt(s.preprocessMs!)} | ${fmt(s.inferenceMs!)} | ${fmt(s.postprocessMs!, 2)} | ${fmt(other, 2)} |`);
+    }
+  }
+  lines.push('', `## Accuracy against CPU FP32 (faces >= 0.5) and WIDER AP (threshold 0.02, ${result.settings.accuracyImages} val images, ${INPUT_SIZE} letterbox)`, '',
+    '| variant | faces | matched IoU >= 0.9 | mean IoU | mean landmark error px | AP easy / medium / hard |',
+    '| --- | --- | --- | --- | --- | --- |');
+  for (const v of result.variants) {
+    if (!v.present) {
+      lines.push(`| ${v.id} | absent | | | | |`);
+      continue;
+    }
+    const a = v.accuracy!.vsCpuFp32, ap = v.accuracy!.widerAp;
+    lines.push(`| ${v.id} | ${a.referenceFaces} | ${fmt(100 * a.matchedAtIou09, 2)}% | ${fmt(a.meanIou, 4)} | ${fmt(a.meanLandmarkErrorPx, 3)} | ${fmt(100 * ap.easy, 2)} / ${fmt(100 * ap.medium, 2)} / ${fmt(100 * ap.hard, 2)} |`);
+  }
+  lines.push('', `Reproduce: \`npm run build && npm run bench${result.settings.quick ? ' -- --quick' : ''}\`. ` +
+    'On a machine with TensorRT and an NVIDIA GPU the same command adds the tensorrt-fp16 / tensorrt-fp32 rows.', '');
+  return lines.join('\n');
+}
+
+function buildResult(flags: Flags, settings: Record<string, unknown> & { batches: number[]; concurrency: number[] }, variants: Variant[],
+  raw: Record<number, Throughput>) {
+  const ratio = Object.fromEntries(settings.batches.map((b) => [b, variants[0]!.batch![b]!.imagesPerSecond.median / raw[b]!.imagesPerSecond.median]));
+  return {
+    schema: 'retinaface-bench/1',
+    machine: describeMachine(),
+    settings: { quick: Boolean(flags.quick), ...settings } as typeof settings & { quick: boolean; seconds: number; repeats: number; images: number; accuracyImages: number; model: string; wallSeconds: number },
+    variants,
+    baselines: { rawSessionRun: raw, cpuOursOverRaw: ratio },
+  };
+}
+
+async function main(): Promise<void> {
+  const flags = new Command()
+    .option('--quick', 'short runs (about 2 minutes on 2 cores)')
+    .option('--out <dir>', 'where to write results', path.resolve(__dirname, 'results'))
+    .option('--seconds <s>', 'seconds per run', Number)
+    .option('--repeats <n>', 'runs per point', Number)
+    .option('--images <n>', 'distinct images to rotate through', Number)
+    .option('--accuracy-images <n>', 'images for the accuracy comparison', Number)
+    .option('--batches <list>', 'batch sizes, e.g. 1,8,32')
+    .option('--concurrency <list>', 'caller counts, e.g. 1,8')
+    .parse()
+    .opts<Flags>();
+  const loop: LoopSettings = { seconds: flags.seconds ?? (flags.quick ? 1 : 4), repeats: flags.repeats ?? (flags.quick ? 3 : 5) };
+  const batches = list(flags.batches, [1, 8, 32]);
+  const concurrency = list(flags.concurrency, [1, 8]);
+  const imageCount = flags.images ?? (flags.quick ? 32 : 96);
+  const accuracyCount = flags.accuracyImages ?? (flags.quick ? 40 : 300);
+  const started = performance.now();
+  const images = await loadImages(imageCount);
+  const accuracyImages = await loadImages(accuracyCount);
+
+  const trtReason = tensorRtUnavailableReason();
+  const variants: Variant[] = [
+    { id: 'cpu-fp32', backend: 'cpu', precision: 'fp32', present: true },
+    { id: 'tensorrt-fp16', backend: 'tensorrt', precision: 'fp16', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
+    { id: 'tensorrt-fp32', backend: 'tensorrt', precision: 'fp32', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
+  ];
+  const reference: { faces?: import('../lib').Face[][] } = {};
+  for (const variant of variants.filter((v) => v.present)) {
+    await measureVariant(variant, images, accuracyImages, loop, batches, concurrency, reference);
+  }
+  const raw: Record<number, Throughput> = {};
+  for (const b of batches) {
+    raw[b] = await rawSessionRun(MODEL, images, b, INPUT_SIZE, loop);
+    log(`raw session.run batch ${b}: ${raw[b]!.imagesPerSecond.median.toFixed(1)} img/s`);
+  }
+  const result = buildResult(flags, {
+    model: path.basename(MODEL), inputSize: INPUT_SIZE, seconds: loop.seconds, repeats: loop.repeats, images: imageCount,
+    accuracyImages: accuracyCount, batches, concurrency, wallSeconds: 0,
+  }, variants, raw);
+  result.settings.wallSeconds = (performance.now() - started) / 1000;
+
+  const stem = `bench-${result.machine.date.slice(0, 10)}-${os.hostname().replace(/[^\w.-]/g, '_')}${flags.quick ? '-quick' : ''}`;
+  fs.mkdirSync(flags.out, { recursive: true });
+  const series = [
+    ...variants.filter((v) => v.present).flatMap((v) => [
+      { label: `${v.id} ours (pixels)`, points: batches.map((b) => ({ batch: b, imagesPerSecond: v.batch![b]!.imagesPerSecond.median })) },
+      { label: `${v.id} ours (JPEG in)`, points: batches.map((b) => ({ batch: b, imagesPerSecond: v.endToEnd![b]!.imagesPerSecond.median })) },
+    ]),
+    { label: 'raw session.run (CPU)', points: batches.map((b) => ({ batch: b, imagesPerSecond: raw[b]!.imagesPerSecond.median })) },
+  ];
+  fs.writeFileSync(path.join(flags.out, `${stem}.json`), JSON.stringify(result, null, 2) + '\n');
+  fs.writeFileSync(path.join(flags.out, `${stem}.md`), markdown(result));
+  fs.writeFileSync(path.join(flags.out, `${stem}.svg`), throughputChart(series, `Throughput vs batch size (${result.machine.cores} cores, ${result.machine.gpu === 'none' ? 'no GPU' : result.machine.gpu})`));
+  log(`wrote ${path.join(flags.out, stem)}.{json,md,svg} in ${result.settings.wallSeconds.toFixed(0)} s`);
+  console.log(markdown(result));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
