@@ -6,7 +6,7 @@ import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
 import { type Face, unpackFaces } from './faces';
 import { decodeImage, type ImageInput } from './image';
-import { resolveModelPath } from './models/resolve';
+import { resolveModel } from './models/resolve';
 import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './options';
 import type { BatchEvent, CallTimings, DetectorStats } from './stats';
 
@@ -60,7 +60,7 @@ export class Detector {
 
   static async create(options: DetectorOptions = {}): Promise<Detector> {
     const resolved = resolveOptions(options);
-    const modelPath = resolveModelPath(resolved.model);
+    const modelPath = await resolveModel(resolved.model);
     const { backend, info } = await createBackend(resolved.backend, modelPath, { cpuThreads: resolved.cpuThreads });
     try {
       const inputSize = Detector.chooseInputSize(resolved, backend);

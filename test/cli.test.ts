@@ -1,5 +1,7 @@
 // The `retinaface` command as users run it (compiled: `npm run build` first; `npm test` does it).
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { MODEL_DYNAMIC, PHOTOS } from './helpers/shared';
@@ -29,7 +31,9 @@ t.test('errors: bad image is reported with its code and a non-zero exit; no mode
   const bad = run(['detect', '--model', MODEL_DYNAMIC, __filename]);
   t.equal(bad.status, 1);
   t.match(bad.stderr, /IMAGE_DECODE_FAILED/);
-  const noModel = run(['detect', path.join(PHOTOS, 'fr_two_people.jpg')], { RETINAFACE_MODEL: '' });
+  const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-cli-'));
+  t.teardown(() => fs.rmSync(emptyCache, { recursive: true, force: true }));
+  const noModel = run(['detect', path.join(PHOTOS, 'fr_two_people.jpg')], { RETINAFACE_MODEL: '', RETINAFACE_HOME: emptyCache, RETINAFACE_OFFLINE: '1' });
   t.equal(noModel.status, 2);
   t.match(noModel.stderr, /MODEL_NOT_FOUND.*RETINAFACE_MODEL/);
   const help = run(['--help']);

@@ -111,8 +111,14 @@ t.test('bad models and options are typed errors at create()', async (t) => {
     t.equal((error as RetinaFaceError | undefined)?.code, code, `${what}: ${code}`);
     if (error) t.comment(`${what}: ${(error as Error).message.slice(0, 160)}`);
   }
-  const previous = process.env.RETINAFACE_MODEL;
+  // No model anywhere: an empty cache, offline, no RETINAFACE_MODEL.
+  const saved = { model: process.env.RETINAFACE_MODEL, home: process.env.RETINAFACE_HOME, offline: process.env.RETINAFACE_OFFLINE };
   delete process.env.RETINAFACE_MODEL;
+  process.env.RETINAFACE_HOME = path.join(tmp, 'empty-cache');
+  process.env.RETINAFACE_OFFLINE = '1';
   await t.rejects(Detector.create({}), { code: 'MODEL_NOT_FOUND', message: /RETINAFACE_MODEL/ }, 'no model configured');
-  if (previous !== undefined) process.env.RETINAFACE_MODEL = previous;
+  for (const [key, value] of [['RETINAFACE_MODEL', saved.model], ['RETINAFACE_HOME', saved.home], ['RETINAFACE_OFFLINE', saved.offline]] as const) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
 });

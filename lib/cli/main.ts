@@ -6,6 +6,7 @@ import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import type { DetectorOptions, InputSize } from '../options';
 import { parseInputSize, parseNumber } from './parse';
+import { registerModelCommands } from './models-command';
 import { registerServeCommand } from './serve-command';
 
 function formatFace(face: Face): string {
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
       process.exitCode = await detectCommand(images, flags);
     });
   registerServeCommand(program);
+  registerModelCommands(program);
   return program;
 }
 

@@ -1,0 +1,21 @@
+/** Files appear whole or not at all: write a temp file beside the target, then rename (atomic on one filesystem). */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** A temp name in the target's folder, unique per process and call. */
+export function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
+}
+
+export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const temp = tempPathFor(target);
+  try {
+    await fs.writeFile(temp, data);
+    await fs.rename(temp, target);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,133 @@
+// The PyTorch checkpoint reader (issue 8, acceptance 4): both torch.save formats read back the same tensors, and
+// hostile or broken files get typed errors (CHECKPOINT_UNSAFE / CHECKPOINT_INVALID) without anything running.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { RetinaFaceError } from '../lib/errors';
+import { parseCheckpoint, readCheckpoint } from '../lib/models/checkpoint/read-checkpoint';
+import { legacyCheckpoint, legacyHeader, PickleWriter, stateDictPickle, type TensorSpec, zipCheckpoint } from './helpers/pickle';
+import { MODEL_DYNAMIC, PHOTOS, SHARED } from './helpers/shared';
+
+const WEIGHTS = path.join(SHARED, 'models/retinaface-mnet025/mobilenet0.25_Final.pth');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-ckpt-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const small: TensorSpec[] = [
+  { name: 'a.weight', shape: [2, 3], values: Float32Array.of(1, 2, 3, 4, 5, 6) },
+  { name: 'a.bias', shape: [2], values: Float32Array.of(-1.5, 0.25) },
+  { name: 'scalar', shape: [], values: Float32Array.of(42) },
+];
+
+async function codeOf(bytes: Uint8Array, what: string): Promise<string | undefined> {
+  const error = await parseCheckpoint(bytes, what).then(() => undefined, (e: unknown) => e);
+  if (!(error instanceof RetinaFaceError)) return `not a RetinaFaceError: ${String(error)}`;
+  return error.code;
+}
+
+t.test('the official weights: 300 tensors, names and values as PyTorch saved them', async (t) => {
+  const dict = await readCheckpoint(WEIGHTS);
+  t.equal(dict.size, 300);
+  const first = dict.get('body.stage1.0.0.weight')!;
+  t.same(first.shape, [8, 3, 3, 3]);
+  t.equal(first.dtype, 'float32');
+  t.ok(Math.abs(first.toFloat32()[0]! - 0.10497289) < 1e-7, 'first weight value');
+  t.equal(dict.get('body.stage1.0.1.num_batches_tracked')!.dtype, 'int64');
+  t.same(dict.get('LandmarkHead.2.conv1x1.weight')!.shape, [20, 64, 1, 1]);
+  t.same([...dict.keys()].slice(-1), ['LandmarkHead.2.conv1x1.bias'], 'file order kept');
+});
+
+t.test('legacy and zip checkpoints written here read back identically, any archive folder name', async (t) => {
+  for (const [what, bytes] of [
+    ['legacy', legacyCheckpoint(small)],
+    ['zip', await zipCheckpoint(small)],
+    ['zip, other archive folder', await zipCheckpoint(small, {}, 'my_weights')],
+  ] as const) {
+    const dict = await parseCheckpoint(bytes, what);
+    t.same([...dict.keys()], small.map((s) => s.name), `${what}: names`);
+    for (const spec of small) {
+      t.same([...dict.get(spec.name)!.toFloat32()], [...spec.values], `${what}: ${spec.name}`);
+      t.same(dict.get(spec.name)!.shape, spec.shape);
+    }
+  }
+});
+
+t.test('strided views and other storage types are read through their strides', async (t) => {
+  // A transposed view [3, 2] of the 2x3 storage (stride [1, 3]) and a half-precision storage.
+  const w = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
+  w.string('t').global('torch._utils', '_rebuild_tensor_v2').mark()
+    .mark().string('storage').global('torch', 'FloatStorage').string('0').string('cpu').int(6).tuple().persistentId()
+    .int(0).intTuple([3, 2]).intTuple([1, 3]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+  w.string('h').global('torch._utils', '_rebuild_tensor_v2').mark()
+    .mark().string('storage').global('torch', 'HalfStorage').string('1').string('cpu').int(2).tuple().persistentId()
+    .int(0).intTuple([2]).intTuple([1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+  w.setItems().stop();
+  const half = Buffer.from(Uint16Array.of(0x3c00, 0xc000).buffer); // 1.0, -2.0
+  const bytes = await zipCheckpoint([], {
+    'archive/data.pkl': w.toBuffer(),
+    'archive/data/0': Buffer.from(Float32Array.of(1, 2, 3, 4, 5, 6).buffer),
+    'archive/data/1': half,
+  });
+  const dict = await parseCheckpoint(bytes, 'views');
+  t.same([...dict.get('t')!.toFloat32()], [1, 4, 2, 5, 3, 6]);
+  t.same([...dict.get('h')!.toFloat32()], [1, -2]);
+});
+
+t.test('malicious pickles are refused with CHECKPOINT_UNSAFE and nothing runs', async (t) => {
+  const marker = path.join(tmp, 'pwned');
+  // The classic payload, byte for byte: os.system("touch <marker>") via GLOBAL + REDUCE.
+  const osSystem = Buffer.concat([
+    Buffer.from([0x80, 0x02]), Buffer.from('cos\nsystem\n', 'latin1'),
+    new PickleWriter().string(`touch ${marker}`).toBuffer(), Buffer.from([0x85, 0x52, 0x2e]), // TUPLE1 REDUCE STOP
+  ]);
+  const stackGlobal = new PickleWriter().proto(4).string('builtins').string('eval').op(0x93) // STACK_GLOBAL
+    .string('__import__("os").system("true")').op(0x85).reduce().stop().toBuffer();
+  const inst = Buffer.concat([Buffer.from([0x80, 0x02, 0x28]), Buffer.from('ios\nsystem\n', 'latin1'), Buffer.from([0x2e])]);
+  const newobj = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().op(0x81).stop().toBuffer();
+  // Allowed names used the wrong way: calling a storage class, BUILD on a tensor, a global in the header.
+  const callStorage = new PickleWriter().proto().global('torch', 'FloatStorage').emptyTuple().reduce().stop().toBuffer();
+  const buildTensor = new PickleWriter().proto().global('torch._utils', '_rebuild_tensor_v2').emptyDict().build().stop().toBuffer();
+  const headerGlobal = new PickleWriter().proto().global('os', 'getcwd').emptyTuple().reduce().stop().toBuffer();
+  const cases: [string, Uint8Array][] = [
+    ['os.system in a legacy state_dict pickle', legacyCheckpoint(small, osSystem)],
+    ['os.system as zip data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': osSystem })],
+    ['STACK_GLOBAL builtins.eval', await zipCheckpoint(small, { 'archive/data.pkl': stackGlobal })],
+    ['INST opcode', legacyCheckpoint(small, inst)],
+    ['NEWOBJ opcode', legacyCheckpoint(small, newobj)],
+    ['REDUCE on a storage class', legacyCheckpoint(small, callStorage)],
+    ['BUILD on a function', legacyCheckpoint(small, buildTensor)],
+    ['a global in the magic-number pickle', Buffer.concat([Buffer.from([0x80, 0x02, 0x8a, 0x0a]), Buffer.alloc(10), headerGlobal])],
+    ['a global in the sys_info pickle', Buffer.concat([legacyHeader().subarray(0, 21), headerGlobal])],
+  ];
+  for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_UNSAFE', what);
+  const error = await parseCheckpoint(legacyCheckpoint(small, osSystem), 'evil.pth').catch((e: Error) => e);
+  t.match((error as Error).message, /os\.system/, 'the message names what was asked for');
+  t.notOk(fs.existsSync(marker), 'the payload did not run');
+});
+
+t.test('broken and foreign files are CHECKPOINT_INVALID', async (t) => {
+  const official = fs.readFileSync(WEIGHTS);
+  const good = await zipCheckpoint(small);
+  const cases: [string, Uint8Array][] = [
+    ['empty file', Buffer.alloc(0)],
+    ['a JPEG', fs.readFileSync(path.join(PHOTOS, 'fr_two_people.jpg'))],
+    ['an ONNX model', fs.readFileSync(MODEL_DYNAMIC)],
+    ['text', Buffer.from('state_dict = {}\n')],
+    ['magic number only', official.subarray(0, 15)],
+    ['truncated inside the state_dict pickle', official.subarray(0, 20_000)],
+    ['truncated before the storages', official.subarray(0, 53_780)],
+    ['truncated inside the last storage', official.subarray(0, official.length - 1)],
+    ['wrong magic number', Buffer.concat([Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6b]), official.subarray(5)])],
+    ['legacy storage of the wrong size', legacyCheckpoint([{ ...small[0]!, values: new Float32Array(6) }], stateDictPickle([{ ...small[0]!, values: new Float32Array(5) }], 'legacy'))],
+    ['zip without data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': null })],
+    ['zip missing a storage entry', await zipCheckpoint(small, { 'archive/data/1': null })],
+    ['zip storage entry of the wrong size', await zipCheckpoint(small, { 'archive/data/0': Buffer.alloc(7) })],
+    ['zip with a garbage data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': Buffer.from('not a pickle') })],
+    ['zip truncated', good.subarray(0, good.length - 30)],
+    ['big-endian zip', await zipCheckpoint(small, { 'archive/byteorder': Buffer.from('big') })],
+    ['a pickle of a list, not a state_dict', await zipCheckpoint([], { 'archive/data.pkl': new PickleWriter().proto().emptyList().stop().toBuffer() })],
+    ['a tensor reaching past its storage', await zipCheckpoint([{ name: 'x', shape: [4], values: new Float32Array(4) }], { 'archive/data.pkl': stateDictPickle([{ name: 'x', shape: [5], values: new Float32Array(4) }], 'zip') })],
+  ];
+  for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_INVALID', what);
+  await t.rejects(readCheckpoint(path.join(tmp, 'missing.pth')), { code: 'MODEL_NOT_FOUND' }, 'missing file');
+});
