@@ -9,7 +9,10 @@ export interface BatcherOptions {
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
-  /** Batches allowed to run at once (1 keeps one inference at a time; the rest of the pipeline still overlaps). */
+  /**
+   * Batches allowed in flight at once. Beyond the first, a batch starts only when it is full, so a second batch
+   * can prepare (preprocess) while the first runs without splitting the load into small batches.
+   */
   maxConcurrentBatches: number;
 }
 
@@ -86,8 +89,13 @@ export class Batcher<I, R> {
 
   private schedule(): void {
     if (this.queue.length === 0 || this.running >= this.options.maxConcurrentBatches) return;
+    const full = this.queue.length >= this.options.maxBatch;
+    if (this.running > 0) {
+      if (full) this.flush(); // otherwise it goes when a running batch ends
+      return;
+    }
     const oldestWait = performance.now() - this.queue[0]!.enqueuedAt;
-    if (this.queue.length >= this.options.maxBatch || oldestWait >= this.options.maxDelayMs) {
+    if (full || oldestWait >= this.options.maxDelayMs) {
       this.flush();
       return;
     }
@@ -118,6 +126,7 @@ export class Batcher<I, R> {
         this.running--;
         // Whatever queued meanwhile has already waited: run it now rather than wait maxDelayMs again.
         if (this.queue.length > 0 && this.running < this.options.maxConcurrentBatches) this.flush();
+        else this.schedule();
       });
   }
 

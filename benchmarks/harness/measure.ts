@@ -19,27 +19,41 @@ export interface Throughput {
   latencyMs: LatencySummary;
 }
 
-/** Runs `round` (which processes `perRound` images and returns per-image latencies) until time is up, repeatedly. */
-async function timed(settings: LoopSettings, perRound: number, round: (i: number) => Promise<number[]>): Promise<Throughput> {
-  await round(0); // warm-up, excluded
+const pick = (images: readonly BenchImage[], i: number) => images[i % images.length]!;
+
+/**
+ * `callers` closed-loop workers, each calling `call(i)` again as soon as the previous call returns, for about
+ * `seconds`, `repeats` times after one warm-up run. Returns throughput and per-call latency.
+ */
+async function closedLoop(settings: LoopSettings, callers: number, call: (i: number) => Promise<void>): Promise<Throughput> {
+  let next = 0;
+  const run = async (seconds: number, latencies: number[] | undefined) => {
+    let calls = 0;
+    const start = performance.now();
+    const deadline = start + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (performance.now() < deadline) {
+          const t = performance.now();
+          await call(next++);
+          latencies?.push(performance.now() - t);
+          calls++;
+        }
+      }),
+    );
+    return calls / ((performance.now() - start) / 1000);
+  };
+  await run(Math.min(settings.seconds, 1), undefined); // warm-up, excluded
   const runs: number[] = [];
   const latencies: number[] = [];
-  let counter = 1;
-  for (let r = 0; r < settings.repeats; r++) {
-    let images = 0;
-    const start = performance.now();
-    do {
-      latencies.push(...(await round(counter++)));
-      images += perRound;
-    } while (performance.now() - start < settings.seconds * 1000);
-    runs.push(images / ((performance.now() - start) / 1000));
-  }
+  for (let r = 0; r < settings.repeats; r++) runs.push(await run(settings.seconds, latencies));
   return { imagesPerSecond: spread(runs), latencyMs: latencySummary(latencies) };
 }
 
-const pick = (images: readonly BenchImage[], i: number) => images[i % images.length]!;
-
-/** Inference batches of exactly `batch` images: `batch` concurrent detect() calls per round. */
+/**
+ * Inference batches of `batch` images: the detector's maxBatch is `batch` and 2 x batch callers keep it busy, so one
+ * batch is being prepared while the previous one runs (as under real load).
+ */
 export function detectorAtBatch(
   detector: Detector,
   images: readonly BenchImage[],
@@ -47,14 +61,12 @@ export function detectorAtBatch(
   input: (image: BenchImage) => ImageInput,
   settings: LoopSettings,
 ): Promise<Throughput> {
-  return timed(settings, batch, async (round) => {
-    const start = performance.now();
-    await Promise.all(Array.from({ length: batch }, (_, k) => detector.detect(input(pick(images, round * batch + k)))));
-    return new Array<number>(batch).fill(performance.now() - start);
+  return closedLoop(settings, 2 * batch, async (i) => {
+    await detector.detect(input(pick(images, i)));
   });
 }
 
-/** `concurrency` closed-loop callers; also collects each call's stage timings. */
+/** `concurrency` closed-loop callers; also the mean of each call's stage timings. */
 export async function detectorAtConcurrency(
   detector: Detector,
   images: readonly BenchImage[],
@@ -62,22 +74,14 @@ export async function detectorAtConcurrency(
   input: (image: BenchImage) => ImageInput,
   settings: LoopSettings,
 ): Promise<Throughput & { stages: Record<string, number> }> {
-  const stageSums: Record<string, number> = {};
+  const sums: Record<string, number> = {};
   let calls = 0;
-  const result = await timed(settings, concurrency, async (round) => {
-    const timings = await Promise.all(
-      Array.from({ length: concurrency }, (_, k) => detector.detectWithTimings(input(pick(images, round * concurrency + k)))),
-    );
-    if (round > 0) {
-      for (const { timings: t } of timings) {
-        calls++;
-        for (const [key, value] of Object.entries(t)) stageSums[key] = (stageSums[key] ?? 0) + value;
-      }
-    }
-    return timings.map((t) => t.timings.totalMs);
+  const result = await closedLoop(settings, concurrency, async (i) => {
+    const { timings } = await detector.detectWithTimings(input(pick(images, i)));
+    calls++;
+    for (const [key, value] of Object.entries(timings)) sums[key] = (sums[key] ?? 0) + value;
   });
-  const stages = Object.fromEntries(Object.entries(stageSums).map(([k, v]) => [k, v / Math.max(1, calls)]));
-  return { ...result, stages };
+  return { ...result, stages: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, calls)])) };
 }
 
 /** The baseline: onnxruntime-node's session.run on tensors made beforehand by our own preprocessing. */
@@ -99,11 +103,12 @@ export async function rawSessionRun(
   }
   const inputName = session.inputNames[0]!;
   try {
-    return await timed(settings, batch, async (round) => {
-      const start = performance.now();
-      await session.run({ [inputName]: tensors[round % tensors.length]! });
-      return new Array<number>(batch).fill(performance.now() - start);
+    const perCall = await closedLoop(settings, 1, async (i) => {
+      await session.run({ [inputName]: tensors[i % tensors.length]! });
     });
+    // One call is a whole batch: images/s = calls/s x batch; latency is the batch's.
+    const scale = (runs: number[]) => runs.map((r) => r * batch);
+    return { imagesPerSecond: spread(scale(perCall.imagesPerSecond.runs)), latencyMs: perCall.latencyMs };
   } finally {
     await session.release();
   }
