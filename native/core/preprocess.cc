@@ -1,9 +1,17 @@
 #include "preprocess.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define RETINAFACE_SSE2 1
+#else
+#define RETINAFACE_SSE2 0
+#endif
 
 namespace retinaface {
 
@@ -56,30 +64,59 @@ std::vector<RowTap> rowTaps(const std::vector<Tap>& taps, int srcWidth, int chan
   return out;
 }
 
-// Horizontal pass of one source row into 3 interleaved ints (R, G, B) per destination pixel, scaled by kCoefScale.
+// Horizontal pass of one source row into three planar rows (R, G, B) of int16: the weighted sum (scaled by
+// kCoefScale) shifted right by 4, which fits int16 and is what OpenCV's vertical pass consumes.
 // Specialised per channel count so the inner loop has no layout branches.
 template <int C>
-void resizeRow(const uint8_t* row, const std::vector<RowTap>& taps, int* out) {
+void resizeRow(const uint8_t* row, int rowBytes, const std::vector<RowTap>& taps, int16_t* r, int16_t* g, int16_t* b) {
   const size_t n = taps.size();
-  for (size_t dx = 0; dx < n; ++dx) {
+  size_t dx = 0;
+#if RETINAFACE_SSE2
+  if constexpr (C >= 3) {
+    // One pixel at a time, all channels at once: interleave the two neighbours' bytes as 16-bit pairs and
+    // multiply-add them with (w0, w1) pairs (pmaddwd). Reads 4 bytes per neighbour, so stop where that would pass
+    // the end of the row.
+    const __m128i zero = _mm_setzero_si128();
+    for (; dx < n && taps[dx].offset1 + 4 <= rowBytes; ++dx) {
+      const RowTap& t = taps[dx];
+      int32_t pa, pb;
+      std::memcpy(&pa, row + t.offset0, 4);
+      std::memcpy(&pb, row + t.offset1, 4);
+      const __m128i pairs = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(pa), zero),
+                                               _mm_unpacklo_epi8(_mm_cvtsi32_si128(pb), zero));
+      const __m128i weights = _mm_set1_epi32((static_cast<int32_t>(t.w1) << 16) | static_cast<uint16_t>(t.w0));
+      const __m128i sums = _mm_srai_epi32(_mm_madd_epi16(pairs, weights), 4);
+      const __m128i packed = _mm_packs_epi32(sums, sums);
+      r[dx] = static_cast<int16_t>(_mm_extract_epi16(packed, 0));
+      g[dx] = static_cast<int16_t>(_mm_extract_epi16(packed, 1));
+      b[dx] = static_cast<int16_t>(_mm_extract_epi16(packed, 2));
+    }
+  }
+#endif
+  for (; dx < n; ++dx) {
     const RowTap& t = taps[dx];
-    const uint8_t* a = row + t.offset0;
-    const uint8_t* b = row + t.offset1;
+    const uint8_t* p = row + t.offset0;
+    const uint8_t* q = row + t.offset1;
     if constexpr (C == 1) {
-      const int v = a[0] * t.w0 + b[0] * t.w1;
-      out[3 * dx] = out[3 * dx + 1] = out[3 * dx + 2] = v;
+      r[dx] = g[dx] = b[dx] = static_cast<int16_t>((p[0] * t.w0 + q[0] * t.w1) >> 4);
     } else {
-      out[3 * dx] = a[0] * t.w0 + b[0] * t.w1;
-      out[3 * dx + 1] = a[1] * t.w0 + b[1] * t.w1;
-      out[3 * dx + 2] = a[2] * t.w0 + b[2] * t.w1;
+      r[dx] = static_cast<int16_t>((p[0] * t.w0 + q[0] * t.w1) >> 4);
+      g[dx] = static_cast<int16_t>((p[1] * t.w0 + q[1] * t.w1) >> 4);
+      b[dx] = static_cast<int16_t>((p[2] * t.w0 + q[2] * t.w1) >> 4);
     }
   }
 }
 
-// Vertical blend, as OpenCV's SIMD path for 8-bit images computes it.
-inline uint8_t blendRows(int top, int bottom, int w0, int w1) {
-  const int v = (((w0 * (top >> 4)) >> 16) + ((w1 * (bottom >> 4)) >> 16) + 2) >> 2;
-  return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+// High half of a 16 x 16-bit product (SSE2's pmulhw; compilers vectorise this form).
+inline int mulHigh(int16_t a, int16_t b) { return static_cast<int16_t>((static_cast<int32_t>(a) * b) >> 16); }
+
+// Vertical blend of two horizontal passes, as OpenCV's SIMD path for 8-bit images computes it; emit(i, value).
+template <typename Emit>
+inline void blendRows(const int16_t* top, const int16_t* bottom, int16_t w0, int16_t w1, size_t n, Emit emit) {
+  for (size_t i = 0; i < n; ++i) {
+    const int v = (mulHigh(w0, top[i]) + mulHigh(w1, bottom[i]) + 2) >> 2;
+    emit(i, v < 0 ? 0 : (v > 255 ? 255 : v));
+  }
 }
 
 void validate(const PixelView& image) {
@@ -91,36 +128,44 @@ void validate(const PixelView& image) {
     throw std::invalid_argument("row stride is smaller than width * channels");
 }
 
-// Copies one source row to interleaved RGB (no resize).
-template <int C>
-void copyRow(const uint8_t* row, int width, uint8_t* rgb) {
-  for (int x = 0; x < width; ++x) {
-    const uint8_t* p = row + static_cast<size_t>(x) * C;
-    rgb[3 * x] = p[0];
-    rgb[3 * x + 1] = p[C == 1 ? 0 : 1];
-    rgb[3 * x + 2] = p[C == 1 ? 0 : 2];
+// Planar int16 rows of one channel set, as the horizontal pass writes them.
+struct PlanarRows {
+  std::vector<int16_t> data;
+  size_t width = 0;
+  void resize(size_t w) {
+    width = w;
+    data.resize(3 * w);
   }
-}
+  int16_t* channel(int c) { return data.data() + c * width; }
+};
 
-// Calls sink(dy, rgbRow) for every row of the image resized to dstWidth x dstHeight, rgbRow being dstWidth
-// interleaved R, G, B bytes.
-template <int C, typename Sink>
-void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, Sink sink) {
-  std::vector<uint8_t> rgb(static_cast<size_t>(dstWidth) * 3);
+// Calls sink(dy, channel, value(i)) style work through `sinkRow(dy, blend)`: for every destination row, blend(c,
+// emit) runs the vertical blend of channel c (0 = R, 1 = G, 2 = B) and calls emit(x, value) for each pixel.
+template <int C, typename SinkRow>
+void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, SinkRow sinkRow) {
+  const size_t width = static_cast<size_t>(dstWidth);
   if (dstWidth == image.width && dstHeight == image.height) {
     for (int y = 0; y < dstHeight; ++y) {
-      copyRow<C>(image.data + static_cast<size_t>(y) * image.rowStride, dstWidth, rgb.data());
-      sink(y, rgb.data());
+      const uint8_t* row = image.data + static_cast<size_t>(y) * image.rowStride;
+      sinkRow(y, [&](int c, auto emit) {
+        const int channel = C == 1 ? 0 : c;
+        for (size_t x = 0; x < width; ++x) emit(x, static_cast<int>(row[x * C + channel]));
+      });
     }
     return;
   }
   const std::vector<RowTap> xTaps = rowTaps(makeTaps(image.width, dstWidth), image.width, C);
   const std::vector<Tap> yTaps = makeTaps(image.height, dstHeight);
-  const size_t rowInts = static_cast<size_t>(dstWidth) * 3;
-  std::vector<int> top(rowInts), bottom(rowInts);
+  PlanarRows top, bottom;
+  top.resize(width);
+  bottom.resize(width);
   int topRow = -1, bottomRow = -1;
   const int lastRow = image.height - 1;
-  auto sourceRow = [&](int y) { return image.data + static_cast<size_t>(y) * image.rowStride; };
+  const int rowBytes = image.width * C;
+  auto pass = [&](int y, PlanarRows& out) {
+    resizeRow<C>(image.data + static_cast<size_t>(y) * image.rowStride, rowBytes, xTaps, out.channel(0), out.channel(1),
+                 out.channel(2));
+  };
   for (int dy = 0; dy < dstHeight; ++dy) {
     const Tap& t = yTaps[dy];
     const int sy0 = t.index, sy1 = t.index < lastRow ? t.index + 1 : lastRow;
@@ -130,25 +175,23 @@ void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, Sink
       std::swap(topRow, bottomRow);
     }
     if (sy0 != topRow) {
-      resizeRow<C>(sourceRow(sy0), xTaps, top.data());
+      pass(sy0, top);
       topRow = sy0;
     }
     if (sy1 != bottomRow) {
-      resizeRow<C>(sourceRow(sy1), xTaps, bottom.data());
+      pass(sy1, bottom);
       bottomRow = sy1;
     }
-    const int w0 = t.w0, w1 = t.w1;
-    for (size_t i = 0; i < rowInts; ++i) rgb[i] = blendRows(top[i], bottom[i], w0, w1);
-    sink(dy, rgb.data());
+    sinkRow(dy, [&](int c, auto emit) { blendRows(top.channel(c), bottom.channel(c), t.w0, t.w1, width, emit); });
   }
 }
 
-template <typename Sink>
-void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, Sink sink) {
+template <typename SinkRow>
+void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, SinkRow sinkRow) {
   switch (image.channels) {
-    case 1: return forEachResizedRow<1>(image, dstWidth, dstHeight, sink);
-    case 3: return forEachResizedRow<3>(image, dstWidth, dstHeight, sink);
-    default: return forEachResizedRow<4>(image, dstWidth, dstHeight, sink);
+    case 1: return forEachResizedRow<1>(image, dstWidth, dstHeight, sinkRow);
+    case 3: return forEachResizedRow<3>(image, dstWidth, dstHeight, sinkRow);
+    default: return forEachResizedRow<4>(image, dstWidth, dstHeight, sinkRow);
   }
 }
 
@@ -157,9 +200,10 @@ void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, Sink
 void resizeBilinearRgb(const PixelView& image, int dstWidth, int dstHeight, uint8_t* dstRgb) {
   validate(image);
   if (dstWidth <= 0 || dstHeight <= 0) throw std::invalid_argument("resize target must be positive");
-  const size_t rowBytes = static_cast<size_t>(dstWidth) * 3;
-  forEachResizedRow(image, dstWidth, dstHeight,
-                    [&](int y, const uint8_t* rgb) { std::copy(rgb, rgb + rowBytes, dstRgb + y * rowBytes); });
+  forEachResizedRow(image, dstWidth, dstHeight, [&](int y, auto blend) {
+    uint8_t* row = dstRgb + static_cast<size_t>(y) * dstWidth * 3;
+    for (int c = 0; c < 3; ++c) blend(c, [&](size_t x, int v) { row[3 * x + c] = static_cast<uint8_t>(v); });
+  });
 }
 
 void letterboxToTensor(const PixelView& image, const Letterbox& letterbox, float* dst) {
@@ -173,17 +217,14 @@ void letterboxToTensor(const PixelView& image, const Letterbox& letterbox, float
   const size_t plane = inW * letterbox.inputHeight;
   const size_t resizedW = static_cast<size_t>(letterbox.resizedWidth);
   float* planes[3] = {dst, dst + plane, dst + 2 * plane};  // B, G, R
-  forEachResizedRow(image, letterbox.resizedWidth, letterbox.resizedHeight, [&](int y, const uint8_t* rgb) {
-    float* b = planes[0] + y * inW;
-    float* g = planes[1] + y * inW;
-    float* r = planes[2] + y * inW;
-    for (size_t x = 0; x < resizedW; ++x) {
-      b[x] = static_cast<float>(rgb[3 * x + 2]) - kMeanBgr[0];
-      g[x] = static_cast<float>(rgb[3 * x + 1]) - kMeanBgr[1];
-      r[x] = static_cast<float>(rgb[3 * x]) - kMeanBgr[2];
+  forEachResizedRow(image, letterbox.resizedWidth, letterbox.resizedHeight, [&](int y, auto blend) {
+    for (int c = 0; c < 3; ++c) {  // c: R, G, B; the tensor's planes are B, G, R
+      float* plane = planes[2 - c] + y * inW;
+      const float mean = kMeanBgr[2 - c];
+      blend(c, [&](size_t x, int v) { plane[x] = static_cast<float>(v) - mean; });
+      // Padding right of the image: the mean colour, i.e. exactly 0 after mean subtraction.
+      std::fill(plane + resizedW, plane + inW, 0.0f);
     }
-    // Padding right of the image: the mean colour, i.e. exactly 0 after mean subtraction.
-    for (float* p : {b, g, r}) std::fill(p + resizedW, p + inW, 0.0f);
   });
   // Padding below the image.
   const size_t filled = static_cast<size_t>(letterbox.resizedHeight) * inW;
