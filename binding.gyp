@@ -14,8 +14,13 @@
         "native/core/preprocess.cc",
         "native/napi/addon.cc",
         "native/napi/preprocess_worker.cc",
-        "native/napi/postprocess_worker.cc"
+        "native/napi/postprocess_worker.cc",
+        "native/napi/trt_probe.cc",
+        "native/trt/availability.cc",
+        "native/trt/layer_loader.cc",
+        "native/trt/system_probe.cc"
       ],
+      "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

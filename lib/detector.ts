@@ -1,6 +1,7 @@
 /** The public detector: image in, faces out, on whichever backend fits the machine. */
 import type { BackendInfo, InferenceBackend } from './backends/backend';
-import { createBackend } from './backends/select';
+import { selectBackend } from './backends/select';
+import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
 import { abortError, Batcher } from './batcher';
 import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type RawPixels } from './binding';
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
@@ -33,7 +34,7 @@ export class Detector {
   private readonly counters = { completed: 0, batches: 0, images: 0, failed: {} as Partial<Record<ErrorCode, number>> };
 
   private constructor(
-    private readonly backend: InferenceBackend,
+    private readonly backend: InferenceBackend | PixelBackend,
     /** Which backend runs this detector, and why. */
     readonly backendInfo: BackendInfo,
     /** The model file in use. */
@@ -51,7 +52,7 @@ export class Detector {
     };
     this.batcher = new Batcher(
       {
-        maxBatch: Math.min(options.maxBatch, backend.shape.fixedBatch ?? Infinity),
+        maxBatch: Math.min(options.maxBatch, isPixelBackend(backend) ? backend.maxBatch : backend.shape.fixedBatch ?? Infinity),
         maxDelayMs: options.maxDelayMs,
         maxQueue: options.maxQueue,
         maxConcurrentBatches: 2,
@@ -63,10 +64,22 @@ export class Detector {
   static async create(options: DetectorOptions = {}): Promise<Detector> {
     const resolved = resolveOptions(options);
     const modelPath = await resolveModel(resolved.model);
-    const { backend, info } = await createBackend(resolved.backend, modelPath, { cpuThreads: resolved.cpuThreads });
+    const { backend, info } = await selectBackend(resolved.backend, modelPath, {
+      cpuThreads: resolved.cpuThreads,
+      ...(resolved.log ? { log: resolved.log } : {}),
+      tensorrt: {
+        ...resolved.tensorrt,
+        precision: resolved.precision,
+        inputSize: resolved.inputSize,
+        maxBatch: resolved.maxBatch,
+        preNmsTopK: resolved.preNmsTopK,
+        maxFaces: resolved.maxFaces,
+      },
+    });
     try {
       const inputSize = Detector.chooseInputSize(resolved, backend);
-      await Detector.probe(backend, modelPath);
+      // The TensorRT engine build has checked the model already.
+      if (!isPixelBackend(backend)) await Detector.probe(backend, modelPath);
       return new Detector(backend, info, modelPath, inputSize, resolved);
     } catch (error) {
       await backend.close();
@@ -100,7 +113,7 @@ export class Detector {
   }
 
   /** A fixed-size model dictates the input size; asking for another one is an error, not a silent change. */
-  private static chooseInputSize(options: ResolvedOptions, backend: InferenceBackend): Detector['inputSize'] {
+  private static chooseInputSize(options: ResolvedOptions, backend: InferenceBackend | PixelBackend): Detector['inputSize'] {
     const fixed = backend.shape.fixedSize;
     if (!fixed) return options.inputSize;
     const wanted = options.inputSize;
@@ -226,11 +239,13 @@ export class Detector {
 
   /** preprocess -> inference -> decode + NMS for images that share one network input size. */
   private async runBatch(images: RawPixels[], canvas: Canvas | null): Promise<BatchResult[]> {
+    if (isPixelBackend(this.backend)) return this.runPixelBatch(this.backend, images, canvas);
+    const backend = this.backend;
     const native = binding();
     const width = canvas?.width ?? images[0]!.width;
     const height = canvas?.height ?? images[0]!.height;
     // A fixed-batch model runs full batches: the unused tail stays zero (mean colour) and its outputs are ignored.
-    const runSize = Math.max(images.length, this.backend.shape.fixedBatch ?? 0);
+    const runSize = Math.max(images.length, backend.shape.fixedBatch ?? 0);
     const t0 = performance.now();
     const tensor = new Float32Array(runSize * 3 * width * height);
     let letterboxes: Letterbox[];
@@ -245,7 +260,7 @@ export class Detector {
     let inferenceStart = t1;
     const inference = this.inferenceTail.then(() => {
       inferenceStart = performance.now(); // not counting the wait for the previous batch's inference
-      return this.backend.run(tensor, runSize, height, width);
+      return backend.run(tensor, runSize, height, width);
     });
     this.inferenceTail = inference.catch(() => undefined);
     const outputs = await inference;
@@ -258,14 +273,29 @@ export class Detector {
       throw toRetinaFaceError(error, 'NATIVE_ERROR', `post-processing the outputs of ${this.modelPath} failed`);
     }
     const timings: BatchTimings = { preprocessMs: t1 - t0, inferenceMs: t2 - inferenceStart, postprocessMs: performance.now() - t2 };
+    this.notifyBatch(images.length, timings);
+    return faces.map((f) => ({ faces: f, timings }));
+  }
+
+  /** The TensorRT path: pixels in, faces out; preprocessing, inference and decode + NMS all run on the GPU. */
+  private async runPixelBatch(backend: PixelBackend, images: RawPixels[], canvas: Canvas | null): Promise<BatchResult[]> {
+    const t0 = performance.now();
+    this.counters.batches++;
+    this.counters.images += images.length;
+    const flat = await backend.detect(images, canvas, this.postprocessOptions);
+    const timings: BatchTimings = { preprocessMs: 0, inferenceMs: performance.now() - t0, postprocessMs: 0 };
+    this.notifyBatch(images.length, timings);
+    return unpackFaces(flat.faces, flat.counts).map((faces) => ({ faces, timings }));
+  }
+
+  private notifyBatch(size: number, timings: BatchTimings): void {
     for (const listener of this.batchListeners) {
       try {
-        listener({ size: images.length, ...timings });
+        listener({ size, ...timings });
       } catch {
         // A failing observer (metrics, logging) must not fail the callers' detections.
       }
     }
-    return faces.map((f) => ({ faces: f, timings }));
   }
 }
 

@@ -7,3 +7,4 @@ export type { CallTimings, DetectorStats, BatchEvent } from './stats';
 export { RetinaFaceError, isRetinaFaceError, ErrorCodes, type ErrorCode } from './errors';
 export { evaluateWider, evaluateDetections, type EvaluateWiderOptions, type EvaluationResult, type WiderEvaluation } from './eval/evaluate';
 export { loadGroundTruth, type GroundTruth } from './eval/ground-truth';
+export { runtimeInfo, type RuntimeInfo, type CudaInfo } from './runtime-info';

@@ -1,5 +1,12 @@
 /** Detector options: types, defaults and validation (JS validates; the native side only works). */
+import type { BackendLogger, TensorRtOptions, TensorRtPrecision } from './backends/tensorrt';
 import { RetinaFaceError } from './errors';
+
+/** TensorRT settings beyond precision; see docs/tensorrt.md. */
+export type TensorRtSettings = Pick<
+  TensorRtOptions,
+  'fp16Model' | 'maxInputSize' | 'streams' | 'workspaceMb' | 'pinnedSlotMb' | 'cacheDir' | 'logLevel' | 'onEngineEvent' | 'layerDir'
+>;
 
 export type BackendName = 'auto' | 'cpu' | 'tensorrt';
 export type InputSize = number | readonly [width: number, height: number] | 'original';
@@ -38,6 +45,12 @@ export interface DetectorOptions {
   maxQueue?: number;
   /** CPU backend: threads for one inference. Default: onnxruntime's choice (all cores). */
   cpuThreads?: number;
+  /** TensorRT backend: 'fp16' (default; built from the FP16 twin of the model) or 'fp32' (TF32 off). */
+  precision?: TensorRtPrecision;
+  /** TensorRT backend: streams, workspace, engine cache folder, log level, engine-build events... */
+  tensorrt?: TensorRtSettings;
+  /** Receives the backend choice, TensorRT's log and engine-build news. Default: warnings on stderr. */
+  log?: BackendLogger;
 }
 
 export interface ResolvedOptions {
@@ -56,6 +69,9 @@ export interface ResolvedOptions {
   maxDelayMs: number;
   maxQueue: number;
   cpuThreads: number | undefined;
+  precision: TensorRtPrecision;
+  tensorrt: TensorRtSettings;
+  log: BackendLogger | undefined;
 }
 
 export const DEFAULT_INPUT_SIZE = 640;
@@ -93,7 +109,7 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
   const known = new Set([
     'model', 'backend', 'inputSize', 'scoreThreshold', 'nmsThreshold', 'maxFaces', 'preNmsTopK', 'clip',
-    'maxPixels', 'minSide', 'maxBatch', 'maxDelayMs', 'maxQueue', 'cpuThreads',
+    'maxPixels', 'minSide', 'maxBatch', 'maxDelayMs', 'maxQueue', 'cpuThreads', 'precision', 'tensorrt', 'log',
   ]);
   for (const key of Object.keys(options)) if (!known.has(key)) invalid(`unknown option '${key}'`);
   const backend = options.backend ?? 'auto';
@@ -102,6 +118,10 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
     invalid('model must be a non-empty path');
   }
   if (options.clip !== undefined && typeof options.clip !== 'boolean') invalid('clip must be a boolean');
+  const precision = options.precision ?? 'fp16';
+  if (precision !== 'fp16' && precision !== 'fp32') invalid(`precision must be 'fp16' or 'fp32', got '${String(precision)}'`);
+  if (options.tensorrt !== undefined && (typeof options.tensorrt !== 'object' || options.tensorrt === null)) invalid('tensorrt must be an object');
+  if (options.log !== undefined && typeof options.log !== 'function') invalid('log must be a function (level, message)');
   return {
     model: options.model,
     backend,
@@ -118,5 +138,8 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
     maxDelayMs: numberIn('maxDelayMs', options.maxDelayMs ?? 2, 0, 10_000),
     maxQueue: numberIn('maxQueue', options.maxQueue ?? 256, 1, 1_000_000, true),
     cpuThreads: options.cpuThreads === undefined ? undefined : numberIn('cpuThreads', options.cpuThreads, 1, 1024, true),
+    precision,
+    tensorrt: options.tensorrt ?? {},
+    log: options.log,
   };
 }

@@ -6,6 +6,7 @@ import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import type { DetectorOptions, InputSize } from '../options';
 import { parseInputSize, parseNumber } from './parse';
+import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
 import { registerServeCommand } from './serve-command';
@@ -81,6 +82,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerModelCommands(program);
   registerEvalCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

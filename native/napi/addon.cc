@@ -3,6 +3,11 @@
 
 #include "postprocess_worker.h"
 #include "preprocess_worker.h"
+#include "trt_probe.h"
+#ifdef RETINAFACE_WITH_CUDA
+#include "cuda_info.h"
+#include "trt_session.h"
+#endif
 
 namespace retinaface::napi {
 
@@ -10,6 +15,11 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("preprocess", Napi::Function::New(env, preprocess, "preprocess"));
   exports.Set("postprocess", Napi::Function::New(env, postprocess, "postprocess"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  exports.Set("trtProbe", Napi::Function::New(env, trtProbe, "trtProbe"));
+#ifdef RETINAFACE_WITH_CUDA
+  exports.Set("cudaInfo", Napi::Function::New(env, cudaInfo, "cudaInfo"));
+  exports.Set("trtOpen", Napi::Function::New(env, trtOpen, "trtOpen"));
+#endif
   return exports;
 }
 

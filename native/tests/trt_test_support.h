@@ -1,0 +1,43 @@
+// Helpers of the TensorRT pipeline tests: a temporary folder that cleans up after itself, and file listing.
+#pragma once
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace trttest {
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/retinaface-trt-test-XXXXXX";
+    const char* made = ::mkdtemp(pattern);
+    path_ = made ? made : "/tmp";
+  }
+  ~TempDir() {
+    const std::string command = "rm -rf '" + path_ + "'";
+    if (path_.rfind("/tmp/retinaface-trt-test-", 0) == 0) (void)std::system(command.c_str());
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline std::vector<std::string> listFiles(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      const std::string name = entry->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(d);
+  }
+  return names;
+}
+
+}  // namespace trttest

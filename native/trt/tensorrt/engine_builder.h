@@ -1,0 +1,15 @@
+// ONNX -> strongly typed network -> builder config (workspace limit, one optimisation profile, timing cache,
+// progress monitor; TF32 off for fp32) -> buildSerializedNetwork. The precision is the ONNX's: TensorRT 11 has no
+// kFP16 flag and 10.x deprecates it, so the FP16 engine comes from the FP16 ONNX in both generations.
+#pragma once
+#include "../layer_api.h"
+#include "tensorrt_library.h"
+
+namespace retinaface::trt::layer {
+
+int32_t buildEngine(const TensorRtLibrary& library, const RfTrtBuildRequest& request, RfTrtBlob* plan,
+                    RfTrtBlob* timingCache, RfTrtError* error);
+
+void freeBlob(RfTrtBlob* blob);
+
+}  // namespace retinaface::trt::layer
