@@ -15,7 +15,8 @@ import { tensorRtUnavailableReason } from '../lib/backends/select';
 import { agreement, type AgreementReport, type ApReport, detectAll, widerAp } from './harness/accuracy';
 import { throughputChart } from './harness/chart';
 import { type BenchImage, loadImages, SHARED } from './harness/images';
-import { detectorAtBatch, detectorAtConcurrency, type LoopSettings, rawSessionRun, type Throughput } from './harness/measure';
+import { type Comparison, detectorAtBatch, detectorAtConcurrency, type LoopSettings, oursVersusRaw, type Throughput } from './harness/measure';
+import type { Spread } from './harness/stats';
 import { describeMachine } from './common/machine';
 
 const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
@@ -49,7 +50,8 @@ interface Variant {
 const list = (value: string | undefined, fallback: number[]) => (value ? value.split(',').map(Number) : fallback);
 
 async function measureVariant(variant: Variant, images: BenchImage[], accuracyImages: BenchImage[], loop: LoopSettings,
-  batches: number[], concurrency: number[], reference: { faces?: import('../lib').Face[][] }): Promise<void> {
+  batches: number[], concurrency: number[], reference: { faces?: import('../lib').Face[][] },
+  raw: Record<number, Comparison>): Promise<void> {
   const base: DetectorOptions = { model: MODEL, backend: variant.backend, inputSize: INPUT_SIZE };
   // precision is the TensorRT backend's option; the CPU runs the FP32 ONNX as it is.
   const options = (variant.backend === 'tensorrt' ? { ...base, precision: variant.precision } : base) as DetectorOptions;
@@ -57,7 +59,14 @@ async function measureVariant(variant: Variant, images: BenchImage[], accuracyIm
   variant.endToEnd = {};
   for (const b of batches) {
     const detector = await Detector.create({ ...options, maxBatch: b, maxDelayMs: 5 });
-    variant.batch[b] = await detectorAtBatch(detector, images, b, (i) => i.pixels, loop);
+    if (variant.backend === 'cpu') {
+      // The CPU variant is the one the raw onnxruntime baseline compares with: measured in alternation with it.
+      raw[b] = await oursVersusRaw(detector, MODEL, images, b, INPUT_SIZE, loop);
+      variant.batch[b] = raw[b]!.ours;
+      log(`raw session.run batch ${b}: ${raw[b]!.raw.imagesPerSecond.median.toFixed(1)} img/s; ours / raw ${raw[b]!.ratio.median.toFixed(3)}`);
+    } else {
+      variant.batch[b] = await detectorAtBatch(detector, images, b, (i) => i.pixels, loop);
+    }
     variant.endToEnd[b] = await detectorAtBatch(detector, images, b, (i) => i.encoded, loop);
     await detector.close();
     log(`${variant.id} batch ${b}: ${variant.batch[b]!.imagesPerSecond.median.toFixed(1)} img/s from pixels, ${variant.endToEnd[b]!.imagesPerSecond.median.toFixed(1)} end to end`);
@@ -105,8 +114,10 @@ function markdown(result: ReturnType<typeof buildResult>): string {
     }
     for (const b of result.settings.batches) {
       const ours = v.batch![b]!, e2e = v.endToEnd![b]!, raw = v.backend === 'cpu' ? result.baselines.rawSessionRun[b] : undefined;
+      const ratio = v.backend === 'cpu' ? result.baselines.cpuOursOverRaw[b] : undefined;
       const cell = (t: Throughput) => `${fmt(t.imagesPerSecond.median)} [${fmt(t.imagesPerSecond.min)}-${fmt(t.imagesPerSecond.max)}]`;
-      lines.push(`| ${v.id} | ${b} | ${cell(ours)} | ${cell(e2e)} | ${raw ? cell(raw) : '-'} | ${raw ? fmt(ours.imagesPerSecond.median / raw.imagesPerSecond.median, 3) : '-'} | ${fmt(ours.latencyMs.p50)} / ${fmt(ours.latencyMs.p95)} / ${fmt(ours.latencyMs.p99)} |`);
+      const ratioCell = ratio ? `${fmt(ratio.median, 3)} [${fmt(ratio.min, 3)}-${fmt(ratio.max, 3)}]` : '-';
+      lines.push(`| ${v.id} | ${b} | ${cell(ours)} | ${cell(e2e)} | ${raw ? cell(raw) : '-'} | ${ratioCell} | ${fmt(ours.latencyMs.p50)} / ${fmt(ours.latencyMs.p95)} / ${fmt(ours.latencyMs.p99)} |`);
     }
   }
   lines.push('', '## Concurrency (JPEG in, dynamic batching maxBatch 8) and where a call spends its time (ms, mean)', '',
@@ -136,8 +147,9 @@ function markdown(result: ReturnType<typeof buildResult>): string {
 }
 
 function buildResult(flags: Flags, settings: Record<string, unknown> & { batches: number[]; concurrency: number[] }, variants: Variant[],
-  raw: Record<number, Throughput>) {
-  const ratio = Object.fromEntries(settings.batches.map((b) => [b, variants[0]!.batch![b]!.imagesPerSecond.median / raw[b]!.imagesPerSecond.median]));
+  comparisons: Record<number, Comparison>) {
+  const raw: Record<number, Throughput> = Object.fromEntries(settings.batches.map((b) => [b, comparisons[b]!.raw]));
+  const ratio: Record<number, Spread> = Object.fromEntries(settings.batches.map((b) => [b, comparisons[b]!.ratio]));
   return {
     schema: 'retinaface-bench/1',
     machine: describeMachine(),
@@ -175,13 +187,9 @@ async function main(): Promise<void> {
     { id: 'tensorrt-fp32', backend: 'tensorrt', precision: 'fp32', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
   ];
   const reference: { faces?: import('../lib').Face[][] } = {};
+  const raw: Record<number, Comparison> = {};
   for (const variant of variants.filter((v) => v.present)) {
-    await measureVariant(variant, images, accuracyImages, loop, batches, concurrency, reference);
-  }
-  const raw: Record<number, Throughput> = {};
-  for (const b of batches) {
-    raw[b] = await rawSessionRun(MODEL, images, b, INPUT_SIZE, loop);
-    log(`raw session.run batch ${b}: ${raw[b]!.imagesPerSecond.median.toFixed(1)} img/s`);
+    await measureVariant(variant, images, accuracyImages, loop, batches, concurrency, reference, raw);
   }
   const result = buildResult(flags, {
     model: path.basename(MODEL), inputSize: INPUT_SIZE, seconds: loop.seconds, repeats: loop.repeats, images: imageCount,
@@ -196,7 +204,7 @@ async function main(): Promise<void> {
       { label: `${v.id} ours (pixels)`, points: batches.map((b) => ({ batch: b, imagesPerSecond: v.batch![b]!.imagesPerSecond.median })) },
       { label: `${v.id} ours (JPEG in)`, points: batches.map((b) => ({ batch: b, imagesPerSecond: v.endToEnd![b]!.imagesPerSecond.median })) },
     ]),
-    { label: 'raw session.run (CPU)', points: batches.map((b) => ({ batch: b, imagesPerSecond: raw[b]!.imagesPerSecond.median })) },
+    { label: 'raw session.run (CPU)', points: batches.map((b) => ({ batch: b, imagesPerSecond: raw[b]!.raw.imagesPerSecond.median })) },
   ];
   fs.writeFileSync(path.join(flags.out, `${stem}.json`), JSON.stringify(result, null, 2) + '\n');
   fs.writeFileSync(path.join(flags.out, `${stem}.md`), markdown(result));

@@ -10,6 +10,7 @@ import { decodeImage, type ImageInput } from './image';
 import { resolveModel } from './models/resolve';
 import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './options';
 import type { BatchEvent, CallTimings, DetectorStats } from './stats';
+import { TensorPool } from './tensor-pool';
 
 export interface DetectCallOptions {
   /** Aborting takes the call out of the queue (or drops its result) and rejects it with ABORTED. */
@@ -31,6 +32,7 @@ export class Detector {
   private readonly batchListeners = new Set<(event: BatchEvent) => void>();
   /** Inference is serialised (it uses every core); preprocessing of the next batch overlaps it. */
   private inferenceTail: Promise<unknown> = Promise.resolve();
+  private readonly tensors = new TensorPool();
   private readonly counters = { completed: 0, batches: 0, images: 0, failed: {} as Partial<Record<ErrorCode, number>> };
 
   private constructor(
@@ -200,6 +202,7 @@ export class Detector {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
     await this.backend.close();
+    this.tensors.clear();
   }
 
   get isClosed(): boolean {
@@ -241,13 +244,24 @@ export class Detector {
   private async runBatch(images: RawPixels[], canvas: Canvas | null): Promise<BatchResult[]> {
     if (isPixelBackend(this.backend)) return this.runPixelBatch(this.backend, images, canvas);
     const backend = this.backend;
-    const native = binding();
     const width = canvas?.width ?? images[0]!.width;
     const height = canvas?.height ?? images[0]!.height;
     // A fixed-batch model runs full batches: the unused tail stays zero (mean colour) and its outputs are ignored.
     const runSize = Math.max(images.length, backend.shape.fixedBatch ?? 0);
     const t0 = performance.now();
-    const tensor = new Float32Array(runSize * 3 * width * height);
+    const tensor = this.tensors.acquire(runSize * 3 * width * height);
+    try {
+      return await this.runTensorBatch(backend, images, canvas, tensor, runSize, width, height, t0);
+    } finally {
+      this.tensors.release(tensor);
+    }
+  }
+
+  private async runTensorBatch(backend: InferenceBackend, images: RawPixels[], canvas: Canvas | null, tensor: Float32Array,
+    runSize: number, width: number, height: number, t0: number): Promise<BatchResult[]> {
+    const native = binding();
+    // Preprocessing writes every value of the images it is given; a fixed batch's unused tail must be mean colour.
+    if (runSize > images.length) tensor.fill(0, images.length * 3 * width * height);
     let letterboxes: Letterbox[];
     try {
       letterboxes = await native.preprocess(images, canvas, tensor);

@@ -30,6 +30,6 @@ t.test('a tiny benchmark run writes a well-formed report', async (t) => {
     t.match(v, { absentReason: String }, `${v.id} listed as absent with a reason, never estimated`);
     t.notOk(v.batch, `${v.id} has no numbers`);
   }
-  t.match(report.baselines, { rawSessionRun: { 1: throughput, 2: throughput }, cpuOursOverRaw: { 1: Number } });
+  t.match(report.baselines, { rawSessionRun: { 1: throughput, 2: throughput }, cpuOursOverRaw: { 1: spread, 2: spread } });
   t.match(fs.readFileSync(path.join(out, json!.replace('.json', '.svg')), 'utf8'), /^<svg[\s\S]*polyline[\s\S]*<\/svg>$/);
 });

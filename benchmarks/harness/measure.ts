@@ -21,13 +21,12 @@ export interface Throughput {
 
 const pick = (images: readonly BenchImage[], i: number) => images[i % images.length]!;
 
-/**
- * `callers` closed-loop workers, each calling `call(i)` again as soon as the previous call returns, for about
- * `seconds`, `repeats` times after one warm-up run. Returns throughput and per-call latency.
- */
-async function closedLoop(settings: LoopSettings, callers: number, call: (i: number) => Promise<void>): Promise<Throughput> {
+type Loop = (seconds: number, latencies?: number[]) => Promise<number>;
+
+/** `callers` closed-loop workers, each calling `call(i)` again as soon as the previous call returns; calls/s. */
+function makeLoop(callers: number, call: (i: number) => Promise<void>): Loop {
   let next = 0;
-  const run = async (seconds: number, latencies: number[] | undefined) => {
+  return async (seconds, latencies) => {
     let calls = 0;
     const start = performance.now();
     const deadline = start + seconds * 1000;
@@ -43,10 +42,15 @@ async function closedLoop(settings: LoopSettings, callers: number, call: (i: num
     );
     return calls / ((performance.now() - start) / 1000);
   };
-  await run(Math.min(settings.seconds, 1), undefined); // warm-up, excluded
+}
+
+/** One warm-up run, then `repeats` runs of about `seconds`: throughput and per-call latency. */
+async function closedLoop(settings: LoopSettings, callers: number, call: (i: number) => Promise<void>): Promise<Throughput> {
+  const loop = makeLoop(callers, call);
+  await loop(Math.min(settings.seconds, 1)); // warm-up, excluded
   const runs: number[] = [];
   const latencies: number[] = [];
-  for (let r = 0; r < settings.repeats; r++) runs.push(await run(settings.seconds, latencies));
+  for (let r = 0; r < settings.repeats; r++) runs.push(await loop(settings.seconds, latencies));
   return { imagesPerSecond: spread(runs), latencyMs: latencySummary(latencies) };
 }
 
@@ -84,15 +88,8 @@ export async function detectorAtConcurrency(
   return { ...result, stages: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, calls)])) };
 }
 
-/** The baseline: onnxruntime-node's session.run on tensors made beforehand by our own preprocessing. */
-export async function rawSessionRun(
-  modelPath: string,
-  images: readonly BenchImage[],
-  batch: number,
-  size: number,
-  settings: LoopSettings,
-): Promise<Throughput> {
-  const session = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionMode: 'sequential' });
+/** onnxruntime-node's session.run on tensors made beforehand by our own preprocessing, whole batches back to back. */
+async function rawLoop(session: ort.InferenceSession, images: readonly BenchImage[], batch: number, size: number): Promise<Loop> {
   const perImage = 3 * size * size;
   const tensors: ort.Tensor[] = [];
   for (let t = 0; t < 4; t++) {
@@ -102,13 +99,52 @@ export async function rawSessionRun(
     tensors.push(new ort.Tensor('float32', data, [batch, 3, size, size]));
   }
   const inputName = session.inputNames[0]!;
+  const loop = makeLoop(1, async (i) => {
+    await session.run({ [inputName]: tensors[i % tensors.length]! });
+  });
+  return async (seconds, latencies) => batch * (await loop(seconds, latencies)); // images/s
+}
+
+export interface Comparison {
+  ours: Throughput;
+  raw: Throughput;
+  /** ours / raw per pair of neighbouring runs. */
+  ratio: Spread;
+}
+
+/**
+ * Ours from decoded pixels (detector at maxBatch = batch, 2 x batch callers) against the raw baseline (a session
+ * with the same settings as the CPU backend's), measured in alternation, ours then raw, `repeats` times: load drift
+ * on a shared machine then hits both sides of each ratio alike.
+ */
+export async function oursVersusRaw(
+  detector: Detector,
+  modelPath: string,
+  images: readonly BenchImage[],
+  batch: number,
+  size: number,
+  settings: LoopSettings,
+): Promise<Comparison> {
+  const session = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionMode: 'sequential' });
   try {
-    const perCall = await closedLoop(settings, 1, async (i) => {
-      await session.run({ [inputName]: tensors[i % tensors.length]! });
+    const ours = makeLoop(2 * batch, async (i) => {
+      await detector.detect(pick(images, i).pixels);
     });
-    // One call is a whole batch: images/s = calls/s x batch; latency is the batch's.
-    const scale = (runs: number[]) => runs.map((r) => r * batch);
-    return { imagesPerSecond: spread(scale(perCall.imagesPerSecond.runs)), latencyMs: perCall.latencyMs };
+    const raw = await rawLoop(session, images, batch, size);
+    await ours(Math.min(settings.seconds, 1)); // warm-ups, excluded
+    await raw(Math.min(settings.seconds, 1));
+    const oursRuns: number[] = [], rawRuns: number[] = [], ratios: number[] = [];
+    const oursLatency: number[] = [], rawLatency: number[] = [];
+    for (let r = 0; r < settings.repeats; r++) {
+      oursRuns.push(await ours(settings.seconds, oursLatency));
+      rawRuns.push(await raw(settings.seconds, rawLatency));
+      ratios.push(oursRuns[r]! / rawRuns[r]!);
+    }
+    return {
+      ours: { imagesPerSecond: spread(oursRuns), latencyMs: latencySummary(oursLatency) },
+      raw: { imagesPerSecond: spread(rawRuns), latencyMs: latencySummary(rawLatency) },
+      ratio: spread(ratios),
+    };
   } finally {
     await session.release();
   }
