@@ -86,6 +86,10 @@ async function main(): Promise<void> {
     rssEndMiB: rssEnd / 2 ** 20,
     rssMaxMiB: Math.max(...samples) / 2 ** 20,
     rssGrowth: growth,
+    /** Server RSS once a second after warm-up, MiB: a leak climbs steadily, allocator warm-up levels off. */
+    rssSamplesMiB: samples.map((v) => Math.round((v / 2 ** 20) * 10) / 10),
+    /** Growth over the second half of the run alone. */
+    rssGrowthSecondHalf: samples.length > 3 ? samples[samples.length - 1]! / samples[Math.floor(samples.length / 2)]! - 1 : 0,
     pass: alive && exitCode === 0 && counts.unexpected.length === 0 && counts.sent === flags.requests && growth < 0.05,
   };
   const day = result.machine.date.slice(0, 10);
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
     `| --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
     `| ${counts.sent} | ${counts.malformedSent} | ${counts.malformed400} | ${counts.good200} | ${counts.unexpected.length + run.errors} | ${result.rssAfterWarmupMiB.toFixed(1)} MiB | ${result.rssEndMiB.toFixed(1)} (${result.rssMaxMiB.toFixed(1)}) MiB | ${(100 * growth).toFixed(2)}% | ${seconds.toFixed(0)} s |`,
     '',
+    `RSS growth over the second half of the run alone: ${(100 * result.rssGrowthSecondHalf).toFixed(2)}%.`,
     `Server alive to the end and exited ${exitCode} on SIGTERM. Verdict: **${result.pass ? 'pass' : 'FAIL'}**.`,
     '',
     'Reproduce: `npm run build && npx tsx benchmarks/serve-soak.ts`',

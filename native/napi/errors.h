@@ -35,4 +35,19 @@ inline Napi::Value rejectedPromise(const Napi::Error& error) {
   return deferred.Promise();
 }
 
+// Runs `start` (argument checks, then queueing a worker that returns its promise); any exception becomes a rejected
+// promise with a typed error, so promise-returning functions never throw synchronously.
+template <typename Start>
+Napi::Value promiseOrRejection(Napi::Env env, Start start) {
+  try {
+    return start();
+  } catch (const CodedError& e) {
+    return rejectedPromise(makeError(env, e.code(), e.what()));
+  } catch (const Napi::Error& e) {
+    return rejectedPromise(e);
+  } catch (const std::exception& e) {
+    return rejectedPromise(makeError(env, kNativeError, e.what()));
+  }
+}
+
 }  // namespace retinaface::napi

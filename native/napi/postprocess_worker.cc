@@ -78,7 +78,7 @@ PostprocessOptions readOptions(const Napi::Value& value) {
 
 Napi::Value postprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  try {
+  return promiseOrRejection(env, [&]() -> Napi::Value {
     Napi::Object outputs = objectArg(info[0], "outputs");
     Napi::TypedArray loc = typedArray(outputs.Get("loc"), napi_float32_array, "outputs.loc");
     Napi::TypedArray conf = typedArray(outputs.Get("conf"), napi_float32_array, "outputs.conf");
@@ -116,13 +116,7 @@ Napi::Value postprocess(const Napi::CallbackInfo& info) {
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
-  } catch (const CodedError& e) {
-    return rejectedPromise(makeError(env, e.code(), e.what()));
-  } catch (const Napi::Error& e) {
-    return rejectedPromise(e);
-  } catch (const std::exception& e) {
-    return rejectedPromise(makeError(env, kNativeError, e.what()));
-  }
+  });
 }
 
 }  // namespace retinaface::napi

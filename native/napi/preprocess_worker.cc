@@ -47,7 +47,7 @@ class PreprocessWorker : public CodedWorker {
 
 Napi::Value preprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  try {
+  return promiseOrRejection(env, [&]() -> Napi::Value {
     if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0)
       throw CodedError(kInvalidArgument, "images must be a non-empty array");
     Napi::Array list = info[0].As<Napi::Array>();
@@ -94,13 +94,7 @@ Napi::Value preprocess(const Napi::CallbackInfo& info) {
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
-  } catch (const CodedError& e) {
-    return rejectedPromise(makeError(env, e.code(), e.what()));
-  } catch (const Napi::Error& e) {
-    return rejectedPromise(e);
-  } catch (const std::exception& e) {
-    return rejectedPromise(makeError(env, kNativeError, e.what()));
-  }
+  });
 }
 
 }  // namespace retinaface::napi

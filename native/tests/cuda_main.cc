@@ -8,24 +8,6 @@
 #include "cuda_test_support.h"
 #include "harness.h"
 
-namespace harness {
-
-std::vector<Case>& registry() {
-  static std::vector<Case> cases;
-  return cases;
-}
-
-namespace {
-int currentFailures = 0;
-}
-
-void fail(const char* file, int line, const std::string& message) {
-  ++currentFailures;
-  std::printf("    %s:%d: %s\n", file, line, message.c_str());
-}
-
-}  // namespace harness
-
 // Usage: retinaface_cuda_tests [substring]  (runs the cases whose name contains it)
 int main(int argc, char** argv) {
   const bool device = cudatest::deviceAvailable();

@@ -16,6 +16,8 @@ struct Case {
 
 std::vector<Case>& registry();
 void fail(const char* file, int line, const std::string& message);
+// Failures recorded in the running case (runners reset it before each case).
+extern int currentFailures;
 
 struct Registrar {
   Registrar(const char* name, std::function<void()> body) { registry().push_back({name, std::move(body)}); }
