@@ -8,13 +8,12 @@
 
 #include "cuda/cuda_error.h"
 #include "cuda/device_buffer.h"
+#include "harness.h"
 
 namespace cudatest {
 
-// Thrown by a case that cannot run here (no device, no reference data); counted as skipped, not failed.
-struct Skip {
-  std::string reason;
-};
+// A case that cannot run here (no device, no reference data) throws it; counted as skipped, not failed.
+using Skip = harness::Skip;
 
 // Cases whose name starts with this need a CUDA device; the runner skips them when there is none.
 inline constexpr const char* kGpuPrefix = "gpu_";

@@ -15,6 +15,18 @@ struct Case {
 };
 
 std::vector<Case>& registry();
+
+// Thrown by a case that cannot run here (no device, no reference data); counted as skipped, not failed.
+struct Skip {
+  std::string reason;
+};
+
+// Why a case is skipped before it runs, or nullptr to run it.
+using SkipRule = std::function<const char*(const Case&)>;
+
+// Runs the registered cases whose name contains argv[1] (all without it), printing one line per case and a closing
+// "N passed, N failed" (", N skipped" when any were); returns the process exit code.
+int runAll(int argc, char** argv, const SkipRule& skipBeforeRunning = nullptr);
 void fail(const char* file, int line, const std::string& message);
 // Failures recorded in the running case (runners reset it before each case).
 extern int currentFailures;

@@ -5,8 +5,10 @@
 #include "harness.h"
 #include "trt/coded_error.h"
 #include "trt/engine_tensors.h"
+#include "trt_test_support.h"
 
 using namespace retinaface::trt;
+using trttest::codeOf;
 
 namespace {
 
@@ -16,14 +18,6 @@ EngineDescription describe(std::vector<TensorDescription> tensors) {
   return d;
 }
 
-std::string codeOf(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const CodedError& e) {
-    return e.code();
-  }
-  return "none";
-}
 
 }  // namespace
 

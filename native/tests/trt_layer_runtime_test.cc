@@ -19,6 +19,7 @@
 
 using namespace retinaface;
 using namespace retinaface::trt;
+using trttest::codeOf;
 
 namespace {
 
@@ -40,14 +41,6 @@ int enqueueCount() {
 
 std::vector<uint8_t> bytes(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
 
-std::string codeOf(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const CodedError& e) {
-    return e.code();
-  }
-  return "none";
-}
 
 struct CountingMonitor : BuildMonitor {
   int phases = 0, steps = 0, finishes = 0;

@@ -22,6 +22,7 @@
 
 using namespace retinaface;
 using namespace retinaface::trt;
+using trttest::codeOf;
 using trtfake::FakeBehaviour;
 
 namespace {
@@ -95,14 +96,6 @@ struct Rig {
   }
 };
 
-std::string codeOf(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const CodedError& e) {
-    return e.code();
-  }
-  return "none";
-}
 
 // Collects outcomes delivered on lane threads.
 struct Outcomes {

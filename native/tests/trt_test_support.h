@@ -1,13 +1,27 @@
-// Helpers of the TensorRT pipeline tests: a temporary folder that cleans up after itself, and file listing.
+// Helpers of the TensorRT pipeline tests: a temporary folder that cleans up after itself, file listing, and the
+// error code a piece of code throws.
 #pragma once
 #include <dirent.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "trt/coded_error.h"
+
 namespace trttest {
+
+// The code of the CodedError `body` throws, or "none".
+inline std::string codeOf(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const retinaface::trt::CodedError& e) {
+    return e.code();
+  }
+  return "none";
+}
 
 class TempDir {
  public:
