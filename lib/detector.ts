@@ -2,7 +2,7 @@
 import type { BackendInfo, InferenceBackend } from './backends/backend';
 import { selectBackend } from './backends/select';
 import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
-import { abortError, Batcher } from './batcher';
+import { abortError, Batcher, type BatchStages } from './batcher';
 import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type RawPixels } from './binding';
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
 import { type Face, unpackFaces } from './faces';
@@ -21,14 +21,34 @@ type Canvas = { width: number; height: number };
 type BatchTimings = Omit<BatchEvent, 'size'>;
 interface BatchResult {
   faces: Face[];
-  timings: BatchTimings;
+  /** With queueMs where the detector knows it better than the batcher (staged images). */
+  timings: BatchTimings & { queueMs?: number };
+}
+/** A batch's own state: the input tensor its images are letterboxed into (CPU path at a fixed input size). */
+interface BatchContext {
+  tensor?: Float32Array;
+}
+/** An image with its slot in a batch: letterboxed into the batch's tensor, where that applies. */
+interface StagedImage {
+  pixels: RawPixels;
+  letterbox?: Letterbox;
+  preprocessMs: number;
+  stagedAt: number;
+}
+
+/** The letterbox of an image that fills the canvas exactly (used for blank slots). */
+function identityLetterbox(canvas: Canvas): Letterbox {
+  return {
+    sourceWidth: canvas.width, sourceHeight: canvas.height, inputWidth: canvas.width, inputHeight: canvas.height,
+    resizedWidth: canvas.width, resizedHeight: canvas.height, scale: 1,
+  };
 }
 
 export class Detector {
   private closed = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly postprocessOptions: PostprocessOptions;
-  private readonly batcher: Batcher<RawPixels, BatchResult>;
+  private readonly batcher: Batcher<RawPixels, BatchResult, StagedImage, BatchContext>;
   private readonly batchListeners = new Set<(event: BatchEvent) => void>();
   /** Inference is serialised (it uses every core); preprocessing of the next batch overlaps it. */
   private inferenceTail: Promise<unknown> = Promise.resolve();
@@ -52,14 +72,10 @@ export class Detector {
       maxFaces: options.maxFaces,
       clip: options.clip,
     };
-    this.batcher = new Batcher(
-      {
-        maxBatch: Math.min(options.maxBatch, isPixelBackend(backend) ? backend.maxBatch : backend.shape.fixedBatch ?? Infinity),
-        maxDelayMs: options.maxDelayMs,
-        maxQueue: options.maxQueue,
-        maxConcurrentBatches: 2,
-      },
-      (images) => this.runImages(images),
+    const maxBatch = Math.min(options.maxBatch, isPixelBackend(backend) ? backend.maxBatch : backend.shape.fixedBatch ?? Infinity);
+    this.batcher = new Batcher<RawPixels, BatchResult, StagedImage, BatchContext>(
+      { maxBatch, maxDelayMs: options.maxDelayMs, maxQueue: options.maxQueue, maxConcurrentBatches: 2 },
+      this.stagesFor(backend, inputSize, maxBatch),
     );
   }
 
@@ -100,10 +116,7 @@ export class Detector {
       throw new RetinaFaceError('MODEL_INVALID', `${modelPath} fails on a blank ${batch}x3x${height}x${width} input: ${
         (error as Error).message}`, { cause: error });
     });
-    const letterbox: Letterbox = {
-      sourceWidth: width, sourceHeight: height, inputWidth: width, inputHeight: height,
-      resizedWidth: width, resizedHeight: height, scale: 1,
-    };
+    const letterbox = identityLetterbox({ width, height });
     try {
       await binding().postprocess(outputs, new Array<Letterbox>(batch).fill(letterbox), {
         scoreThreshold: 1, nmsThreshold: 0.4, preNmsTopK: 0, maxFaces: 0, clip: false,
@@ -228,67 +241,132 @@ export class Detector {
     const { value, queueMs, batchSize } = await this.batcher.submit(pixels, signal);
     return {
       faces: value.faces,
-      timings: { decodeMs, queueMs, ...value.timings, totalMs: performance.now() - start, batchSize },
+      timings: { decodeMs, ...value.timings, queueMs: value.timings.queueMs ?? queueMs, totalMs: performance.now() - start, batchSize },
     };
   }
 
-  /** The batcher's work: images of one batch, grouped by network input size. */
-  private async runImages(images: RawPixels[]): Promise<BatchResult[]> {
-    if (this.inputSize !== 'original') return this.runBatch(images, this.inputSize);
-    const results: BatchResult[] = [];
-    for (const image of images) results.push(...(await this.runBatch([image], null)));
-    return results;
+  /**
+   * How the batcher runs this detector's batches. With a fixed network input on the CPU path, each image is
+   * letterboxed into its slot of the batch's tensor as soon as it joins the batch, while the previous batch is
+   * still in inference; the batch then starts the moment the engine is free. Otherwise there is nothing to
+   * prepare ahead: the GPU takes pixels, and original-size images each need a tensor of their own size.
+   */
+  private stagesFor(backend: InferenceBackend | PixelBackend, inputSize: Canvas | 'original', maxBatch: number):
+    BatchStages<RawPixels, StagedImage, BatchResult, BatchContext> {
+    if (isPixelBackend(backend) || inputSize === 'original') {
+      return {
+        open: () => ({}),
+        stage: (pixels) => Promise.resolve({ pixels, preprocessMs: 0, stagedAt: performance.now() }),
+        run: (slots) => this.runUnstaged(slots),
+        close: () => undefined,
+      };
+    }
+    const canvas = inputSize;
+    const perImage = 3 * canvas.width * canvas.height;
+    const capacity = Math.max(maxBatch, backend.shape.fixedBatch ?? 0);
+    return {
+      open: () => ({ tensor: this.tensors.acquire(capacity * perImage) }),
+      stage: async (pixels, context, slot) => {
+        const t0 = performance.now();
+        let letterbox: Letterbox;
+        try {
+          [letterbox] = await binding().preprocess([pixels], canvas, context.tensor!.subarray(slot * perImage, (slot + 1) * perImage)) as [Letterbox];
+        } catch (error) {
+          throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
+        }
+        const stagedAt = performance.now();
+        return { pixels, letterbox, preprocessMs: stagedAt - t0, stagedAt };
+      },
+      run: (slots, context) => this.runStaged(backend, slots, canvas, context.tensor!),
+      close: (context) => this.tensors.release(context.tensor!),
+    };
   }
 
-  /** preprocess -> inference -> decode + NMS for images that share one network input size. */
-  private async runBatch(images: RawPixels[], canvas: Canvas | null): Promise<BatchResult[]> {
-    if (isPixelBackend(this.backend)) return this.runPixelBatch(this.backend, images, canvas);
-    const backend = this.backend;
-    const width = canvas?.width ?? images[0]!.width;
-    const height = canvas?.height ?? images[0]!.height;
-    // A fixed-batch model runs full batches: the unused tail stays zero (mean colour) and its outputs are ignored.
-    const runSize = Math.max(images.length, backend.shape.fixedBatch ?? 0);
+  /** A batch whose images are already letterboxed into `tensor`, slot by slot: inference, then decode + NMS. */
+  private async runStaged(backend: InferenceBackend, slots: ReadonlyArray<StagedImage | undefined>, canvas: Canvas,
+    tensor: Float32Array): Promise<Array<BatchResult | undefined>> {
+    const perImage = 3 * canvas.width * canvas.height;
+    // A fixed-batch model runs full batches; slots of calls that left hold stale pixels. Blank both (mean colour):
+    // their outputs are ignored, and a blank input keeps their decode + NMS cheap.
+    const runSize = Math.max(slots.length, backend.shape.fixedBatch ?? 0);
+    slots.forEach((slot, i) => slot === undefined && tensor.fill(0, i * perImage, (i + 1) * perImage));
+    if (runSize > slots.length) tensor.fill(0, slots.length * perImage, runSize * perImage);
+    const blank = identityLetterbox(canvas);
+    const letterboxes = slots.map((slot) => slot?.letterbox ?? blank);
+    const live = slots.filter((slot) => slot !== undefined).length;
+    const { faces, inferenceStart, inferenceMs, postprocessMs } = await this.inferAndDecode(backend, tensor, runSize, canvas,
+      letterboxes, live);
+    const preprocessMs = slots.reduce((sum, slot) => sum + (slot?.preprocessMs ?? 0), 0);
+    this.notifyBatch(live, { preprocessMs, inferenceMs, postprocessMs });
+    return slots.map((slot, i) => slot && {
+      faces: faces[i]!,
+      // Its own letterboxing; its wait runs from then until its batch reached the engine.
+      timings: { preprocessMs: slot.preprocessMs, queueMs: Math.max(0, inferenceStart - slot.stagedAt), inferenceMs, postprocessMs },
+    });
+  }
+
+  /** Batches with nothing staged ahead: the GPU path, and original-size images (one inference per image). */
+  private async runUnstaged(slots: ReadonlyArray<StagedImage | undefined>): Promise<Array<BatchResult | undefined>> {
+    const live = slots.flatMap((slot, i) => (slot ? [i] : []));
+    const images = live.map((i) => slots[i]!.pixels);
+    let results: BatchResult[];
+    if (isPixelBackend(this.backend)) {
+      results = await this.runPixelBatch(this.backend, images, this.inputSize === 'original' ? null : this.inputSize);
+    } else {
+      results = [];
+      for (const image of images) results.push(...(await this.runOriginalSize(this.backend, image)));
+    }
+    const bySlot = new Array<BatchResult | undefined>(slots.length);
+    live.forEach((slot, k) => (bySlot[slot] = results[k]));
+    return bySlot;
+  }
+
+  /** One image at its own size: preprocess -> inference -> decode + NMS. */
+  private async runOriginalSize(backend: InferenceBackend, image: RawPixels): Promise<BatchResult[]> {
+    const canvas = { width: image.width, height: image.height };
     const t0 = performance.now();
-    const tensor = this.tensors.acquire(runSize * 3 * width * height);
+    const tensor = this.tensors.acquire(3 * image.width * image.height);
     try {
-      return await this.runTensorBatch(backend, images, canvas, tensor, runSize, width, height, t0);
+      let letterboxes: Letterbox[];
+      try {
+        letterboxes = await binding().preprocess([image], null, tensor);
+      } catch (error) {
+        throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
+      }
+      const preprocessMs = performance.now() - t0;
+      const { faces, inferenceMs, postprocessMs } = await this.inferAndDecode(backend, tensor, 1, canvas, letterboxes, 1);
+      const timings: BatchTimings = { preprocessMs, inferenceMs, postprocessMs };
+      this.notifyBatch(1, timings);
+      return [{ faces: faces[0]!, timings }];
     } finally {
       this.tensors.release(tensor);
     }
   }
 
-  private async runTensorBatch(backend: InferenceBackend, images: RawPixels[], canvas: Canvas | null, tensor: Float32Array,
-    runSize: number, width: number, height: number, t0: number): Promise<BatchResult[]> {
-    const native = binding();
-    // Preprocessing writes every value of the images it is given; a fixed batch's unused tail must be mean colour.
-    if (runSize > images.length) tensor.fill(0, images.length * 3 * width * height);
-    let letterboxes: Letterbox[];
-    try {
-      letterboxes = await native.preprocess(images, canvas, tensor);
-    } catch (error) {
-      throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
-    }
-    const t1 = performance.now();
+  /**
+   * Inference on `runSize` images of `tensor` (serialised with other batches: it uses every core), then decode + NMS
+   * of the first `letterboxes.length`. `live` counts the images that belong to callers.
+   */
+  private async inferAndDecode(backend: InferenceBackend, tensor: Float32Array, runSize: number, canvas: Canvas,
+    letterboxes: Letterbox[], live: number) {
     this.counters.batches++;
-    this.counters.images += images.length;
-    let inferenceStart = t1;
+    this.counters.images += live;
+    let inferenceStart = performance.now();
     const inference = this.inferenceTail.then(() => {
       inferenceStart = performance.now(); // not counting the wait for the previous batch's inference
-      return backend.run(tensor, runSize, height, width);
+      return backend.run(tensor, runSize, canvas.height, canvas.width);
     });
     this.inferenceTail = inference.catch(() => undefined);
     const outputs = await inference;
     const t2 = performance.now();
     let faces: Face[][];
     try {
-      const flat = await native.postprocess(trimOutputs(outputs, images.length, runSize), letterboxes, this.postprocessOptions);
+      const flat = await binding().postprocess(trimOutputs(outputs, letterboxes.length, runSize), letterboxes, this.postprocessOptions);
       faces = unpackFaces(flat.faces, flat.counts);
     } catch (error) {
       throw toRetinaFaceError(error, 'NATIVE_ERROR', `post-processing the outputs of ${this.modelPath} failed`);
     }
-    const timings: BatchTimings = { preprocessMs: t1 - t0, inferenceMs: t2 - inferenceStart, postprocessMs: performance.now() - t2 };
-    this.notifyBatch(images.length, timings);
-    return faces.map((f) => ({ faces: f, timings }));
+    return { faces, inferenceStart, inferenceMs: t2 - inferenceStart, postprocessMs: performance.now() - t2 };
   }
 
   /** The TensorRT path: pixels in, faces out; preprocessing, inference and decode + NMS all run on the GPU. */

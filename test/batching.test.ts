@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Detector, RetinaFaceError } from '../lib';
-import { Batcher } from '../lib/batcher';
+import { Batcher, type BatchStages } from '../lib/batcher';
 import { MODEL_DYNAMIC, PHOTOS, widerSample, WIDER_IMAGES } from './helpers/shared';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,4 +102,83 @@ t.test('Batcher: size and delay triggers, per-item results, a failing batch fail
   t.throws(() => small.reserve(), { code: 'QUEUE_FULL' });
   release();
   t.doesNotThrow(() => small.reserve()(), 'a released reservation frees its place');
+});
+
+/** A fake engine that records when items are staged and batches run, for the staged Batcher. */
+function stagedFake(options: { runMs: number; failStage?: (item: number) => boolean }) {
+  const log: string[] = [];
+  let open = 0;
+  let maxOpen = 0;
+  let nextContext = 0;
+  const stages: BatchStages<number, number, number, { id: number; slots: number[] }> = {
+    open: () => {
+      open++;
+      maxOpen = Math.max(maxOpen, open);
+      return { id: nextContext++, slots: [] };
+    },
+    stage: async (item, context, slot) => {
+      await sleep(1);
+      if (options.failStage?.(item)) throw new RetinaFaceError('IMAGE_DECODE_FAILED', `item ${item}`);
+      context.slots[slot] = item;
+      log.push(`stage ${item}@${context.id}.${slot}`);
+      return item;
+    },
+    run: async (slots, context) => {
+      log.push(`run ${context.id} [${slots.map((s) => s ?? '-').join(',')}]`);
+      await sleep(options.runMs);
+      return slots.map((s) => (s === undefined ? undefined : s * 10));
+    },
+    close: () => {
+      open--;
+    },
+  };
+  return { stages, log, maxOpen: () => maxOpen, open: () => open };
+}
+
+t.test('Batcher stages: items are prepared on arrival and the next batch fills while one runs', async (t) => {
+  const fake = stagedFake({ runMs: 40 });
+  const batcher = new Batcher({ maxBatch: 4, maxDelayMs: 0, maxQueue: 100, maxConcurrentBatches: 1 }, fake.stages);
+  const first = batcher.submit(1);
+  await sleep(10); // batch 0 = [1] runs
+  const later = [2, 3, 4].map((x) => batcher.submit(x));
+  await sleep(10);
+  t.same(fake.log.filter((l) => l.startsWith('stage')), ['stage 1@0.0', 'stage 2@1.0', 'stage 3@1.1', 'stage 4@1.2'],
+    'items that arrive while a batch runs are staged at once, in slots of the next batch');
+  t.equal(batcher.queueDepth, 3);
+  const results = await Promise.all([first, ...later]);
+  t.same(results.map((r) => r.value), [10, 20, 30, 40]);
+  t.same(results.map((r) => r.batchSize), [1, 3, 3, 3], 'the next batch kept filling until the engine was free');
+  t.same(fake.log.filter((l) => l.startsWith('run')), ['run 0 [1]', 'run 1 [2,3,4]']);
+  t.equal(fake.open(), 0, 'every context was closed');
+});
+
+t.test('Batcher stages: a failed staging fails only its item; an abort leaves a hole; contexts stay bounded', async (t) => {
+  const fake = stagedFake({ runMs: 20, failStage: (x) => x === 13 });
+  const batcher = new Batcher({ maxBatch: 3, maxDelayMs: 1000, maxQueue: 100, maxConcurrentBatches: 1 }, fake.stages);
+  const controller = new AbortController();
+  const calls = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20].map((x) => batcher.submit(x, x === 15 ? controller.signal : undefined));
+  const settled = Promise.allSettled(calls);
+  await sleep(5);
+  controller.abort();
+  const results = await settled;
+  t.same(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled',
+    'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+  t.equal(((results[2] as PromiseRejectedResult).reason as RetinaFaceError).code, 'IMAGE_DECODE_FAILED');
+  t.equal(((results[4] as PromiseRejectedResult).reason as RetinaFaceError).code, 'ABORTED');
+  t.same(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.value] : [])), [110, 120, 140, 160, 170, 180, 190, 200],
+    'each caller got its own result');
+  t.same(fake.log.filter((l) => l.startsWith('run')), ['run 0 [11,12,-]', 'run 1 [14,-,16]', 'run 2 [17,18,19]', 'run 3 [20]'],
+    'failed and aborted slots are holes; a batch that ends starts the next one at once');
+  t.ok(fake.maxOpen() <= 2, `at most maxConcurrentBatches + 1 batches hold a context (${fake.maxOpen()})`);
+  t.equal(fake.open(), 0);
+  // A batch whose every item left is dropped without running.
+  const lone = new AbortController();
+  const blocker = batcher.submit(1);
+  const dropped = batcher.submit(2, lone.signal);
+  lone.abort();
+  await t.rejects(dropped, { code: 'ABORTED' });
+  await blocker;
+  await sleep(5);
+  t.notOk(fake.log.some((l) => l.startsWith('run') && l.includes('[2]')), 'the emptied batch never ran');
+  t.equal(fake.open(), 0);
 });
