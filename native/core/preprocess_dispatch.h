@@ -1,5 +1,6 @@
-// Internal to preprocess.cc, for tests and benchmarks: which instruction-set tier its row kernels run. Not part of
-// the addon's API. Every tier produces byte-identical output; they differ only in speed.
+// Internal to preprocess.cc, for tests and benchmarks: which instruction-set tier its row kernels run (the tiers
+// are preprocess_portable.cc and preprocess_x86.cc). Not part of the addon's API. Every tier produces byte-identical
+// output; they differ only in speed.
 #pragma once
 
 namespace retinaface::preprocess_detail {
