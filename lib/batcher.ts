@@ -51,8 +51,8 @@ interface Pending<I, S, R> {
 
 interface Batch<I, S, R, C> {
   members: Pending<I, S, R>[];
-  /** Present once the batch may stage its members. */
-  context?: C;
+  /** Present once the batch may stage its members; boxed, since C itself may be undefined. */
+  context?: { value: C };
 }
 
 export function abortError(signal: AbortSignal): RetinaFaceError {
@@ -60,19 +60,26 @@ export function abortError(signal: AbortSignal): RetinaFaceError {
   return new RetinaFaceError('ABORTED', reason, { cause: signal.reason });
 }
 
+/**
+ * Runs `run` on the slots that hold an item (not the holes) and puts each result back at its item's slot: for
+ * stages whose work takes only the live items.
+ */
+export async function runLiveSlots<S, R>(slots: ReadonlyArray<S | undefined>, run: (items: S[]) => Promise<R[]>):
+  Promise<Array<R | undefined>> {
+  const live = slots.flatMap((item, i) => (item === undefined ? [] : [i]));
+  const results = await run(live.map((i) => slots[i]!));
+  if (results.length !== live.length) throw new Error(`batch returned ${results.length} results for ${live.length} items`);
+  const bySlot = new Array<R | undefined>(slots.length);
+  live.forEach((slot, k) => (bySlot[slot] = results[k]));
+  return bySlot;
+}
+
 /** Stages for a plain `runBatch(items)`: nothing to prepare per item, no per-batch state. */
 function plainStages<I, R>(runBatch: (items: I[]) => Promise<R[]>): BatchStages<I, I, R, undefined> {
   return {
     open: () => undefined,
     stage: (item) => Promise.resolve(item),
-    run: async (slots) => {
-      const live = slots.flatMap((item, i) => (item === undefined ? [] : [i]));
-      const results = await runBatch(live.map((i) => slots[i]!));
-      if (results.length !== live.length) throw new Error(`batch returned ${results.length} results for ${live.length} items`);
-      const bySlot = new Array<R | undefined>(slots.length);
-      live.forEach((slot, k) => (bySlot[slot] = results[k]));
-      return bySlot;
-    },
+    run: (slots) => runLiveSlots(slots, runBatch),
     close: () => undefined,
   };
 }
@@ -162,7 +169,7 @@ export class Batcher<I, R, S = unknown, C = unknown> {
 
   /** Frees a batch's context once its stagings have settled (they may still write into it). */
   private retire(batch: Batch<I, S, R, C>): void {
-    const context = batch.context as C;
+    const context = batch.context!.value;
     void Promise.allSettled(batch.members.map((m) => m.staging)).then(() => {
       this.stages.close(context);
       this.withContext--;
@@ -180,14 +187,14 @@ export class Batcher<I, R, S = unknown, C = unknown> {
   }
 
   private openContext(batch: Batch<I, S, R, C>): void {
-    batch.context = this.stages.open();
+    batch.context = { value: this.stages.open() };
     this.withContext++;
     for (const member of batch.members) this.stage(batch, member);
   }
 
   private stage(batch: Batch<I, S, R, C>, pending: Pending<I, S, R>): void {
     const slot = batch.members.indexOf(pending);
-    pending.staging = this.stages.stage(pending.item, batch.context as C, slot);
+    pending.staging = this.stages.stage(pending.item, batch.context!.value, slot);
     pending.staging.catch((error: unknown) => {
       if (pending.left) return;
       pending.left = true;
@@ -226,7 +233,7 @@ export class Batcher<I, R, S = unknown, C = unknown> {
     this.running++;
     const started = performance.now();
     const members = batch.members;
-    const context = batch.context as C;
+    const context = batch.context!.value;
     void (async () => {
       try {
         const staged = await Promise.allSettled(members.map((m) => m.staging!));

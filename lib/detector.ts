@@ -2,7 +2,7 @@
 import type { BackendInfo, InferenceBackend } from './backends/backend';
 import { selectBackend } from './backends/select';
 import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
-import { abortError, Batcher, type BatchStages } from './batcher';
+import { abortError, Batcher, type BatchStages, runLiveSlots } from './batcher';
 import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type RawPixels } from './binding';
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
 import { type Face, unpackFaces } from './faces';
@@ -268,12 +268,7 @@ export class Detector {
       open: () => ({ tensor: this.tensors.acquire(capacity * perImage) }),
       stage: async (pixels, context, slot) => {
         const t0 = performance.now();
-        let letterbox: Letterbox;
-        try {
-          [letterbox] = await binding().preprocess([pixels], canvas, context.tensor!.subarray(slot * perImage, (slot + 1) * perImage)) as [Letterbox];
-        } catch (error) {
-          throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
-        }
+        const [letterbox] = await preprocess(pixels, canvas, context.tensor!.subarray(slot * perImage, (slot + 1) * perImage));
         const stagedAt = performance.now();
         return { pixels, letterbox, preprocessMs: stagedAt - t0, stagedAt };
       },
@@ -306,19 +301,15 @@ export class Detector {
   }
 
   /** Batches with nothing staged ahead: the GPU path, and original-size images (one inference per image). */
-  private async runUnstaged(slots: ReadonlyArray<StagedImage | undefined>): Promise<Array<BatchResult | undefined>> {
-    const live = slots.flatMap((slot, i) => (slot ? [i] : []));
-    const images = live.map((i) => slots[i]!.pixels);
-    let results: BatchResult[];
-    if (isPixelBackend(this.backend)) {
-      results = await this.runPixelBatch(this.backend, images, this.inputSize === 'original' ? null : this.inputSize);
-    } else {
-      results = [];
-      for (const image of images) results.push(...(await this.runOriginalSize(this.backend, image)));
-    }
-    const bySlot = new Array<BatchResult | undefined>(slots.length);
-    live.forEach((slot, k) => (bySlot[slot] = results[k]));
-    return bySlot;
+  private runUnstaged(slots: ReadonlyArray<StagedImage | undefined>): Promise<Array<BatchResult | undefined>> {
+    return runLiveSlots(slots, async (staged) => {
+      const images = staged.map((s) => s.pixels);
+      const backend = this.backend;
+      if (isPixelBackend(backend)) return this.runPixelBatch(backend, images, this.inputSize === 'original' ? null : this.inputSize);
+      const results: BatchResult[] = [];
+      for (const image of images) results.push(...(await this.runOriginalSize(backend, image)));
+      return results;
+    });
   }
 
   /** One image at its own size: preprocess -> inference -> decode + NMS. */
@@ -327,12 +318,7 @@ export class Detector {
     const t0 = performance.now();
     const tensor = this.tensors.acquire(3 * image.width * image.height);
     try {
-      let letterboxes: Letterbox[];
-      try {
-        letterboxes = await binding().preprocess([image], null, tensor);
-      } catch (error) {
-        throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
-      }
+      const letterboxes = await preprocess(image, null, tensor);
       const preprocessMs = performance.now() - t0;
       const { faces, inferenceMs, postprocessMs } = await this.inferAndDecode(backend, tensor, 1, canvas, letterboxes, 1);
       const timings: BatchTimings = { preprocessMs, inferenceMs, postprocessMs };
@@ -388,6 +374,15 @@ export class Detector {
         // A failing observer (metrics, logging) must not fail the callers' detections.
       }
     }
+  }
+}
+
+/** Letterboxes one image into `out` (a null canvas: at its own size). */
+async function preprocess(image: RawPixels, canvas: Canvas | null, out: Float32Array): Promise<Letterbox[]> {
+  try {
+    return await binding().preprocess([image], canvas, out);
+  } catch (error) {
+    throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
   }
 }
 

@@ -182,3 +182,27 @@ t.test('Batcher stages: a failed staging fails only its item; an abort leaves a 
   t.notOk(fake.log.some((l) => l.startsWith('run') && l.includes('[2]')), 'the emptied batch never ran');
   t.equal(fake.open(), 0);
 });
+
+t.test('Batcher stages: a context that is undefined still counts as held (each item staged once)', async (t) => {
+  const staged: number[] = [];
+  let opened = 0;
+  const batcher = new Batcher<number, number, number, undefined>({ maxBatch: 4, maxDelayMs: 1, maxQueue: 100, maxConcurrentBatches: 1 }, {
+    open: () => {
+      opened++;
+      return undefined;
+    },
+    stage: async (item) => {
+      staged.push(item);
+      return item;
+    },
+    run: async (slots) => {
+      await sleep(10);
+      return slots.map((s) => (s === undefined ? undefined : s + 1));
+    },
+    close: () => undefined,
+  });
+  const results = await Promise.all([1, 2, 3, 4, 5, 6].map((x) => batcher.submit(x)));
+  t.same(results.map((r) => r.value), [2, 3, 4, 5, 6, 7]);
+  t.same(staged, [1, 2, 3, 4, 5, 6], 'every item staged exactly once');
+  t.equal(opened, 2, 'one context per batch');
+});
