@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import { Command } from 'commander';
 import { Detector } from '../lib';
 import { describeMachine } from './common/machine';
+import { median } from './harness/stats';
 import { startServer } from './common/server-process';
 
 const SHARED = path.resolve(__dirname, '../../shared');
@@ -91,11 +92,10 @@ async function main(): Promise<void> {
   await detector.close();
   await server.stop();
 
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const library = Object.fromEntries(concurrencies.map((c) => [c, median(libraryRuns[c]!)]));
   const http = Object.fromEntries(concurrencies.map((c) => {
     const runs = httpRuns[c]!;
-    const pick = runs.find((r) => r.rps === median(runs.map((x) => x.rps)))!; // the median run, latencies included
+    const pick = [...runs].sort((a, b) => a.rps - b.rps)[runs.length >> 1]!; // the median run, latencies included
     return [c, { ...pick, errors: runs.reduce((n, r) => n + r.errors, 0), non2xx: runs.reduce((n, r) => n + r.non2xx, 0) }];
   })) as Record<number, ServerPoint>;
   const best = Math.max(...Object.values(library));
