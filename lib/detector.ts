@@ -118,7 +118,7 @@ export class Detector {
     });
     const letterbox = identityLetterbox({ width, height });
     try {
-      await binding().postprocess(outputs, new Array<Letterbox>(batch).fill(letterbox), {
+      binding().postprocess(outputs, new Array<Letterbox>(batch).fill(letterbox), {
         scoreThreshold: 1, nmsThreshold: 0.4, preNmsTopK: 0, maxFaces: 0, clip: false,
       });
     } catch (error) {
@@ -347,7 +347,7 @@ export class Detector {
     const t2 = performance.now();
     let faces: Face[][];
     try {
-      const flat = await binding().postprocess(trimOutputs(outputs, letterboxes.length, runSize), letterboxes, this.postprocessOptions);
+      const flat = binding().postprocess(trimOutputs(outputs, letterboxes.length, runSize), letterboxes, this.postprocessOptions);
       faces = unpackFaces(flat.faces, flat.counts);
     } catch (error) {
       throw toRetinaFaceError(error, 'NATIVE_ERROR', `post-processing the outputs of ${this.modelPath} failed`);

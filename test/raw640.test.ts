@@ -36,7 +36,7 @@ t.test('decode + NMS reproduce the reference on raw 640 outputs', async (t) => {
       conf: readF32(path.join(RAW, `${stem}.conf.f32`)),
       landms: readF32(path.join(RAW, `${stem}.landms.f32`)),
     };
-    const { faces, counts } = await binding().postprocess(outputs, [letterboxOf(name)], upstream);
+    const { faces, counts } = binding().postprocess(outputs, [letterboxOf(name)], upstream);
     const ours = unpackFaces(faces, counts)[0]!;
     const ref = reference.get(name)!.dets;
     t.equal(ours.length, ref.length, `${name}: same number of detections`);
@@ -59,7 +59,7 @@ t.test('decode + NMS reproduce the reference on raw 640 outputs', async (t) => {
 t.test('wrong-sized outputs are a typed MODEL_OUTPUT_MISMATCH error', async (t) => {
   const n = 16800;
   const outputs = { loc: new Float32Array(n * 4), conf: new Float32Array(n * 2), landms: new Float32Array(n * 10 - 10) };
-  await t.rejects(binding().postprocess(outputs, [letterboxOf('fr_two_people.jpg')], upstream), {
+  t.throws(() => binding().postprocess(outputs, [letterboxOf('fr_two_people.jpg')], upstream), {
     code: 'MODEL_OUTPUT_MISMATCH',
   });
 });

@@ -1,8 +1,8 @@
 // Module entry: the N-API surface is a handful of functions; all logic lives in native/core.
 #include <napi.h>
 
-#include "postprocess_worker.h"
-#include "preprocess_worker.h"
+#include "postprocess_call.h"
+#include "preprocess_call.h"
 #include "trt_probe.h"
 #ifdef RETINAFACE_WITH_CUDA
 #include "cuda_info.h"

@@ -50,4 +50,18 @@ Napi::Value promiseOrRejection(Napi::Env env, Start start) {
   }
 }
 
+// Runs the body of a synchronous function; any exception is rethrown to JS as a typed error.
+template <typename Body>
+Napi::Value withTypedErrors(Napi::Env env, Body body) {
+  try {
+    return body();
+  } catch (const CodedError& e) {
+    throw makeError(env, e.code(), e.what());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw makeError(env, kNativeError, e.what());
+  }
+}
+
 }  // namespace retinaface::napi

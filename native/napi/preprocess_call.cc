@@ -1,12 +1,13 @@
-#include "preprocess_worker.h"
+#include "preprocess_call.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "../core/letterbox.h"
 #include "../core/preprocess.h"
 #include "args.h"
-#include "coded_worker.h"
+#include "job_thread.h"
 #include "letterbox_object.h"
 
 namespace retinaface::napi {
@@ -15,14 +16,12 @@ namespace {
 
 constexpr int kMaxSide = 1 << 16;
 
-class PreprocessWorker : public CodedWorker {
+class PreprocessJob : public Job {
  public:
-  PreprocessWorker(Napi::Env env, std::vector<PixelView> images, std::vector<Letterbox> boxes, float* out,
-                   std::vector<Napi::Reference<Napi::Value>> keepAlive)
-      : CodedWorker(env), images_(std::move(images)), boxes_(std::move(boxes)), out_(out),
-        keepAlive_(std::move(keepAlive)) {}
+  PreprocessJob(std::vector<PixelView> images, std::vector<Letterbox> boxes, float* out,
+                std::vector<Napi::Reference<Napi::Value>> keepAlive)
+      : images_(std::move(images)), boxes_(std::move(boxes)), out_(out), keepAlive_(std::move(keepAlive)) {}
 
- protected:
   void run() override {
     size_t offset = 0;
     for (size_t i = 0; i < images_.size(); ++i) {
@@ -90,10 +89,8 @@ Napi::Value preprocess(const Napi::CallbackInfo& info) {
                                              std::to_string(needed) + " needed");
     float* outData = typedArrayData<float>(out);
     keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));
-    auto* worker = new PreprocessWorker(env, std::move(images), std::move(boxes), outData, std::move(keepAlive));
-    Napi::Promise promise = worker->promise();
-    worker->Queue();
-    return promise;
+    return JobThread::of(env).submit(
+        env, std::make_unique<PreprocessJob>(std::move(images), std::move(boxes), outData, std::move(keepAlive)));
   });
 }
 

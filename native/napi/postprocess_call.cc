@@ -1,14 +1,12 @@
-#include "postprocess_worker.h"
+#include "postprocess_call.h"
 
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "../core/postprocess.h"
 #include "../core/prior_cache.h"
 #include "args.h"
-#include "coded_worker.h"
 #include "letterbox_object.h"
 
 namespace retinaface::napi {
@@ -20,48 +18,24 @@ PriorCache& priorCache() {
   return cache;
 }
 
-class PostprocessWorker : public CodedWorker {
- public:
-  PostprocessWorker(Napi::Env env, RawOutputs batch, std::vector<Letterbox> boxes,
-                    std::shared_ptr<const std::vector<Prior>> priors, PostprocessOptions options,
-                    std::vector<Napi::Reference<Napi::Value>> keepAlive)
-      : CodedWorker(env), batch_(batch), boxes_(std::move(boxes)), priors_(std::move(priors)), options_(options),
-        keepAlive_(std::move(keepAlive)) {}
-
- protected:
-  void run() override {
-    const size_t n = priors_->size();
-    for (size_t i = 0; i < boxes_.size(); ++i) {
-      RawOutputs raw{batch_.loc + i * n * 4, batch_.conf + i * n * 2, batch_.landms + i * n * 10};
-      faces_.push_back(postprocessImage(raw, *priors_, boxes_[i], options_));
-    }
+// Faces of every image, packed for JS: 15 floats a face, and the count per image.
+Napi::Value packFaces(Napi::Env env, const std::vector<std::vector<Face>>& faces) {
+  size_t total = 0;
+  for (const auto& f : faces) total += f.size();
+  Napi::Float32Array flat = Napi::Float32Array::New(env, total * kFaceFloats);
+  Napi::Int32Array counts = Napi::Int32Array::New(env, faces.size());
+  float* dst = flat.Data();
+  for (size_t i = 0; i < faces.size(); ++i) {
+    counts[i] = static_cast<int32_t>(faces[i].size());
+    static_assert(sizeof(Face) == kFaceFloats * sizeof(float), "Face must be tightly packed floats");
+    if (!faces[i].empty()) std::memcpy(dst, faces[i].data(), faces[i].size() * sizeof(Face));
+    dst += faces[i].size() * kFaceFloats;
   }
-  Napi::Value result(Napi::Env env) override {
-    size_t total = 0;
-    for (const auto& f : faces_) total += f.size();
-    Napi::Float32Array flat = Napi::Float32Array::New(env, total * kFaceFloats);
-    Napi::Int32Array counts = Napi::Int32Array::New(env, faces_.size());
-    float* dst = flat.Data();
-    for (size_t i = 0; i < faces_.size(); ++i) {
-      counts[i] = static_cast<int32_t>(faces_[i].size());
-      static_assert(sizeof(Face) == kFaceFloats * sizeof(float), "Face must be tightly packed floats");
-      if (!faces_[i].empty()) std::memcpy(dst, faces_[i].data(), faces_[i].size() * sizeof(Face));
-      dst += faces_[i].size() * kFaceFloats;
-    }
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("faces", flat);
-    out.Set("counts", counts);
-    return out;
-  }
-
- private:
-  RawOutputs batch_;
-  std::vector<Letterbox> boxes_;
-  std::shared_ptr<const std::vector<Prior>> priors_;
-  PostprocessOptions options_;
-  std::vector<Napi::Reference<Napi::Value>> keepAlive_;
-  std::vector<std::vector<Face>> faces_;
-};
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("faces", flat);
+  out.Set("counts", counts);
+  return out;
+}
 
 PostprocessOptions readOptions(const Napi::Value& value) {
   Napi::Object object = objectArg(value, "options");
@@ -78,7 +52,7 @@ PostprocessOptions readOptions(const Napi::Value& value) {
 
 Napi::Value postprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return promiseOrRejection(env, [&]() -> Napi::Value {
+  return withTypedErrors(env, [&]() -> Napi::Value {
     Napi::Object outputs = objectArg(info[0], "outputs");
     Napi::TypedArray loc = typedArray(outputs.Get("loc"), napi_float32_array, "outputs.loc");
     Napi::TypedArray conf = typedArray(outputs.Get("conf"), napi_float32_array, "outputs.conf");
@@ -108,14 +82,13 @@ Napi::Value postprocess(const Napi::CallbackInfo& info) {
                            std::to_string(landms.ElementLength()));
     }
     RawOutputs raw{typedArrayData<float>(loc), typedArrayData<float>(conf), typedArrayData<float>(landms)};
-    std::vector<Napi::Reference<Napi::Value>> keepAlive;
-    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(loc)));
-    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(conf)));
-    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(landms)));
-    auto* worker = new PostprocessWorker(env, raw, std::move(boxes), std::move(priors), options, std::move(keepAlive));
-    Napi::Promise promise = worker->promise();
-    worker->Queue();
-    return promise;
+    std::vector<std::vector<Face>> faces;
+    faces.reserve(batch);
+    for (size_t i = 0; i < batch; ++i) {
+      RawOutputs image{raw.loc + i * n * 4, raw.conf + i * n * 2, raw.landms + i * n * 10};
+      faces.push_back(postprocessImage(image, *priors, boxes[i], options));
+    }
+    return packFaces(env, faces);
   });
 }
 
