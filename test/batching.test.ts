@@ -4,6 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { Detector, RetinaFaceError } from '../lib';
 import { Batcher, type BatchStages } from '../lib/batcher';
+import { decodeImage } from '../lib/image';
 import { MODEL_DYNAMIC, PHOTOS, widerSample, WIDER_IMAGES } from './helpers/shared';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,9 +67,13 @@ t.test('abort: before the call, while queued, while its batch runs', async (t) =
   t.teardown(() => detector.close());
   const photo = path.join(PHOTOS, 'rf_curve_test.jpg');
   await t.rejects(detector.detect(photo, { signal: AbortSignal.abort() }), { code: 'ABORTED' }, 'already aborted');
+  // Decoded pixels, so that the calls reach the batcher in call order (encoded images finish decoding in any order).
+  const pixels = await decodeImage(photo, { maxPixels: 1e8, minSide: 1 });
   const controllers = Array.from({ length: 6 }, () => new AbortController());
-  const calls = controllers.map((c) => detector.detect(photo, { signal: c.signal }));
-  await sleep(30); // the first batch runs, the rest wait
+  const calls = controllers.map((c) => detector.detect(pixels, { signal: c.signal }));
+  // When the first call returns, the second one's batch has started (one inference at a time, and it is next) and
+  // the rest wait in the queue.
+  await calls[0];
   for (const i of [1, 3, 5]) controllers[i]!.abort();
   const results = await Promise.allSettled(calls);
   t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
