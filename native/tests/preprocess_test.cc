@@ -266,6 +266,39 @@ TEST(preprocess_tiers_are_byte_identical) {
   CHECK_EQ(differing, 0);
 }
 
+// Every start alignment of the output (typed arrays guarantee only 4 bytes for floats), and canvas widths that are
+// not a multiple of the vector width, must give the portable tier's bytes, and no write may leave the tensor.
+TEST(preprocess_output_alignment_does_not_change_values) {
+  Lcg rng{2024};
+  int differing = 0;
+  for (const int canvas : {64, 67}) {
+    const TestImage img = randomImage(rng, 150, 101, 3, 0);
+    const Letterbox lb = computeLetterbox(img.width, img.height, canvas, canvas + 5);
+    const size_t values = 3 * static_cast<size_t>(lb.inputWidth) * lb.inputHeight;
+    std::vector<float> reference(values);
+    pd::forceTier(pd::Tier::Portable);
+    letterboxToTensor(img.view(), lb, reference.data());
+    pd::resetTier();
+    // 64-byte aligned storage, then outputs starting 0..7 floats into it.
+    std::vector<float> storage(values + 16 + 16);
+    float* base = storage.data() + (16 - (reinterpret_cast<uintptr_t>(storage.data()) % 64) / sizeof(float)) % 16;
+    forEachTier([&](pd::Tier tier) {
+      for (int offset = 0; offset < 8; ++offset) {
+        std::fill(storage.begin(), storage.end(), -1000.0f);
+        letterboxToTensor(img.view(), lb, base + offset);
+        const bool same = std::memcmp(base + offset, reference.data(), values * sizeof(float)) == 0;
+        const bool untouched = base[offset + values] == -1000.0f && (offset == 0 || base[offset - 1] == -1000.0f);
+        if (!same || !untouched) {
+          ++differing;
+          std::printf("     %s: output at +%d floats, canvas %d: %s\n", pd::tierName(tier), offset, canvas,
+                      same ? "wrote outside the tensor" : "values differ");
+        }
+      }
+    });
+  }
+  CHECK_EQ(differing, 0);
+}
+
 TEST(preprocess_force_tier_rejects_unsupported) {
   std::printf("     tiers supported here:");
   for (pd::Tier tier : {pd::Tier::Portable, pd::Tier::Ssse3, pd::Tier::Avx2}) {
