@@ -62,7 +62,7 @@ async function measureVariant(variant: Variant, images: BenchImage[], accuracyIm
     const detector = await Detector.create({ ...options, maxBatch: b, maxDelayMs: 5 });
     if (variant.backend === 'cpu') {
       // The CPU variant is the one the raw onnxruntime baseline compares with: measured in alternation with it.
-      // Short runs, many of them: a shared machine's speed drifts within seconds, and the ratio is a median of pairs.
+      // Short windows, many of them, each between two raw windows: a shared machine's speed drifts within seconds.
       raw[b] = await oursVersusRaw(detector, MODEL, images, b, INPUT_SIZE, pairs);
       variant.batch[b] = raw[b]!.ours;
       log(`raw session.run batch ${b}: ${raw[b]!.raw.imagesPerSecond.median.toFixed(1)} img/s; ours / raw ${raw[b]!.ratio.median.toFixed(3)}`);
@@ -103,8 +103,9 @@ function markdown(result: ReturnType<typeof buildResult>): string {
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; GPU: ${m.gpu}; ${m.platform}; Node ${m.node}; onnxruntime-node ${m.onnxruntime}; sharp ${m.sharp}.`,
     `Settings: ${result.settings.model}, ${INPUT_SIZE}x${INPUT_SIZE} letterbox, ${result.settings.images} distinct WIDER val images rotated, ` +
       `${result.settings.repeats} runs of ~${result.settings.seconds} s per point after a warm-up; figures are the median run [min-max]. ` +
-      `Ours from pixels and raw session.run: ${result.settings.pairs} pairs of ~${result.settings.pairSeconds} s in alternation; ` +
-      'ours / raw is the median of the per-pair ratios.',
+      `Ours from pixels and raw session.run in alternation (raw, ours, raw, ...): ${result.settings.pairs} windows of ours, each of ` +
+      `at least ${result.settings.pairSeconds} s (and 3 batches) after an untimed warm-up (0.15 s, and a batch), each compared with the mean of the raw ` +
+      'windows on either side; ours / raw is the median of those ratios.',
     '',
     '## Throughput (images/s) and latency per call (ms, p50 / p95 / p99); ours keeps 2 x batch callers busy, raw runs whole batches back to back',
     '',
@@ -154,12 +155,14 @@ function buildResult(flags: Flags, settings: Record<string, unknown> & { batches
   comparisons: Record<number, Comparison>) {
   const raw: Record<number, Throughput> = Object.fromEntries(settings.batches.map((b) => [b, comparisons[b]!.raw]));
   const ratio: Record<number, Spread> = Object.fromEntries(settings.batches.map((b) => [b, comparisons[b]!.ratio]));
+  const windows = Object.fromEntries(settings.batches.map((b) => [b, {
+    seconds: comparisons[b]!.windowSeconds, warmupSeconds: comparisons[b]!.warmupSeconds }]));
   return {
     schema: 'retinaface-bench/1',
     machine: describeMachine(),
     settings: { quick: Boolean(flags.quick), ...settings } as typeof settings & { quick: boolean; seconds: number; repeats: number; pairs: number; pairSeconds: number; images: number; accuracyImages: number; model: string; wallSeconds: number },
     variants,
-    baselines: { rawSessionRun: raw, cpuOursOverRaw: ratio },
+    baselines: { rawSessionRun: raw, cpuOursOverRaw: ratio, comparisonWindows: windows },
   };
 }
 

@@ -30,6 +30,7 @@ t.test('a tiny benchmark run writes a well-formed report', async (t) => {
     t.match(v, { absentReason: String }, `${v.id} listed as absent with a reason, never estimated`);
     t.notOk(v.batch, `${v.id} has no numbers`);
   }
-  t.match(report.baselines, { rawSessionRun: { 1: throughput, 2: throughput }, cpuOursOverRaw: { 1: spread, 2: spread } });
+  t.match(report.baselines, { rawSessionRun: { 1: throughput, 2: throughput }, cpuOursOverRaw: { 1: spread, 2: spread },
+    comparisonWindows: { 1: { seconds: Number, warmupSeconds: Number }, 2: { seconds: Number, warmupSeconds: Number } } });
   t.match(fs.readFileSync(path.join(out, json!.replace('.json', '.svg')), 'utf8'), /^<svg[\s\S]*polyline[\s\S]*<\/svg>$/);
 });

@@ -108,14 +108,23 @@ async function rawLoop(session: ort.InferenceSession, images: readonly BenchImag
 export interface Comparison {
   ours: Throughput;
   raw: Throughput;
-  /** ours / raw per pair of neighbouring runs. */
+  /** ours / raw per ours window, raw being the mean of the raw windows just before and just after it. */
   ratio: Spread;
+  /** Seconds per timed window (at least `settings.seconds`, longer for large batches), and the warm-up before each. */
+  windowSeconds: number;
+  warmupSeconds: number;
 }
 
 /**
  * Ours from decoded pixels (detector at maxBatch = batch, 2 x batch callers) against the raw baseline (a session
- * with the same settings as the CPU backend's), measured in alternation, ours then raw, `repeats` times: load drift
- * on a shared machine then hits both sides of each ratio alike.
+ * with the same settings as the CPU backend's), as raw, ours, raw, ours, ..., raw: `repeats` ours windows, each
+ * compared with the mean of the raw windows on either side. A shared machine's speed drifts within a second (this
+ * VM by 20%), and bracketing cancels a steady drift, which a plain ours-then-raw pair would count against one side.
+ * Each window starts with an untimed warm-up (at least 0.15 s and one batch): for about 40 ms after its last run the
+ * other side's onnxruntime worker still spins on a core, and the detector's pipeline (the next batch letterboxed
+ * while one runs) must fill again; a server running steadily pays neither. Without the warm-up of the raw windows,
+ * raw loses its first runs to the detector's spinning session and ours / raw reads about 0.06 higher at batch 1.
+ * A window lasts at least 3 batches, so that the pipeline's end stays small.
  */
 export async function oursVersusRaw(
   detector: Detector,
@@ -131,19 +140,28 @@ export async function oursVersusRaw(
       await detector.detect(pick(images, i).pixels);
     });
     const raw = await rawLoop(session, images, batch, size);
-    await ours(Math.min(settings.seconds, 1)); // warm-ups, excluded
-    await raw(Math.min(settings.seconds, 1));
-    const oursRuns: number[] = [], rawRuns: number[] = [], ratios: number[] = [];
+    await ours(Math.min(settings.seconds, 1)); // first warm-ups, excluded
+    await raw(Math.min(settings.seconds, 1)); // its first runs allocate, so it calibrates nothing
+    const batchSeconds = batch / (await raw(0.2)); // at least one batch, however short the loop
+    const windowSeconds = Math.max(settings.seconds, 3 * batchSeconds);
+    const warmupSeconds = Math.max(0.15, batchSeconds);
     const oursLatency: number[] = [], rawLatency: number[] = [];
+    const timed = async (loop: Loop, latencies: number[]) => {
+      await loop(warmupSeconds);
+      return loop(windowSeconds, latencies);
+    };
+    const oursRuns: number[] = [], rawRuns: number[] = [await timed(raw, rawLatency)], ratios: number[] = [];
     for (let r = 0; r < settings.repeats; r++) {
-      oursRuns.push(await ours(settings.seconds, oursLatency));
-      rawRuns.push(await raw(settings.seconds, rawLatency));
-      ratios.push(oursRuns[r]! / rawRuns[r]!);
+      oursRuns.push(await timed(ours, oursLatency));
+      rawRuns.push(await timed(raw, rawLatency));
+      ratios.push(oursRuns[r]! / ((rawRuns[r]! + rawRuns[r + 1]!) / 2));
     }
     return {
       ours: { imagesPerSecond: spread(oursRuns), latencyMs: latencySummary(oursLatency) },
       raw: { imagesPerSecond: spread(rawRuns), latencyMs: latencySummary(rawLatency) },
       ratio: spread(ratios),
+      windowSeconds,
+      warmupSeconds,
     };
   } finally {
     await session.release();
