@@ -39,7 +39,7 @@ JobThread& JobThread::of(Napi::Env env) {
 }
 
 JobThread::JobThread(Napi::Env env, JobThreadSlot* slot)
-    : channel_(Channel::New(env, "retinaface-jobs", 0, 1)), slot_(slot),
+    : channel_(Channel::New(env, "retinaface-jobs", 0, 1, this)), slot_(slot),
       worker_(std::make_unique<WorkThread>(kNiceIncrement)) {
   channel_.Unref(env);  // only pending promises keep the process alive
   // Registered after the channel, so it runs before the channel's own cleanup at exit.
@@ -67,10 +67,9 @@ Napi::Promise JobThread::submit(Napi::Env env, std::unique_ptr<Job> job) {
   return pending->deferred.Promise();
 }
 
-void JobThread::deliver(Napi::Env env, Napi::Function, void*, Pending* pending) {
+void JobThread::deliver(Napi::Env env, Napi::Function, JobThread* self, Pending* pending) {
   if (static_cast<napi_env>(env) == nullptr) return;  // the channel is being torn down; the cleanup hook frees the job
-  JobThreadSlot* slot = env.GetInstanceData<JobThreadSlot>();
-  if (slot && slot->thread) slot->thread->finish(env, pending);
+  self->finish(env, pending);
 }
 
 void JobThread::finish(Napi::Env env, Pending* pending) {

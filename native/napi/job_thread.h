@@ -31,13 +31,10 @@ class JobThread {
   // JS thread. The promise settles with job->result(env), or a typed error, once the job has run.
   Napi::Promise submit(Napi::Env env, std::unique_ptr<Job> job);
 
-  // Whether the thread runs below the JS thread's priority (see work_thread.h); for diagnostics and tests.
-  bool lowered() const { return worker_ && worker_->lowered(); }
-
  private:
   struct Pending;
-  static void deliver(Napi::Env env, Napi::Function, void*, Pending* pending);
-  using Channel = Napi::TypedThreadSafeFunction<void, Pending, deliver>;
+  static void deliver(Napi::Env env, Napi::Function, JobThread* self, Pending* pending);
+  using Channel = Napi::TypedThreadSafeFunction<JobThread, Pending, deliver>;
 
   JobThread(Napi::Env env, JobThreadSlot* slot);
   static void onEnvironmentCleanup(void* arg);
