@@ -66,7 +66,13 @@ void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, cons
   ResizedRow top(geometry.dstWidth, image.channels), bottom(geometry.dstWidth, image.channels);
   int topRow = -1, bottomRow = -1;
   const int lastRow = image.height - 1;
+  const size_t rowBytes = static_cast<size_t>(image.width) * image.channels;
   auto pass = [&](int y, ResizedRow& out) {
+    // Source rows come from memory (each image is letterboxed once): ask for the next row while this one is resized.
+    if (y + 1 < image.height) {
+      const uint8_t* next = image.data + static_cast<size_t>(y + 1) * image.rowStride;
+      for (size_t offset = 0; offset < rowBytes; offset += 64) __builtin_prefetch(next + offset, 0, 3);
+    }
     kernels.horizontal(geometry, image.data + static_cast<size_t>(y) * image.rowStride, scratch, out);
   };
   for (int dy = 0; dy < dstHeight; ++dy) {
