@@ -204,9 +204,10 @@ void measureCopies(Results& r, cudaStream_t stream, const Settings& s) {
   r.h2dGBps = 1.0 * bytes / (h2d * 1e3);
 }
 
-void measureGpu(Results& r, const RawSet& set, const std::vector<uint8_t>& frame, const Settings& s) {
-  cudaStream_t stream;
-  RF_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+// Everything that allocates on `stream` lives in here, so that it is freed before the stream is destroyed
+// (DeviceBuffer frees with cudaFreeAsync on its stream).
+void measureOnStream(Results& r, const RawSet& set, const std::vector<uint8_t>& frame, const Settings& s,
+                     cudaStream_t stream) {
   measureCopies(r, stream, s);
   const int maxBatch = kBatches[sizeof(kBatches) / sizeof(kBatches[0]) - 1];
   const Letterbox lb = computeLetterbox(kSourceWidth, kSourceHeight, kInput, kInput);
@@ -271,7 +272,15 @@ void measureGpu(Results& r, const RawSet& set, const std::vector<uint8_t>& frame
     r.rows.push_back(row);
     std::printf("batch %2d: GPU preprocess %.1f us/img (FP32), decode+NMS %.1f us/img\n", batch,
                 row.gpuPreprocessFp32, row.gpuPostDefault);
+    std::fflush(stdout);  // a pipe buffers: keep what was measured if a later step dies
   }
+  RF_CUDA_CHECK(cudaStreamSynchronize(stream));
+}
+
+void measureGpu(Results& r, const RawSet& set, const std::vector<uint8_t>& frame, const Settings& s) {
+  cudaStream_t stream;
+  RF_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  measureOnStream(r, set, frame, s, stream);
   RF_CUDA_CHECK(cudaStreamSynchronize(stream));
   RF_CUDA_CHECK(cudaStreamDestroy(stream));
 }
