@@ -15,7 +15,7 @@ namespace retinaface::preprocess_detail {
 
 namespace {
 
-// Horizontal pass of one source row into planar rows (R, G, B) of int16: the weighted sum (scaled by kCoefScale)
+// Horizontal pass of one source row into planar rows (R, G, B) of int16: the weighted sum (scaled by kResizeCoefScale)
 // shifted right by 4, which fits int16 and is what OpenCV's vertical pass consumes. Specialised per channel count
 // so the inner loop has no layout branches; a gray image writes r only.
 template <int C>

@@ -1,5 +1,4 @@
 // Building the per-image tables the row kernels read: OpenCV's resize taps and their arrangements per method.
-#include <cmath>
 #include <cstring>
 
 #include "preprocess_rows.h"
@@ -7,25 +6,8 @@
 namespace retinaface::preprocess_detail {
 
 std::vector<Tap> makeTaps(int srcSize, int dstSize) {
-  const double invScale = static_cast<double>(dstSize) / srcSize;
-  const double scale = 1.0 / invScale;
   std::vector<Tap> taps(static_cast<size_t>(dstSize));
-  for (int d = 0; d < dstSize; ++d) {
-    float f = static_cast<float>((d + 0.5) * scale - 0.5);
-    int s = static_cast<int>(std::floor(f));
-    f -= static_cast<float>(s);
-    if (s < 0) {
-      s = 0;
-      f = 0.0f;
-    }
-    if (s >= srcSize - 1) {
-      s = srcSize - 1;
-      f = 0.0f;
-    }
-    taps[d].index = s;
-    taps[d].w0 = static_cast<int16_t>(std::lrint((1.0f - f) * kCoefScale));
-    taps[d].w1 = static_cast<int16_t>(std::lrint(f * kCoefScale));
-  }
+  for (int d = 0; d < dstSize; ++d) taps[static_cast<size_t>(d)] = resizeTap(srcSize, dstSize, d);
   return taps;
 }
 

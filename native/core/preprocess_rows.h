@@ -8,6 +8,7 @@
 
 #include "preprocess.h"
 #include "preprocess_dispatch.h"
+#include "resize_tap.h"
 
 // The SSSE3 and AVX2 tiers are compiled with per-function target attributes and chosen at run time, so the build
 // keeps generic x86-64 flags. GCC and Clang only; other compilers and other CPUs run the portable tier.
@@ -19,14 +20,8 @@
 
 namespace retinaface::preprocess_detail {
 
-constexpr int kCoefBits = 11;  // OpenCV INTER_RESIZE_COEF_BITS
-constexpr int kCoefScale = 1 << kCoefBits;
-
-// Source index and the two fixed-point weights for one destination coordinate (OpenCV's resize tables).
-struct Tap {
-  int index;
-  int16_t w0, w1;
-};
+// Source index and the two fixed-point weights for one destination coordinate (resize_tap.h, shared with CUDA).
+using Tap = ResizeTap;
 
 std::vector<Tap> makeTaps(int srcSize, int dstSize);
 

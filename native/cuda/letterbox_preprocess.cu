@@ -11,32 +11,8 @@ namespace retinaface::cuda {
 
 namespace {
 
-constexpr int kCoefBits = 11;  // OpenCV INTER_RESIZE_COEF_BITS
-constexpr int kCoefScale = 1 << kCoefBits;
 // kMeanBgr as scalars: device code may use constexpr scalars of the host, not arrays.
 constexpr float kMeanBlue = kMeanBgr[0], kMeanGreen = kMeanBgr[1], kMeanRed = kMeanBgr[2];
-
-// makeTaps() of preprocess.cc for one destination coordinate: the same double then float arithmetic.
-__device__ ResizeTap makeTap(int srcSize, int dstSize, int d) {
-  const double invScale = static_cast<double>(dstSize) / srcSize;
-  const double scale = 1.0 / invScale;
-  float f = static_cast<float>((d + 0.5) * scale - 0.5);
-  int s = static_cast<int>(floorf(f));
-  f -= static_cast<float>(s);
-  if (s < 0) {
-    s = 0;
-    f = 0.0f;
-  }
-  if (s >= srcSize - 1) {
-    s = srcSize - 1;
-    f = 0.0f;
-  }
-  ResizeTap tap;
-  tap.index = s;
-  tap.w0 = static_cast<int16_t>(__float2int_rn((1.0f - f) * kCoefScale));  // lrint: round half to even
-  tap.w1 = static_cast<int16_t>(__float2int_rn(f * kCoefScale));
-  return tap;
-}
 
 // Tables are per image (each has its own source and resized size); identity images never read them.
 // Only coordinates inside the canvas are built: the pixel kernel reads no others, and the strides hold no more.
@@ -45,8 +21,8 @@ __global__ void buildTapsKernel(const ImageGeometry* geometry, int inputWidth, i
   const int image = blockIdx.y;
   const int d = blockIdx.x * blockDim.x + threadIdx.x;
   const ImageGeometry g = geometry[image];
-  if (d < g.resizedWidth && d < inputWidth) xTaps[image * tapStrideX + d] = makeTap(g.width, g.resizedWidth, d);
-  if (d < g.resizedHeight && d < inputHeight) yTaps[image * tapStrideY + d] = makeTap(g.height, g.resizedHeight, d);
+  if (d < g.resizedWidth && d < inputWidth) xTaps[image * tapStrideX + d] = resizeTap(g.width, g.resizedWidth, d);
+  if (d < g.resizedHeight && d < inputHeight) yTaps[image * tapStrideY + d] = resizeTap(g.height, g.resizedHeight, d);
 }
 
 // readRgb() of preprocess.cc: gray is replicated, alpha ignored.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "core/resize_tap.h"
 #include "device_buffer.h"
 #include "image_geometry.h"
 
@@ -13,11 +14,7 @@ namespace retinaface::cuda {
 
 enum class TensorFormat { Float32, Float16 };
 
-// Source index and the two 11-bit fixed-point weights for one destination coordinate (OpenCV's resize tables).
-struct ResizeTap {
-  int32_t index;
-  int16_t w0, w1;
-};
+using retinaface::ResizeTap;  // core/resize_tap.h: one destination coordinate's source index and weights
 
 class GpuPreprocessor {
  public:
