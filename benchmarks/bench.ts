@@ -14,12 +14,11 @@ import { Detector, type DetectorOptions } from '../lib';
 import { tensorRtUnavailableReason } from '../lib/backends/select';
 import { agreement, type AgreementReport, type ApReport, detectAll, widerAp } from './harness/accuracy';
 import { throughputChart } from './harness/chart';
-import { type BenchImage, loadImages, SHARED } from './harness/images';
+import { BENCH_MODEL as MODEL, type BenchImage, loadImages } from './harness/images';
 import { type Comparison, detectorAtBatch, detectorAtConcurrency, type LoopSettings, oursVersusRaw, type Throughput } from './harness/measure';
 import type { Spread } from './harness/stats';
 import { describeMachine } from './common/machine';
 
-const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
 const INPUT_SIZE = 640;
 
 interface Flags {

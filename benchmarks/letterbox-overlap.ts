@@ -17,19 +17,13 @@ import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { binding } from '../lib/binding';
 import { describeMachine } from './common/machine';
-import { loadImages, SHARED } from './harness/images';
+import { BENCH_MODEL, loadImages } from './harness/images';
+import { createRawSession } from './harness/measure';
+import { trimmedMean } from './harness/stats';
 
-const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
 const MODES = ['plain', 'overlap', 'serial', 'alone'] as const;
 type Mode = (typeof MODES)[number];
 const CANVAS = { width: 640, height: 640 };
-
-function trimmedMean(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const cut = Math.floor(sorted.length * 0.1);
-  const kept = sorted.slice(cut, sorted.length - cut);
-  return kept.reduce((sum, v) => sum + v, 0) / kept.length;
-}
 
 async function main(): Promise<void> {
   const options = new Command()
@@ -38,7 +32,7 @@ async function main(): Promise<void> {
     .option('--skip <n>', 'iterations left out at the start of each block', (v) => Number(v), 2)
     .parse()
     .opts<{ iterations: number; block: number; skip: number }>();
-  const session = await ort.InferenceSession.create(MODEL, { graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  const session = await createRawSession(BENCH_MODEL);
   const images = await loadImages(96);
   const tensors = Array.from({ length: 4 }, () => new Float32Array(3 * CANVAS.width * CANVAS.height));
   for (let t = 0; t < tensors.length; t++) await binding().preprocess([images[t]!.pixels], CANVAS, tensors[t]!);

@@ -1,4 +1,4 @@
-/** The benchmark's images: many distinct WIDER val photos, so no run times one image sitting in a cache. */
+/** The benchmarks' images (many distinct WIDER val photos, so no run times one image sitting in a cache) and model. */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RawPixels } from '../../lib/binding';
@@ -6,6 +6,7 @@ import { decodeImage } from '../../lib/image';
 
 export const SHARED = path.resolve(__dirname, '../../../shared');
 export const WIDER_IMAGES = path.join(SHARED, 'data/widerface-val/images');
+export const BENCH_MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
 
 export interface BenchImage {
   name: string; // '<event>/<file>.jpg'

@@ -88,6 +88,11 @@ export async function detectorAtConcurrency(
   return { ...result, stages: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, calls)])) };
 }
 
+/** The raw baseline's session: the CPU backend's settings (lib/backends/cpu.ts), nothing of ours around it. */
+export function createRawSession(modelPath: string): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionMode: 'sequential' });
+}
+
 /** onnxruntime-node's session.run on tensors made beforehand by our own preprocessing, whole batches back to back. */
 async function rawLoop(session: ort.InferenceSession, images: readonly BenchImage[], batch: number, size: number): Promise<Loop> {
   const perImage = 3 * size * size;
@@ -134,7 +139,7 @@ export async function oursVersusRaw(
   size: number,
   settings: LoopSettings,
 ): Promise<Comparison> {
-  const session = await ort.InferenceSession.create(modelPath, { graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  const session = await createRawSession(modelPath);
   try {
     const ours = makeLoop(2 * batch, async (i) => {
       await detector.detect(pick(images, i).pixels);

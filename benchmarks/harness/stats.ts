@@ -10,6 +10,14 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const median = (values: readonly number[]) => percentile(values, 50);
 
+/** Mean of the values left after dropping `cut` of them (a fraction) from each end. */
+export function trimmedMean(values: readonly number[], cut = 0.1): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const drop = Math.floor(sorted.length * cut);
+  const kept = sorted.slice(drop, sorted.length - drop);
+  return kept.reduce((sum, v) => sum + v, 0) / kept.length;
+}
+
 export interface Spread {
   median: number;
   min: number;
