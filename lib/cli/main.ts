@@ -86,15 +86,23 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The last stop for an error: one line on stderr, never a stack trace, unless RETINAFACE_DEBUG=1 asks for one.
+ * Our typed errors print their code; anything else (a file system error, a bug) its message.
+ */
+export function reportFatalError(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const debug = env.RETINAFACE_DEBUG !== undefined && env.RETINAFACE_DEBUG !== '' && env.RETINAFACE_DEBUG !== '0';
+  const message = error instanceof Error ? error.message : String(error);
+  const line = isRetinaFaceError(error) ? `retinaface: ${error.code}: ${message}` : `retinaface: ${message}`;
+  const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+  return `${line.replace(/\s*\n\s*/g, ' ')}${stack}`;
+}
+
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
-      if (isRetinaFaceError(error)) {
-        console.error(`retinaface: ${error.code}: ${error.message}`);
-      } else {
-        console.error(error);
-      }
+      console.error(reportFatalError(error));
       process.exitCode = 2;
     });
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RetinaFaceError } from '../errors';
-import { writeFileAtomic } from './atomic-write';
+import { checkFileTarget, writeFileAtomic } from './atomic-write';
 import { parseCheckpoint } from './checkpoint/read-checkpoint';
 import { rewriteToFloat16 } from './onnx/fp16-rewrite';
 import { decodeModel, encodeModel } from './onnx/graph-builder';
@@ -46,6 +46,7 @@ export async function convertCheckpointBytes(bytes: Uint8Array, source: string, 
 
 /** Converts `weightsFile` and writes the ONNX to `outputFile` atomically. */
 export async function convertCheckpointFile(weightsFile: string, outputFile: string, options: ConvertOptions = {}): Promise<Converted> {
+  await checkFileTarget(outputFile);
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(weightsFile);
@@ -59,6 +60,7 @@ export async function convertCheckpointFile(weightsFile: string, outputFile: str
 
 /** Rewrites a float32 RetinaFace ONNX file into its FP16 twin (see onnx/fp16-rewrite.ts). */
 export async function rewriteOnnxFileToFp16(inputFile: string, outputFile: string): Promise<void> {
+  await checkFileTarget(outputFile);
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(inputFile);
