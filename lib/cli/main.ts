@@ -5,7 +5,7 @@ import { Detector } from '../detector';
 import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import type { DetectorOptions, InputSize } from '../options';
-import { parseInputSize, parseNumber } from './parse';
+import { parseInputSize, parseInteger, parseNumber } from './parse';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
@@ -23,6 +23,7 @@ interface DetectFlags {
   score: number;
   nms: number;
   inputSize?: InputSize;
+  maxPixels?: number;
   backend: DetectorOptions['backend'];
 }
 
@@ -33,6 +34,7 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
     scoreThreshold: flags.score,
     nmsThreshold: flags.nms,
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
+    ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
   });
   let failures = 0;
   const report: Record<string, Face[] | { error: { code: string; message: string } }> = {};
@@ -75,6 +77,7 @@ export function buildProgram(): Command {
     .option('-s, --score <threshold>', 'minimum face score', parseNumber, 0.5)
     .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
     .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
+    .option('--max-pixels <n>', 'largest image in pixels (IMAGE_TOO_LARGE beyond; default 100000000)', parseInteger)
     .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
     .action(async (images: string[], flags: DetectFlags) => {
       process.exitCode = await detectCommand(images, flags);
