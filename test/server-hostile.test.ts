@@ -143,7 +143,7 @@ t.test('query-string options: scoreThreshold and maxFaces honoured, bad or unkno
   t.same((strict.json().faces as { score: number }[]).map((f) => f.score), [scores[0]], 'a stricter threshold drops the weaker face');
   const capped = await ask('?maxFaces=1');
   t.same((capped.json().faces as { score: number }[]).map((f) => f.score), [scores[0]], 'maxFaces=1 keeps the best face');
-  for (const query of ['?scoreThreshold=abc', '?scoreThreshold=1.5', '?scoreThreshold=', '?maxFaces=-1', '?maxFaces=1.5',
+  for (const query of ['?scoreThreshold=abc', '?scoreThreshold=1.5', '?scoreThreshold=0.2', '?maxFaces=0', '?maxFaces=1e9', '?scoreThreshold=', '?maxFaces=-1', '?maxFaces=1.5',
     '?maxFaces=1&maxFaces=2', '?threshold=0.9', '?scoreThreshold=0.9&foo=1']) {
     const res = await ask(query);
     t.equal(res.status, 400, `${query}: 400`);
