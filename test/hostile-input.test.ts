@@ -109,13 +109,15 @@ t.test('call options are checked before the call takes a queue place', async (t)
 });
 
 t.test('per-call scoreThreshold and maxFaces give what a detector created with them gives', async (t) => {
-  const loose = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', scoreThreshold: 0.3 });
+  const loose = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', scoreThreshold: 0.02 });
   t.teardown(() => loose.close());
   const all = await loose.detect(group);
-  t.ok(all.length >= 4, `the group photo has several faces (${all.length})`);
-  const scores = all.map((f) => f.score);
-  // A threshold exactly at a face's score (float32) drops that face, as the native filter does.
-  const cases: [number, number][] = [[0.9, 0], [0.99, 3], [Math.min(...scores), 0], [0.3, 1], [0.6, 2]];
+  const scores = all.map((f) => f.score).sort((a, b) => a - b);
+  t.ok(scores.length >= 30 && scores[0]! < 0.1, `low-scoring candidates too (${scores.length} faces from ${scores[0]})`);
+  // Thresholds exactly at a face's score (float32) drop that face, as the native filter does.
+  const cases: [number, number][] = [
+    [0.02, 5], [0.1, 0], [0.5, 0], [0.9, 10], [scores[3]!, 0], [scores[Math.floor(scores.length / 2)]!, 0], [0.3, 1],
+  ];
   for (const [scoreThreshold, maxFaces] of cases) {
     const strict = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', scoreThreshold, maxFaces });
     const expected: Face[] = await strict.detect(group);
@@ -307,5 +309,5 @@ t.test('peak memory with many large images in flight is bounded (child process)'
   const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { peakMB?: number; failed?: string[] };
   t.same(report.failed, [], 'every call succeeded');
   // Without the budget the same run peaks at about 600 MB here (every decoded image held at once).
-  t.ok((report.peakMB ?? Infinity) < 350, `peak RSS ${report.peakMB} MB < 350 MB`);
+  t.ok((report.peakMB ?? Infinity) < 400, `peak RSS ${report.peakMB} MB < 400 MB`);
 });
