@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
 import t from 'tap';
 import { Detector, type Face, RetinaFaceError } from '../lib';
+import { binding } from '../lib/binding';
 import { PixelBudget } from '../lib/pixel-budget';
 import { TensorPool } from '../lib/tensor-pool';
 import { MODEL_DYNAMIC, PHOTOS } from './helpers/shared';
@@ -69,6 +70,18 @@ t.test('raw pixels are copied at call time: changing them after the call is harm
   const detached = await errorOf(detector.detect({ ...pixels, data: gone }));
   t.equal(detached?.code, 'INVALID_ARGUMENT', 'a buffer detached before the call is a typed error');
   t.match(detached?.message, /detached/);
+});
+
+t.test('the native letterbox reads arrays on a SharedArrayBuffer', async (t) => {
+  const shared = new Uint8Array(new SharedArrayBuffer(64 * 48 * 3 + 5), 5, 64 * 48 * 3).fill(200);
+  const plain = new Uint8Array(64 * 48 * 3).fill(200);
+  const outShared = new Float32Array(3 * 32 * 32);
+  const outPlain = new Float32Array(3 * 32 * 32);
+  const canvas = { width: 32, height: 32 };
+  const [box] = await binding().preprocess([{ data: shared, width: 64, height: 48, channels: 3 }], canvas, outShared);
+  await binding().preprocess([{ data: plain, width: 64, height: 48, channels: 3 }], canvas, outPlain);
+  t.equal(box?.resizedHeight, 24);
+  t.same(Array.from(outShared), Array.from(outPlain), 'same tensor as from a plain array (the byte offset applied)');
 });
 
 t.test('transferring and collecting the caller buffers of queued calls (child process, forced GC)', async (t) => {
