@@ -110,21 +110,26 @@ t.test('a stalled chunked upload is answered 408 and closed once requestTimeout 
   t.equal(res.json().error?.code, 'REQUEST_TIMEOUT');
   await c.closed;
   t.equal(detector.stats().completed, 0, 'no detection ran');
+  const m = await connect();
+  await m.write(request('GET', '/metrics'));
+  const metrics = (await m.readResponse(ANSWER_DEADLINE_MS)).body;
+  t.match(metrics, /retinaface_errors_total\{code="CONNECTION_CLOSED"\} 1/, 'the cut-off body counted as CONNECTION_CLOSED');
+  t.notMatch(metrics, /code="BAD_REQUEST"/, 'not as a bad request');
 });
 
 t.test('a client that disconnects after its upload cancels its detection', async (t) => {
   const { detector, connect } = await listening(t, {}, { maxBatch: 1 });
   // Keep the detector busy so that the request still waits in the queue when its client leaves.
-  const busy = Promise.all(Array.from({ length: 4 }, () => detector.detect(jpeg)));
+  const busy = Promise.all(Array.from({ length: 16 }, () => detector.detect(jpeg)));
   const c = await connect();
   await c.write(goodJpeg());
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 30));
   c.destroy();
   await busy;
   while (detector.stats().queueDepth > 0 || detector.stats().runningBatches > 0) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 200));
   const stats = detector.stats();
-  t.equal(stats.completed, 4, 'only the in-process calls completed');
+  t.equal(stats.completed, 16, 'only the in-process calls completed');
   t.equal(stats.failed.ABORTED, 1, 'the departed client was aborted');
 });
 

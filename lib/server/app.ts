@@ -152,8 +152,12 @@ export const retinafaceRoutes: FastifyPluginAsync<RetinafaceRoutesOptions> = asy
     );
   });
 
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    const [status, code, message] = describeError(error);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    // A body cut off because its connection closed (the client left, or a request timeout closed it) is no bad
+    // request of the client's: count it apart, with nginx's 499, as the answer reaches no one anyway.
+    const [status, code, message] = !isRetinaFaceError(error) && request.raw.socket?.destroyed
+      ? [499, 'CONNECTION_CLOSED', 'the connection closed before the request was read']
+      : describeError(error);
     metrics.errors.inc({ code });
     return sendError(reply, status, code, message, retryAfter);
   });
