@@ -35,7 +35,8 @@ async function errorOf(promise: Promise<unknown>): Promise<RetinaFaceError | und
 
 function runChild(script: string, args: string[], nodeFlags: string[] = []) {
   return spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(__dirname, 'helpers', script), ...args], {
-    encoding: 'utf8', timeout: 120_000,
+    // Without tap's NODE_OPTIONS (its process-info loader), so the child's memory is ours alone.
+    encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' },
   });
 }
 
