@@ -107,3 +107,18 @@ t.test('errors that are not ours print one line, not a stack trace; RETINAFACE_D
   t.equal(debug.status, 2);
   t.match(debug.stderr, /\n\s+at /, 'RETINAFACE_DEBUG=1 prints the stack');
 });
+
+t.test('convert refuses a FIFO or a directory as its input at once, instead of waiting on it forever', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-cli-fifo-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fifo = path.join(dir, 'weights.pth');
+  spawnSync('mkfifo', [fifo]);
+  t.ok(fs.statSync(fifo).isFIFO(), 'a FIFO');
+  for (const input of [fifo, dir]) {
+    const result = spawnSync(process.execPath, [cli, 'convert', input, '-o', path.join(dir, 'out.onnx')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    t.equal(result.signal, null, `${input}: finished before the 30 s deadline`);
+    t.equal(result.status, 2);
+    t.match(result.stderr, /^retinaface: INVALID_ARGUMENT: .* is (a FIFO|a directory)/m);
+  }
+  t.notOk(fs.existsSync(path.join(dir, 'out.onnx')), 'no output');
+});

@@ -185,3 +185,11 @@ t.test('a zip-bomb .pth (1 MB inflating to 1 GiB) is refused before inflating, i
   const dict = await parseCheckpoint(zipBombCheckpoint(1), 'small zeros');
   t.equal(dict.get('w')!.numel, 1 << 18);
 });
+
+t.test('weights files: over 1 GiB, or not a regular file, are refused before reading', async (t) => {
+  const huge = path.join(tmp, 'huge.pth');
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, (1 << 30) + 1); // sparse: no disk, but reading it would take 1 GiB of memory
+  await t.rejects(readCheckpoint(huge), { code: 'CHECKPOINT_INVALID', message: /1073741825 bytes.*more than/ });
+  await t.rejects(readCheckpoint(tmp), { code: 'INVALID_ARGUMENT', message: /is a directory/ });
+});
