@@ -57,15 +57,22 @@ function run(command: string, args: string[]): boolean {
   return spawnSync(command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
 }
 
+/** Runs a build step quietly; its output is shown only when it fails. */
+function quietly(command: string, args: string[]): boolean {
+  const result = spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (result.status !== 0) process.stdout.write(`${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-20000));
+  return result.status === 0;
+}
+
 function buildNative(): string | undefined {
   if (spawnSync('clang++', ['--version']).status !== 0) return 'clang++ is not installed (apt-get install clang)';
   const configured = fs.existsSync(path.join(BUILD, 'CMakeCache.txt'));
-  if (!configured && !run('cmake', ['-S', ROOT, '-B', BUILD, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DCMAKE_C_COMPILER=clang',
-    '-DCMAKE_CXX_COMPILER=clang++', '-DRETINAFACE_FUZZ=ON', '-DRETINAFACE_WITH_CUDA=OFF', '--log-level=WARNING'])) {
+  if (!configured && !quietly('cmake', ['-S', ROOT, '-B', BUILD, '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+    '-DCMAKE_CXX_COMPILER=clang++', '-DRETINAFACE_FUZZ=ON', '-DRETINAFACE_WITH_CUDA=OFF'])) {
     return 'cmake could not configure build-fuzz';
   }
   const targets = NATIVE_TARGETS.flatMap((t) => ['--target', `retinaface_fuzz_${t}`]);
-  if (!run('cmake', ['--build', BUILD, '-j', String(jobs), ...targets])) return 'the fuzz targets do not build';
+  if (!quietly('cmake', ['--build', BUILD, '-j', String(jobs), ...targets])) return 'the fuzz targets do not build';
   return undefined;
 }
 

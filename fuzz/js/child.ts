@@ -135,9 +135,12 @@ async function main(): Promise<void> {
 
     const started = performance.now();
     index = 0;
+    // fast-check's time limit resolves fc.assert without waiting for the run in flight: wait for it here.
+    let inFlight: Promise<void> = Promise.resolve();
     await fc.assert(property(async (input) => {
       if (statusFd !== undefined) fs.writeSync(statusFd, `${String(index).padEnd(12)}\n`, 0);
-      await runOne(input);
+      inFlight = runOne(input);
+      await inFlight;
       index++;
     }), {
       seed,
@@ -145,6 +148,7 @@ async function main(): Promise<void> {
       interruptAfterTimeLimit: Number(values.seconds) * 1000,
       markInterruptAsFailure: false,
     });
+    await inFlight;
     const coverage = await blockCoverage(target.covers);
     const summary = {
       target: target.name,
