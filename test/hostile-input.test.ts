@@ -183,6 +183,30 @@ t.test('aborting while the image is still being read or decoded rejects at once'
   t.pass('close() resolved');
 });
 
+t.test('an abort during the decode proper: rejected at once, the budget freed when the decode really ends', async (t) => {
+  const detector = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu' });
+  t.teardown(() => detector.close());
+  // White box: the detector's pixel budget shows when the decode has started and when it has let go.
+  const budget = (detector as unknown as { budget: PixelBudget }).budget;
+  const flat = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#7f6f5f' } }).png().toBuffer();
+  // The caller's own pipeline is part of the decode: a wide median filter makes it take about a second.
+  const slow = sharp(flat).median(41);
+  const controller = new AbortController();
+  const pending = errorOf(detector.detect(slow, { signal: controller.signal }));
+  await deadline((async () => {
+    while (budget.inUse === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  })(), 10_000, 'the decode to start');
+  t.equal(budget.inUse, 2000 * 2000, 'the decode holds its pixels');
+  controller.abort();
+  t.equal((await pending)?.code, 'ABORTED', 'ABORTED');
+  t.equal(budget.inUse, 2000 * 2000, 'before the decode has ended');
+  await deadline((async () => {
+    while (budget.inUse !== 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  })(), 30_000, 'the budget to be given back');
+  t.pass('the abandoned decode gave its pixels back when it ended');
+  t.equal((await detector.detect(photo)).length, 2, 'and the detector goes on');
+});
+
 t.test('size limits: per side, original-size tensors, and sharp instances checked before decoding', async (t) => {
   const tall = await sharp({ create: { width: 8, height: 70000, channels: 3, background: '#888' } }).png().toBuffer();
   const detector = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', maxPixels: 4_000_000 });
