@@ -45,7 +45,7 @@ export interface ServerOptions extends RetinafaceRoutesOptions {
 }
 
 const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
