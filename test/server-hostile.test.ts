@@ -189,3 +189,17 @@ t.test('mounted in your own fastify app: bodyTimeout answers a stalled upload 40
   await c.closed;
   t.pass('connection closed');
 });
+
+t.test('the pixel budget full: 503 QUEUE_FULL with Retry-After, admitted requests get their faces', async (t) => {
+  // A budget smaller than one image: each runs alone and the others wait, counted in maxQueue.
+  const { port } = await listening(t, { retryAfterSeconds: 4 }, { maxInflightPixels: 1000, maxQueue: 3 });
+  const post = () => fetch(`http://127.0.0.1:${port}/detect`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+  const responses = await Promise.all(Array.from({ length: 12 }, post));
+  const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ faces?: unknown[]; error?: { code: string } }>));
+  const refused = responses.flatMap((r, i) => (r.status === 503 ? [{ r, body: bodies[i]! }] : []));
+  const admitted = bodies.filter((_, i) => responses[i]!.status === 200);
+  t.equal(refused.length + admitted.length, 12, 'only 200 or 503');
+  t.ok(refused.length >= 1 && admitted.length >= 1, `${refused.length} refused, ${admitted.length} admitted`);
+  t.ok(refused.every(({ r, body }) => r.headers.get('retry-after') === '4' && body.error?.code === 'QUEUE_FULL'), 'Retry-After and QUEUE_FULL');
+  t.ok(admitted.every((b) => b.faces?.length === 2), 'admitted requests got their 2 faces');
+});

@@ -22,6 +22,8 @@ interface ServeFlags {
   maxQueue: number;
   bodyLimit: number;
   maxPixels: number;
+  maxInflightPixels?: number;
+  maxOriginalPixels?: number;
   requestTimeout: string;
   headersTimeout: string;
   keepAliveTimeout: string;
@@ -76,6 +78,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     maxDelayMs: flags.maxDelayMs,
     maxQueue: flags.maxQueue,
     maxPixels: flags.maxPixels,
+    ...(flags.maxInflightPixels !== undefined ? { maxInflightPixels: flags.maxInflightPixels } : {}),
+    ...(flags.maxOriginalPixels !== undefined ? { maxOriginalPixels: flags.maxOriginalPixels } : {}),
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
   });
   const app = await createServer({
@@ -136,6 +140,8 @@ export function registerServeCommand(program: Command): void {
     .option('--max-queue <n>', 'waiting requests before 503', parseInteger, 256)
     .option('--body-limit <size>', 'largest request body (413 beyond)', parseBytes, 20 * 1024 * 1024)
     .option('--max-pixels <n>', 'largest image in pixels (400 beyond)', parseInteger, 100_000_000)
+    .option('--max-inflight-pixels <n>', 'decoded pixels all requests may hold at once; beyond, they wait (counted in --max-queue, then 503)', parseInteger)
+    .option('--max-original-pixels <n>', "with --input-size original: largest image run at its own size (400 beyond)", parseInteger)
     .option('--request-timeout <duration>', 'time to receive a whole request, then 408 (0 = none)', '30s')
     .option('--headers-timeout <duration>', 'time to receive the request headers', '10s')
     .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open', '72s')
