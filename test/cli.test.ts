@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { reportFatalError } from '../lib/cli/main';
 import { parseBytes, parseInputSize, parseInteger, parseNumber } from '../lib/cli/parse';
+import { RetinaFaceError } from '../lib/errors';
 import { MODEL_DYNAMIC, PHOTOS } from './helpers/shared';
 
 const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
@@ -121,4 +123,14 @@ t.test('convert refuses a FIFO or a directory as its input at once, instead of w
     t.match(result.stderr, /^retinaface: INVALID_ARGUMENT: .* is (a FIFO|a directory)/m);
   }
   t.notOk(fs.existsSync(path.join(dir, 'out.onnx')), 'no output');
+});
+
+t.test('reportFatalError: one line (code first for ours), the stack only under RETINAFACE_DEBUG', async (t) => {
+  t.equal(reportFatalError(new Error('EISDIR: illegal operation\n  on a directory'), {}), 'retinaface: EISDIR: illegal operation on a directory');
+  t.equal(reportFatalError(new RetinaFaceError('MODEL_NOT_FOUND', 'no model'), {}), 'retinaface: MODEL_NOT_FOUND: no model');
+  t.equal(reportFatalError('a string', {}), 'retinaface: a string');
+  t.equal(reportFatalError(new Error('x'), { RETINAFACE_DEBUG: '0' }), 'retinaface: x');
+  const debug = reportFatalError(new Error('x'), { RETINAFACE_DEBUG: '1' });
+  t.match(debug, /^retinaface: x\nError: x\n\s+at /);
+  t.match(run(['--help']).stdout, /RETINAFACE_DEBUG=1/, 'the help names the variable');
 });

@@ -89,6 +89,20 @@ t.test('the hostile corpus, through every surface', async (t) => {
     }
   });
 
+  await t.test("CLI: detect --fail-on warning refuses the files that only warn", async (t) => {
+    const warned = entries.filter((e) => e.failOnWarning);
+    const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
+    const run = spawnSync(process.execPath, [
+      cli, 'detect', '--json', '--backend', 'cpu', '--model', MODEL_DYNAMIC, '--fail-on', 'warning', ...warned.map((e) => e.file),
+    ], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+    const report = JSON.parse(run.stdout) as { images: Record<string, unknown> };
+    for (const entry of warned) {
+      const item = report.images[entry.file] as { error?: { code: string } } | unknown[] | undefined;
+      const outcome: Outcome = Array.isArray(item) ? { faces: item.length } : { code: item?.error?.code ?? 'missing from the report' };
+      t.ok(matches(outcome, entry.failOnWarning!), `${entry.name}: ${describeOutcome(outcome)} (want ${describeExpected(entry.failOnWarning!)})`);
+    }
+  });
+
   await t.test('server: POST /detect with the raw body, 200 with faces or 400 with {error: {code, message}}', async (t) => {
     const app = await createServer({ detector, bodyLimit: 8 << 20 });
     t.teardown(() => app.close());

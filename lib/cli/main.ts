@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { Detector } from '../detector';
 import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
-import type { DetectorOptions, InputSize } from '../options';
+import type { DetectorOptions, FailOn, InputSize } from '../options';
 import { parseInputSize, parseInteger, parseNumber } from './parse';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
@@ -24,6 +24,7 @@ interface DetectFlags {
   nms: number;
   inputSize?: InputSize;
   maxPixels?: number;
+  failOn?: FailOn;
   backend: DetectorOptions['backend'];
 }
 
@@ -35,6 +36,7 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
     nmsThreshold: flags.nms,
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
     ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
+    ...(flags.failOn !== undefined ? { failOn: flags.failOn } : {}),
   });
   let failures = 0;
   const report: Record<string, Face[] | { error: { code: string; message: string } }> = {};
@@ -67,6 +69,7 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
 export function buildProgram(): Command {
   const program = new Command('retinaface')
     .description('RetinaFace face detection: boxes, scores and 5 landmarks per face')
+    .addHelpText('after', '\nEnvironment: RETINAFACE_MODEL (default model), RETINAFACE_DEBUG=1 (stack traces of unexpected errors)')
     .showHelpAfterError();
   program
     .command('detect')
@@ -78,6 +81,8 @@ export function buildProgram(): Command {
     .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
     .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
     .option('--max-pixels <n>', 'largest image in pixels (IMAGE_TOO_LARGE beyond; default 100000000)', parseInteger)
+    .addOption(new Option('--fail-on <level>', "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data")
+      .choices(['none', 'truncated', 'error', 'warning']).default(undefined, 'truncated'))
     .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
     .action(async (images: string[], flags: DetectFlags) => {
       process.exitCode = await detectCommand(images, flags);
@@ -102,6 +107,13 @@ export function reportFatalError(error: unknown, env: NodeJS.ProcessEnv = proces
 }
 
 if (require.main === module) {
+  // Errors that escape every promise chain (an event handler's) end the same way: one line, exit 2.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (error: unknown) => {
+      console.error(reportFatalError(error));
+      process.exit(2);
+    });
+  }
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
