@@ -34,6 +34,14 @@ function invalid(message: string): never {
   throw new RetinaFaceError('INVALID_ARGUMENT', message);
 }
 
+/** An AbortSignal, or one from another realm or a polyfill: what the queue uses of it is there. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (value instanceof AbortSignal) return true;
+  const candidate = value as Partial<AbortSignal> | null;
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.aborted === 'boolean' &&
+    typeof candidate.addEventListener === 'function' && typeof candidate.removeEventListener === 'function';
+}
+
 /** Validates `options` against the detector's own thresholds (`limits`), without side effects. */
 export function resolveCallOptions(options: unknown, limits: { scoreThreshold: number; maxFaces: number }): ResolvedCallOptions {
   if (options === undefined) return { signal: undefined, scoreThreshold: undefined, maxFaces: undefined };
@@ -45,9 +53,7 @@ export function resolveCallOptions(options: unknown, limits: { scoreThreshold: n
     if (!KNOWN.has(key)) invalid(`unknown call option '${key}' (known: ${[...KNOWN].join(', ')})`);
   }
   const { signal, scoreThreshold, maxFaces } = given;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    invalid(`signal must be an AbortSignal, got ${describeValue(signal)}`);
-  }
+  if (signal !== undefined && !isAbortSignal(signal)) invalid(`signal must be an AbortSignal, got ${describeValue(signal)}`);
   const cap = limits.maxFaces;
   return {
     signal: signal as AbortSignal | undefined,

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const [image, calls, optionsJson] = [process.argv[2]!, Number(process.argv[3]), process.argv[4] ?? '{}'];
   const options = JSON.parse(optionsJson) as DetectorOptions;
   const detector = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', ...options });
-  const before = process.resourceUsage().maxRSS;
+  const before = process.memoryUsage().rss / 1024; // KB, as maxRSS
   const results = await Promise.allSettled(Array.from({ length: calls }, () => detector.detect(image)));
   const peak = process.resourceUsage().maxRSS;
   await detector.close();
