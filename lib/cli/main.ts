@@ -81,7 +81,7 @@ export function buildProgram(): Command {
     .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
     .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
     .option('--max-pixels <n>', 'largest image in pixels (IMAGE_TOO_LARGE beyond; default 100000000)', parseInteger)
-    .addOption(new Option('--fail-on <level>', "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data")
+    .addOption(new Option('--fail-on <level>', "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data (default: truncated)")
       .choices(['none', 'truncated', 'error', 'warning']).default(undefined, 'truncated'))
     .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
     .action(async (images: string[], flags: DetectFlags) => {
