@@ -91,6 +91,14 @@ t.test('a failed request leaves its keep-alive connection answering at once', as
     const next = await c.readResponse(ANSWER_DEADLINE_MS).catch((error: Error) => error);
     t.equal(next instanceof Error ? next.message : next.status, 200, `${what}: the next request on the socket is answered`);
   }
+  const oversized = await connect();
+  await oversized.write(requestHead('POST', '/detect', { 'Content-Type': 'image/jpeg', 'Content-Length': 200_000_000 }));
+  await oversized.write(Buffer.alloc(100_000));
+  const tooLarge = await oversized.readResponse(ANSWER_DEADLINE_MS);
+  t.equal(tooLarge.status, 413, 'a body declared over the limit: 413');
+  t.equal(tooLarge.headers.connection, 'close', 'and the connection closed rather than 200 MB read');
+  await oversized.closed;
+
   const c = await connect();
   await c.write(multipart(tooManyFields()));
   t.equal((await c.readResponse(ANSWER_DEADLINE_MS)).status, 400);
