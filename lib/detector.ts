@@ -1,8 +1,8 @@
 /** The public detector: image in, faces out, on whichever backend fits the machine. */
+import { setMaxListeners } from 'node:events';
 import type { BackendInfo, InferenceBackend } from './backends/backend';
 import { selectBackend } from './backends/select';
 import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
-import { setMaxListeners } from 'node:events';
 import { abortError, Batcher, type BatchStages, runLiveSlots } from './batcher';
 import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type RawPixels } from './binding';
 import { applyCallFilters, type DetectCallOptions, resolveCallOptions } from './call-options';
@@ -274,8 +274,8 @@ export class Detector {
 
   /**
    * One call: options checked, a queue place reserved and the input captured (synchronously, before the first
-   * await), the header read and checked, a share of the pixel budget taken, then decode and the batcher. The budget is held
-   * until the result, or until an abandoned decode ends, whichever is later: it counts what memory really holds.
+   * await), the header read and checked, a share of the pixel budget taken, then decode and the batcher. The budget
+   * is held until the result, or until an abandoned decode ends, whichever is later: it counts what memory holds.
    */
   private async detectOne(input: ImageInput, options: DetectCallOptions | undefined): Promise<{ faces: Face[]; timings: CallTimings }> {
     this.assertOpen();
