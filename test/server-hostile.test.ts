@@ -125,6 +125,17 @@ t.test('a stalled chunked upload is answered 408 and closed once requestTimeout 
   t.notMatch(metrics, /code="BAD_REQUEST"/, 'not as a bad request');
 });
 
+t.test('headers that stop half-way are answered 408 once headersTimeout passes', async (t) => {
+  const { connect } = await listening(t, { requestTimeout: 5000, headersTimeout: 500 });
+  const c = await connect();
+  await c.write('POST /detect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n'); // and no blank line
+  const res = await c.readResponse(ANSWER_DEADLINE_MS);
+  t.equal(res.status, 408);
+  t.equal(res.json().error?.code, 'REQUEST_TIMEOUT');
+  await c.closed;
+  t.pass('connection closed');
+});
+
 t.test('a client that disconnects after its upload cancels its detection', async (t) => {
   const { detector, connect } = await listening(t, {}, { maxBatch: 1 });
   // Keep the detector busy so that the request still waits in the queue when its client leaves.
