@@ -137,7 +137,7 @@ t.test('broken and foreign files are CHECKPOINT_INVALID', async (t) => {
 /** `count` copies of one opcode. */
 const repeat = (op: number, count: number) => Buffer.alloc(count, op);
 
-t.test('hostile pickles (huge APPENDS, deep nesting, huge stack or memo) are CHECKPOINT_INVALID, never RangeError', async (t) => {
+t.test('hostile pickles (huge APPENDS or integers, deep nesting, huge stack or memo) are CHECKPOINT_INVALID, never RangeError', async (t) => {
   const appends = Buffer.concat([
     new PickleWriter().proto().emptyList().mark().toBuffer(), repeat(0x4e, 300_000), Buffer.from([0x65, 0x2e]), // NONE x 300k, APPENDS
   ]);
@@ -151,7 +151,10 @@ t.test('hostile pickles (huge APPENDS, deep nesting, huge stack or memo) are CHE
   const memo = new PickleWriter().proto().none();
   for (let i = 0; i < 1_200_000; i++) memo.op(0x72).op(i & 0xff).op((i >>> 8) & 0xff).op(i >>> 16).op(0); // LONG_BINPUT i
   const hugeMemo = Buffer.concat([memo.toBuffer(), Buffer.from([0x2e])]);
+  // LONG4 of 1 MiB: decoded byte by byte into a bigint, it took minutes of CPU.
+  const hugeLong = Buffer.concat([Buffer.from([0x80, 0x02, 0x8b, 0x00, 0x00, 0x10, 0x00]), Buffer.alloc(1 << 20, 0x11), Buffer.from([0x2e])]);
   const cases: [string, Uint8Array][] = [
+    ['a 1 MiB integer (LONG4) in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': hugeLong })],
     ['300k APPENDS in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': appends })],
     ['300k APPENDS in a legacy state_dict pickle', legacyCheckpoint(small, appends)],
     ['200k nested lists in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': deep })],

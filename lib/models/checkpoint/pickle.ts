@@ -50,6 +50,8 @@ const MARK = Symbol('mark');
 const MAX_OPCODES = 1 << 20;
 const MAX_STACK = 1 << 16;
 const MAX_MEMO = 1 << 18;
+/** LONG1/LONG4 integers: a state_dict's largest is torch's 10-byte magic number; decoding grows quadratically. */
+const MAX_LONG_BYTES = 64;
 
 const UNSAFE_OPCODES: Record<number, string> = {
   0x69: 'INST',
@@ -248,6 +250,7 @@ class Unpickler {
 
   /** Little-endian two's complement integer of `length` bytes; a number when it fits exactly, else a bigint. */
   private long(length: number): number | bigint {
+    if (length > MAX_LONG_BYTES) throw this.invalid(this.pos, `an integer of ${length} bytes (at most ${MAX_LONG_BYTES} are read)`);
     const at = this.take(length);
     let value = 0n;
     for (let i = length - 1; i >= 0; i--) value = (value << 8n) | BigInt(this.data[at + i]!);
