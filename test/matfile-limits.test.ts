@@ -92,3 +92,8 @@ t.test('a million empty arrays in one cell hit the array budget', async (t) => {
   const payload = Buffer.concat([matrixHead(MX_CELL, [count, 1]), cells]);
   throwsMatError(t, () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))), /more than \d+ arrays/, 'array budget');
 });
+
+t.test('a struct without its field-name length is a MatFileError, not a RangeError', async (t) => {
+  const payload = Buffer.concat([matrixHead(2, [1, 1]), tag(MI_INT32, 0)]);
+  throwsMatError(t, () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))), /no field name length/, 'struct');
+});

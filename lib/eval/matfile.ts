@@ -209,6 +209,7 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
 
   if (mxClass === MX_STRUCT) {
     const lengthEl = r.element(data, at);
+    if (lengthEl.data.length < 4) throw new MatFileError(`struct '${name}' has no field name length`);
     const fieldLength = r.i32(lengthEl.data, 0);
     const namesEl = r.element(data, lengthEl.next);
     at = namesEl.next;
@@ -255,8 +256,18 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
   throw new MatFileError(`'${name}' is ${what}, which this reader does not support`);
 }
 
-/** Parses a .mat file's bytes into its named variables. */
+/** Parses a .mat file's bytes into its named variables. Anything malformed is a MatFileError. */
 export function parseMat(bytes: Buffer): Map<string, MatValue> {
+  try {
+    return parseVariables(bytes);
+  } catch (error) {
+    if (error instanceof MatFileError) throw error;
+    // A read past a subelement that no check above foresaw (Buffer's RangeError): still just a malformed file.
+    throw new MatFileError(`malformed MAT-file (${(error as Error).message})`, { cause: error });
+  }
+}
+
+function parseVariables(bytes: Buffer): Map<string, MatValue> {
   if (bytes.length < 128) throw new MatFileError(`${bytes.length} bytes is too short for a MAT-file header (128 bytes)`);
   const text = bytes.subarray(0, 116).toString('latin1');
   const endian = bytes.subarray(126, 128).toString('latin1');
