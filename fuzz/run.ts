@@ -145,8 +145,9 @@ const CHILD = [process.execPath, '--max-old-space-size=1536', '--import', 'tsx',
 async function jsChild(target: string, childSeed: number, budget: number) {
   const status = path.join(os.tmpdir(), `fuzz-status-${process.pid}-${target}`);
   fs.writeFileSync(status, '');
+  const work = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `fuzz-${target}-`));
   const child = spawnNice(CHILD[0]!, [...CHILD.slice(1), target, '--seconds', String(budget), '--seed', String(childSeed),
-    '--status', status, '--findings', FINDINGS]);
+    '--status', status, '--findings', FINDINGS, '--work', work]);
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk;
@@ -185,6 +186,7 @@ async function jsChild(target: string, childSeed: number, budget: number) {
     child.on('close', (code, signal) => resolve({ code, signal })));
   clearInterval(watch);
   fs.rmSync(status, { force: true });
+  fs.rmSync(work, { recursive: true, force: true });
   let crash: string | undefined;
   if (!summary) {
     const fatal = /(Fatal[^\n]*|FATAL ERROR[^\n]*|Error[^\n]*)/.exec(errors)?.[1];

@@ -1,7 +1,7 @@
 /**
  * One fuzz target in its own process (fuzz/js/run.ts starts it and watches it for hangs, memory and crashes).
  *
- *   node --import tsx fuzz/js/child.ts <target> --seconds N --seed S --status FILE --findings DIR
+ *   node --import tsx fuzz/js/child.ts <target> --seconds N --seed S --status FILE --findings DIR [--work DIR]
  *   node --import tsx fuzz/js/child.ts <target> --seed S --replay K [--dump FILE]
  *
  * fast-check generates a mutation recipe per run from (seed, run index), so run K of seed S is always the same
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
       findings: { type: 'string', default: 'fuzz-findings' },
       replay: { type: 'string' },
       dump: { type: 'string' },
+      work: { type: 'string' },
     },
   });
   await post('Profiler.enable');
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
   const target = TARGETS.find((t) => t.name === positionals[0]);
   if (!target) throw new Error(`unknown target ${positionals[0]} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
   const seed = Number(values.seed);
-  const work = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `fuzz-${target.name}-`));
+  // A scratch folder for files the readers take by path; the parent's when given (it removes it even after a kill).
+  const work = values.work ?? fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `fuzz-${target.name}-`));
   const statusFd = values.status ? fs.openSync(values.status, 'w') : undefined;
   try {
     const { seeds, tokens } = await target.prepare(work);
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     console.log(`FUZZ-CHILD ${JSON.stringify(summary)}`);
   } finally {
     if (statusFd !== undefined) fs.closeSync(statusFd);
-    fs.rmSync(work, { recursive: true, force: true });
+    if (!values.work) fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
