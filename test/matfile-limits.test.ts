@@ -97,3 +97,16 @@ t.test('a struct without its field-name length is a MatFileError, not a RangeErr
   const payload = Buffer.concat([matrixHead(2, [1, 1]), tag(MI_INT32, 0)]);
   throwsMatError(t, () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))), /no field name length/, 'struct');
 });
+
+t.test('dimensions that would loop for ever over nothing: a fieldless struct, an Nx0 char array, negative sizes', async (t) => {
+  const matrix = (payload: Buffer) => file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]));
+  // A struct array of 2^30 x 2^30 elements with no fields: nothing to read, so nothing to loop over.
+  const noFields = Buffer.concat([matrixHead(2, [1 << 30, 1 << 30]), tag(MI_INT32, 4), Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]), tag(1, 0)]);
+  const parsed = parseMat(matrix(noFields)).get('');
+  t.same(parsed?.type === 'struct' && parsed.fields, {}, 'a fieldless struct reads at once');
+  // 2^31 - 1 rows of nothing.
+  throwsMatError(t, () => parseMat(matrix(matrixHead(MX_CHAR, [2 ** 31 - 1, 0]))), /more than \d+ arrays/, 'Nx0 char');
+  const fewRows = parseMat(matrix(matrixHead(MX_CHAR, [3, 0]))).get('');
+  t.same(fewRows, { type: 'char', dims: [3, 0], rows: ['', '', ''] }, 'a few empty rows still read');
+  throwsMatError(t, () => parseMat(matrix(matrixHead(MX_CELL, [-2, -3]))), /negative dimensions -2x-3/, 'negative dimensions');
+});

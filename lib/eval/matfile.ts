@@ -193,6 +193,7 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
   const nameEl = r.element(data, dimsEl.next);
   if (nameEl.type !== MI.INT8 && nameEl.type !== MI.UINT8) throw new MatFileError('array name subelement missing');
   const name = nameEl.data.toString('latin1');
+  if (dims.some((d) => d < 0)) throw new MatFileError(`'${name}' has negative dimensions ${dims.join('x')}`);
   const count = dims.reduce((a, b) => a * b, 1);
   let at = nameEl.next;
 
@@ -218,7 +219,8 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
       fieldNames.push(namesEl.data.subarray(off, off + fieldLength).toString('latin1').replace(/\0.*$/s, ''));
     }
     const fields: Record<string, MatValue[]> = Object.fromEntries(fieldNames.map((f) => [f, [] as MatValue[]]));
-    for (let i = 0; i < count; i++) {
+    // Without fields there is nothing to read per element (and dimensions of 2^31 x 2^31 would loop for ever).
+    for (let i = 0; fieldNames.length > 0 && i < count; i++) {
       for (const field of fieldNames) {
         const el = r.element(data, at);
         if (el.type !== MI.MATRIX) throw new MatFileError(`field '${field}' of '${name}' is not a matrix element`);
@@ -234,6 +236,8 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
     // Checked before building rows: dimensions of 2^31 rows over a few bytes of text would loop for billions of rows.
     if (codes.length !== count) throw new MatFileError(`char array '${name}' has ${codes.length} characters for dimensions ${dims.join('x')}`);
     const rowsCount = dims[0] ?? 0;
+    // Nx0 is N empty rows: each counts against the budget (N could be 2^31).
+    if (count === 0 && (budget.values += rowsCount) > MAT_LIMITS.values) throw new MatFileError(`more than ${MAT_LIMITS.values} arrays`);
     const cols = rowsCount === 0 ? 0 : codes.length / rowsCount;
     const rows: string[] = [];
     for (let i = 0; i < rowsCount; i++) {
