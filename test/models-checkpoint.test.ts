@@ -9,7 +9,7 @@ import { RetinaFaceError } from '../lib/errors';
 import { parseCheckpoint, readCheckpoint } from '../lib/models/checkpoint/read-checkpoint';
 import { legacyCheckpoint, legacyHeader, PickleWriter, stateDictPickle, type TensorSpec, zipCheckpoint } from './helpers/pickle';
 import { MODEL_DYNAMIC, PHOTOS, SHARED } from './helpers/shared';
-import { zipBombCheckpoint } from './helpers/zip-bomb';
+import { stored, zip, zipBombCheckpoint } from './helpers/zip-bomb';
 
 const WEIGHTS = path.join(SHARED, 'models/retinaface-mnet025/mobilenet0.25_Final.pth');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-ckpt-'));
@@ -195,4 +195,11 @@ t.test('weights files: over 1 GiB, or not a regular file, are refused before rea
   fs.truncateSync(huge, (1 << 30) + 1); // sparse: no disk, but reading it would take 1 GiB of memory
   await t.rejects(readCheckpoint(huge), { code: 'CHECKPOINT_INVALID', message: /1073741825 bytes.*more than/ });
   await t.rejects(readCheckpoint(tmp), { code: 'INVALID_ARGUMENT', message: /is a directory/ });
+});
+
+t.test('a zip of 20k+ entries is refused from its directory count, before reading the entries', async (t) => {
+  const empty = Buffer.alloc(0);
+  const entries = Array.from({ length: 20_001 }, (_, i) => stored(`archive/data/${i}`, empty));
+  const bytes = zip([stored('archive/data.pkl', new PickleWriter().proto().emptyDict().stop().toBuffer()), ...entries]);
+  t.match(await parseCheckpoint(bytes, 'many').catch((e: unknown) => e), { code: 'CHECKPOINT_INVALID', message: /20002 entries/ });
 });

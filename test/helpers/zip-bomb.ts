@@ -22,9 +22,10 @@ function zeroCrc(mib: number): number {
   return crc;
 }
 
-interface Entry { name: string; data: Buffer; method: 0 | 8; crc: number; size: number }
+export interface ZipEntry { name: string; data: Buffer; method: 0 | 8; crc: number; size: number }
 
-function zip(entries: Entry[]): Buffer {
+/** A zip archive of `entries`, written by hand (any sizes, any method, no zip64). */
+export function zip(entries: ZipEntry[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -62,7 +63,7 @@ function zip(entries: Entry[]): Buffer {
   return Buffer.concat([...locals, directory, end]);
 }
 
-function stored(name: string, data: Buffer): Entry {
+export function stored(name: string, data: Buffer): ZipEntry {
   return { name, data, method: 0, crc: zlib.crc32(data), size: data.length };
 }
 

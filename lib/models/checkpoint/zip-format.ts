@@ -25,6 +25,8 @@ export const ZIP_LIMITS = {
   /** Inflated / deflated size, for entries over `ratioFloorBytes` (deflate's own limit is about 1032). */
   ratio: 100,
   ratioFloorBytes: 1 << 20,
+  /** Entries in the archive: torch.save writes one per storage plus a few (ResNet-50: about 500); zip64 allows billions. */
+  entries: 20_000,
 };
 
 export function looksZip(data: Uint8Array): boolean {
@@ -80,6 +82,9 @@ export async function readZipCheckpoint(data: Uint8Array, source: string): Promi
   }
   try {
     const entries = new Map<string, yauzl.Entry>();
+    if (zip.entryCount > ZIP_LIMITS.entries) {
+      throw invalidCheckpoint(source, `a zip of ${zip.entryCount} entries (a checkpoint has one per storage)`);
+    }
     for await (const entry of zip.eachEntry()) entries.set(entry.fileName, entry);
     const pickleName = [...entries.keys()].find((name) => /^[^/]+\/data\.pkl$/.test(name));
     if (!pickleName) throw invalidCheckpoint(source, 'a zip without <archive>/data.pkl (not a torch.save file)');
