@@ -22,7 +22,7 @@ const ROOT = path.resolve(__dirname, '..');
 const BUILD = path.join(ROOT, 'build-fuzz');
 const FINDINGS = path.join(ROOT, 'fuzz-findings');
 const NATIVE_TARGETS = ['letterbox', 'postprocess'];
-const JS_TARGETS = ['checkpoint', 'pickle', 'onnx', 'matfile', 'ground-truth-mat', 'ground-truth-json'];
+const JS_TARGETS = ['checkpoint', 'pickle', 'onnx', 'onnx-graph', 'matfile', 'ground-truth-mat', 'ground-truth-json'];
 
 const { values } = parseArgs({
   options: {

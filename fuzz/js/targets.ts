@@ -14,9 +14,11 @@ import { unpickle } from '../../lib/models/checkpoint/pickle';
 import { stateDictPickleOptions } from '../../lib/models/checkpoint/torch-globals';
 import type { Storage } from '../../lib/models/checkpoint/tensor';
 import { convertCheckpointBytes, rewriteOnnxFileToFp16 } from '../../lib/models/convert';
+import { decodeModel, encodeModel } from '../../lib/models/onnx/graph-builder';
 import { legacyCheckpoint, stateDictPickle, type TensorSpec, zipCheckpoint } from '../../test/helpers/pickle';
 import { identityModel, lookalikeModel } from '../../test/helpers/tiny-onnx';
 import { inflateMat, tinyWiderGroundTruth } from './mat-writer';
+import { mutateOnnx } from './onnx-mutator';
 
 export const SHARED = path.resolve(__dirname, '../../../shared');
 const MODELS = path.join(SHARED, 'models/retinaface-mnet025');
@@ -87,6 +89,9 @@ function legacyStateDictPickle(data: Uint8Array): Uint8Array {
 
 const checkpointCodes: ErrorCode[] = ['CHECKPOINT_INVALID', 'CHECKPOINT_UNSAFE'];
 
+/** The models onnx-graph mutates (filled by its prepare). */
+const onnxBases: Uint8Array[] = [];
+
 export const TARGETS: FuzzTarget[] = [
   {
     name: 'checkpoint',
@@ -156,6 +161,34 @@ export const TARGETS: FuzzTarget[] = [
     async run(input, work) {
       const source = path.join(work, 'in.onnx');
       fs.writeFileSync(source, input);
+      await rewriteOnnxFileToFp16(source, path.join(work, 'out.onnx'));
+      return 'ok';
+    },
+  },
+  {
+    name: 'onnx-graph',
+    covers: ['lib/models/onnx/', 'lib/models/convert'],
+    expected: ['MODEL_INVALID'],
+    maxMutations: 6,
+    async prepare() {
+      // The real graphs with their weights cut to 4 values each: the same structure, decoded 100x faster.
+      const slim = (file: string) => {
+        const model = decodeModel(fs.readFileSync(path.join(MODELS, file)));
+        for (const init of model.graph?.initializer ?? []) if (init.rawData?.length) init.rawData = init.rawData.subarray(0, 16);
+        return encodeModel(model);
+      };
+      onnxBases.push(slim('retinaface_mnet025_640_op11.onnx'), slim('retinaface_mnet025_dynamic_op13.onnx'),
+        lookalikeModel([1, 3, 32, 32], [8, 8, 8]));
+      // The inputs are scripts of choices (onnx-mutator.ts): the first byte picks the model.
+      let state = 7;
+      const script = (n: number) => Uint8Array.from({ length: n }, () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24);
+      return { seeds: [script(16), script(48), script(96), Uint8Array.of(0), Uint8Array.of(1)], tokens: [] };
+    },
+    async run(input, work) {
+      const model = mutateOnnx(onnxBases[(input[0] ?? 0) % onnxBases.length]!, input.subarray(1));
+      if (!model) return 'unencodable';
+      const source = path.join(work, 'in.onnx');
+      fs.writeFileSync(source, model);
       await rewriteOnnxFileToFp16(source, path.join(work, 'out.onnx'));
       return 'ok';
     },
