@@ -1,3 +1,4 @@
+#include "core/prior_cache.h"
 #include "core/priors.h"
 #include "harness.h"
 
@@ -35,4 +36,35 @@ TEST(priors_order_and_values) {
   CHECK_NEAR(last.cx, (19 + 0.5) * 32 / 640, 1e-7);
   CHECK_NEAR(last.cy, (14 + 0.5) * 32 / 480, 1e-7);
   CHECK_NEAR(last.h, 512.0 / 480, 1e-7);
+}
+
+// 'original' input lets callers choose sizes: the cache must forget old ones instead of growing with each.
+TEST(prior_cache_is_bounded_by_count_and_bytes) {
+  PriorCache bySizes(3, std::size_t{1} << 30);
+  for (int side = 100; side < 120; ++side) bySizes.get(side, side);
+  CHECK_EQ(bySizes.sizes(), static_cast<size_t>(3));
+
+  const std::size_t one640 = makePriors(640, 640).size() * sizeof(Prior);
+  PriorCache byBytes(100, 2 * one640 + 1);
+  for (int i = 0; i < 10; ++i) byBytes.get(640 + 32 * (i % 5), 640);
+  CHECK(byBytes.bytes() <= 2 * one640 + 1);
+  CHECK(byBytes.sizes() >= static_cast<size_t>(1));
+
+  PriorCache tiny(4, 16);  // a size larger than the whole budget is computed but not kept
+  CHECK_EQ(tiny.get(640, 640)->size(), static_cast<size_t>(16800));
+  CHECK_EQ(tiny.sizes(), static_cast<size_t>(0));
+}
+
+TEST(prior_cache_keeps_recently_used_sizes) {
+  PriorCache cache(2, std::size_t{1} << 30);
+  const auto a = cache.get(64, 64);
+  cache.get(96, 96);
+  CHECK(cache.get(64, 64) == a);  // a is now the most recent
+  cache.get(128, 128);            // evicts 96, not 64
+  CHECK(cache.get(64, 64) == a);
+  CHECK_EQ(cache.sizes(), static_cast<size_t>(2));
+  const auto held = cache.get(128, 128);
+  cache.get(160, 160);
+  cache.get(192, 192);  // 128 evicted, but the caller's pointer stays valid
+  CHECK_EQ(held->size(), makePriors(128, 128).size());
 }
