@@ -1,4 +1,5 @@
 /** The public detector: image in, faces out, on whichever backend fits the machine. */
+import { alignDecoded, type AlignedFace, resolveAlignSize } from './align';
 import type { BackendInfo, InferenceBackend } from './backends/backend';
 import { selectBackend } from './backends/select';
 import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
@@ -16,6 +17,14 @@ export interface DetectCallOptions {
   /** Aborting takes the call out of the queue (or drops its result) and rejects it with ABORTED. */
   signal?: AbortSignal;
 }
+
+export interface DetectAndAlignOptions extends DetectCallOptions {
+  /** Side of the aligned crops, 16..1024. Default 112 (ArcFace). */
+  size?: number;
+}
+
+/** A detection with its face aligned to the ArcFace template (docs/alignment.md). */
+export type AlignedDetection = Face & { aligned: AlignedFace };
 
 type Canvas = { width: number; height: number };
 type BatchTimings = Omit<BatchEvent, 'size'>;
@@ -166,6 +175,21 @@ export class Detector {
     } finally {
       this.inFlight.delete(promise);
     }
+  }
+
+  /**
+   * detect(), then every face aligned to the ArcFace template as a size x size RGB crop (alignFace), cut from the
+   * pixels decoded for detection: the image is decoded once.
+   */
+  async detectAndAlign(input: ImageInput, options: DetectAndAlignOptions = {}): Promise<AlignedDetection[]> {
+    const { size, ...callOptions } = options;
+    const cropSize = resolveAlignSize(size);
+    this.assertOpen();
+    // Decoded here, detect() then takes the pixels as they are (raw input is not decoded again).
+    const pixels = await decodeImage(input, { maxPixels: this.options.maxPixels, minSide: this.options.minSide });
+    const faces = await this.detect(pixels, callOptions);
+    const crops = await alignDecoded(pixels, faces.map((face) => face.landmarks), cropSize);
+    return faces.map((face, i) => ({ ...face, aligned: crops[i]! }));
   }
 
   /** Detects faces in several images, batched; results in input order. Fails with the first failing image. */
