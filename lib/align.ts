@@ -94,7 +94,7 @@ export async function alignDecoded(pixels: RawPixels, faces: readonly LandmarksI
   faces.forEach((face, i) => writeLandmarks(face, landmarks, 10 * i, faces.length === 1 ? 'landmarks' : `landmarks of face ${i}`));
   if (faces.length === 0) return [];
   const perFace = size * size * 3;
-  const out = Buffer.alloc(perFace * faces.length);
+  const out = Buffer.allocUnsafe(perFace * faces.length); // every byte is written by the warp
   let matrices: Float64Array;
   try {
     matrices = await binding().alignFaces(pixels, landmarks, size, out);
