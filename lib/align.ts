@@ -93,8 +93,8 @@ export async function alignDecoded(pixels: RawPixels, faces: readonly LandmarksI
   const landmarks = new Float64Array(10 * faces.length);
   faces.forEach((face, i) => writeLandmarks(face, landmarks, 10 * i, faces.length === 1 ? 'landmarks' : `landmarks of face ${i}`));
   if (faces.length === 0) return [];
-  const perFace = size * size * 3;
-  const out = Buffer.allocUnsafe(perFace * faces.length); // every byte is written by the warp
+  // Not zero-filled: the warp writes every byte.
+  const out = faces.map(() => Buffer.allocUnsafe(size * size * 3));
   let matrices: Float64Array;
   try {
     matrices = await binding().alignFaces(pixels, landmarks, size, out);
@@ -102,7 +102,7 @@ export async function alignDecoded(pixels: RawPixels, faces: readonly LandmarksI
     throw toRetinaFaceError(error, 'NATIVE_ERROR', 'alignment failed');
   }
   return faces.map((_, i) => ({
-    data: out.subarray(i * perFace, (i + 1) * perFace),
+    data: out[i]!,
     width: size,
     height: size,
     channels: 3 as const,

@@ -17,13 +17,13 @@ constexpr int kMaxSide = 1 << 16;
 
 class AlignJob : public Job {
  public:
-  AlignJob(PixelView image, std::vector<AlignTransform> transforms, int size, uint8_t* out,
+  AlignJob(PixelView image, std::vector<AlignTransform> transforms, int size, std::vector<uint8_t*> outs,
            std::vector<Napi::Reference<Napi::Value>> keepAlive)
-      : image_(image), transforms_(std::move(transforms)), size_(size), out_(out), keepAlive_(std::move(keepAlive)) {}
+      : image_(image), transforms_(std::move(transforms)), size_(size), outs_(std::move(outs)),
+        keepAlive_(std::move(keepAlive)) {}
 
   void run() override {
-    const size_t perFace = static_cast<size_t>(size_) * size_ * 3;
-    for (size_t i = 0; i < transforms_.size(); ++i) alignedCrop(image_, transforms_[i], size_, out_ + i * perFace);
+    for (size_t i = 0; i < transforms_.size(); ++i) alignedCrop(image_, transforms_[i], size_, outs_[i]);
   }
   Napi::Value result(Napi::Env env) override {
     Napi::Float64Array matrices = Napi::Float64Array::New(env, transforms_.size() * 12);
@@ -39,8 +39,8 @@ class AlignJob : public Job {
   PixelView image_;
   std::vector<AlignTransform> transforms_;
   int size_;
-  uint8_t* out_;
-  std::vector<Napi::Reference<Napi::Value>> keepAlive_;  // pixels and output stay alive while we work
+  std::vector<uint8_t*> outs_;
+  std::vector<Napi::Reference<Napi::Value>> keepAlive_;  // pixels and outputs stay alive while we work
 };
 
 }  // namespace
@@ -72,11 +72,22 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
                                              std::to_string(kMaxAlignSize) + "]");
     const int size = static_cast<int>(sizeValue);
     const size_t faces = landmarks.ElementLength() / 10;
-    Napi::TypedArray out = typedArray(info[3], napi_uint8_array, "out");
-    const size_t needed = faces * size * size * 3;
-    if (out.ByteLength() < needed)
-      throw CodedError(kInvalidArgument, "out holds " + std::to_string(out.ByteLength()) + " bytes, " +
-                                             std::to_string(needed) + " needed");
+    // One output array per face: small separate buffers come from the warm heap, where one large buffer per call
+    // would be fresh pages (a page fault every 4 KiB, costly in a VM).
+    if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != faces)
+      throw CodedError(kInvalidArgument, "out must be an array of one Uint8Array per face");
+    Napi::Array outList = info[3].As<Napi::Array>();
+    const size_t needed = static_cast<size_t>(size) * size * 3;
+    std::vector<uint8_t*> outs;
+    std::vector<Napi::Reference<Napi::Value>> keepAlive;
+    for (uint32_t i = 0; i < faces; ++i) {
+      Napi::TypedArray out = typedArray(outList.Get(i), napi_uint8_array, "out[" + std::to_string(i) + "]");
+      if (out.ByteLength() < needed)
+        throw CodedError(kInvalidArgument, "out[" + std::to_string(i) + "] holds " + std::to_string(out.ByteLength()) +
+                                               " bytes, " + std::to_string(needed) + " needed");
+      outs.push_back(typedArrayData<uint8_t>(out));
+      keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));
+    }
 
     std::vector<AlignTransform> transforms;
     transforms.reserve(faces);
@@ -89,12 +100,9 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
         throw CodedError(kInvalidArgument, "face " + std::to_string(i) + ": " + e.what());
       }
     }
-    std::vector<Napi::Reference<Napi::Value>> keepAlive;
     keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(data)));
-    keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));
-    return JobThread::of(env).submit(env, std::make_unique<AlignJob>(view, std::move(transforms), size,
-                                                                     typedArrayData<uint8_t>(out),
-                                                                     std::move(keepAlive)));
+    return JobThread::of(env).submit(
+        env, std::make_unique<AlignJob>(view, std::move(transforms), size, std::move(outs), std::move(keepAlive)));
   });
 }
 

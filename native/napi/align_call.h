@@ -7,7 +7,7 @@
 namespace retinaface::napi {
 
 // JS: alignFaces(image: {data: Uint8Array, width, height, channels: 1 | 3 | 4}, landmarks: Float64Array (10 per
-//     face: x0, y0, ..., x4, y4), size: integer in [16, 1024], out: Uint8Array (size * size * 3 per face))
+//     face: x0, y0, ..., x4, y4), size: integer in [16, 1024], out: Uint8Array[] (one per face, size * size * 3))
 //     => Promise<Float64Array> (12 per face: the 2x3 matrix, source -> crop, then its inverse, row-major).
 Napi::Value alignFaces(const Napi::CallbackInfo& info);
 
