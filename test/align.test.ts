@@ -1,7 +1,9 @@
 // Issue 19: faces aligned to the ArcFace template, through the public API, against the 511 reference crops of
 // ../shared/data/reference/align_photos (skimage 0.19 + OpenCV 4.6 from the reference landmarks; conventions in
 // ../shared/data/SOURCES.md); bad input; detectAndAlign; annotate.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
@@ -78,6 +80,34 @@ t.test('511 reference crops: matrix within 1e-4 per element, crop within 0.5 lev
   t.comment(`worst crop: ${worstPixels.face}, mean |diff| ${worstPixels.mean.toFixed(4)}, 99th percentile ${worstPixels.p99}, max ${worstPixels.max}`);
   t.equal(reference.faces.length, 511);
   t.same(failures, [], 'every face within the acceptance tolerances');
+});
+
+const coreTests = ['build/retinaface_core_tests', 'build/Release/retinaface_core_tests']
+  .map((p) => path.resolve(__dirname, '..', p)).find((p) => fs.existsSync(p));
+
+t.test('the C++ core on the same photos and crops (core test binary, raw dump)',
+  { skip: coreTests ? false : 'no C++ test binary: run `npm run build` first' }, async (t) => {
+  const binary = coreTests!;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-align-dump-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  const dumped = new Map<string, PixelInput>();
+  for (const [i, face] of reference.faces.entries()) {
+    const imageFile = `${face.image}.raw`;
+    if (!dumped.has(face.image)) {
+      const pixels = await decodeLikeOpenCv(path.join(PHOTOS, face.image));
+      fs.writeFileSync(path.join(dir, imageFile), pixels.data);
+      dumped.set(face.image, pixels);
+    }
+    const { width, height, channels } = dumped.get(face.image)!;
+    fs.writeFileSync(path.join(dir, `crop${i}.raw`), await rawPng(path.join(ALIGN, face.crop)));
+    lines.push([imageFile, width, height, channels, `crop${i}.raw`, ...face.landmarks.flat(), ...face.matrix.flat()].join(' '));
+  }
+  fs.writeFileSync(path.join(dir, 'manifest.txt'), lines.join('\n') + '\n');
+  const run = spawnSync(binary, ['align_reference_crops_from_dump'], { encoding: 'utf8', env: { ...process.env, RETINAFACE_ALIGN_DUMP: dir } });
+  t.comment(run.stdout.trim().split('\n').filter((l) => l.includes('faces:')).join(' '));
+  t.equal(run.status, 0, run.stdout + run.stderr);
+  t.match(run.stdout, /1 passed, 0 failed/);
 });
 
 t.test('a file path is decoded like raw pixels (photo without an ICC profile): same crop', async (t) => {

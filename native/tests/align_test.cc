@@ -1,12 +1,20 @@
 // Face alignment: the ArcFace template per size, the similarity estimator against matrices of the reference
 // (../shared/data/reference/align_photos/align.json, made by scikit-image 0.19 + NumPy on float32 landmarks; a few
 // faces baked in here, all 511 in test/align.test.ts), OpenCV's inverse, and the bilinear warp.
-// The full crop comparison needs decoded photos and PNGs, which this binary cannot read: test/align.test.ts does it
-// through the addon (every crop of the reference, bit for bit).
+// The full crop comparison needs decoded photos and PNGs, which this binary cannot read: test/align.test.ts compares
+// them through the addon, and dumps them as raw files for align_reference_crops_from_dump below.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/affine_warp.h"
@@ -245,4 +253,64 @@ TEST(align_warp_far_outside_is_border_without_overflow) {
   std::vector<uint8_t> out(16 * 16 * 3, 7);
   warpAffineRgb(PixelView{card.data(), 8, 8, 3, 24}, AffineMatrix{{1e6, 0, 1e12, 0, -1e6, -1e12}}, 16, 16, out.data());
   for (uint8_t v : out) CHECK_EQ(static_cast<int>(v), 0);
+}
+
+// All 511 reference faces, when test/align.test.ts has dumped the decoded photos and reference crops as raw files
+// (RETINAFACE_ALIGN_DUMP: manifest.txt, one face a line: image file, width, height, channels, crop file, 10
+// landmark numbers, the 6 reference matrix elements). Skipped when run on its own.
+TEST(align_reference_crops_from_dump) {
+  const char* dir = std::getenv("RETINAFACE_ALIGN_DUMP");
+  if (dir == nullptr || *dir == '\0') throw harness::Skip{"RETINAFACE_ALIGN_DUMP not set (test/align.test.ts sets it)"};
+  auto readFile = [&](const std::string& name) {
+    std::ifstream in(std::string(dir) + "/" + name, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + name);
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  std::ifstream manifest(std::string(dir) + "/manifest.txt");
+  CHECK(manifest.good());
+  std::map<std::string, std::vector<uint8_t>> images;
+  int faces = 0, identical = 0;
+  double worstMatrix = 0, worstMean = 0;
+  int worstP99 = 0;
+  std::string line;
+  while (std::getline(manifest, line)) {
+    std::istringstream fields(line);
+    std::string imageFile, cropFile;
+    int width = 0, height = 0, channels = 0;
+    double landmarks[10], reference[6];
+    fields >> imageFile >> width >> height >> channels >> cropFile;
+    for (double& v : landmarks) fields >> v;
+    for (double& v : reference) fields >> v;
+    if (!fields) continue;
+    if (!images.count(imageFile)) images[imageFile] = readFile(imageFile);
+    const std::vector<uint8_t>& pixels = images[imageFile];
+    const std::vector<uint8_t> expected = readFile(cropFile);
+    CHECK_EQ(pixels.size(), static_cast<size_t>(width) * height * channels);
+    CHECK_EQ(expected.size(), static_cast<size_t>(112 * 112 * 3));
+    float points[10];
+    for (int k = 0; k < 10; ++k) points[k] = static_cast<float>(landmarks[k]);
+    const AlignTransform transform = alignTransform(points, 112);
+    for (int k = 0; k < 6; ++k) worstMatrix = std::max(worstMatrix, std::fabs(transform.matrix.m[k] - reference[k]));
+    std::vector<uint8_t> crop(112 * 112 * 3);
+    alignedCrop(PixelView{pixels.data(), width, height, channels, width * channels}, transform, 112, crop.data());
+    int histogram[256] = {0};
+    double sum = 0;
+    for (size_t k = 0; k < crop.size() && k < expected.size(); ++k) {
+      const int d = std::abs(crop[k] - expected[k]);
+      ++histogram[d];
+      sum += d;
+    }
+    int p99 = 0;
+    for (long seen = 0; p99 < 255 && seen + histogram[p99] < 0.99 * crop.size(); ++p99) seen += histogram[p99];
+    worstMean = std::max(worstMean, sum / crop.size());
+    worstP99 = std::max(worstP99, p99);
+    identical += histogram[0] == static_cast<int>(crop.size());
+    ++faces;
+  }
+  std::printf("    %d faces: %d crops identical; worst matrix element diff %g, worst mean diff %g, worst p99 %d\n", faces,
+              identical, worstMatrix, worstMean, worstP99);
+  CHECK_EQ(faces, 511);
+  CHECK(worstMatrix <= 1e-4);
+  CHECK(worstMean <= 0.5);
+  CHECK(worstP99 <= 2);
 }
