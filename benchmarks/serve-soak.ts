@@ -1,8 +1,12 @@
 /**
  * Soak test of `retinaface serve` on loopback: 20,000 requests in a row, 10% of them malformed (random bytes,
- * truncated JPEGs, empty bodies, text). Checks: the server never dies, every malformed request gets 400, every good
- * one 200, and the server's RSS after warm-up grows < 5% (medians of the first and last 15 s, as RSS jitters). Writes benchmarks/results/serve-soak-<date>.{json,md}.
- *   npx tsx benchmarks/serve-soak.ts [--requests 20000] [--connections 8]
+ * truncated JPEGs, empty bodies, text), and beside them hostile clients on raw sockets: stalled chunked uploads,
+ * clients that upload and hang up, malformed multipart on a keep-alive connection followed by a request on the same
+ * socket. Checks: the server never dies, every malformed request gets 400, every good one 200, stalled uploads end
+ * 408 REQUEST_TIMEOUT, every follow-up on a keep-alive socket is answered, the server's RSS after warm-up grows < 5%
+ * (medians of the first and last 15 s, as RSS jitters), and SIGTERM with stalled uploads held open exits 0 within the
+ * drain deadline. Writes benchmarks/results/serve-soak-<date>[-<requests>].{json,md}.
+ *   npx tsx benchmarks/serve-soak.ts [--requests 20000] [--connections 8] [--stalled 4] [--drain-timeout 3s]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +14,7 @@ import autocannon from 'autocannon';
 import { Command } from 'commander';
 import { describeMachine } from './common/machine';
 import { median } from './harness/stats';
+import { HostileClients } from './common/hostile-clients';
 import { startServer } from './common/server-process';
 
 const SHARED = path.resolve(__dirname, '../../shared');
@@ -30,22 +35,58 @@ function requestMix(): { body: Buffer; type: string; malformed: boolean }[] {
   return rounds; // 50 requests, 5 malformed
 }
 
+/** Error codes and answered requests by status, as the server's own /metrics counts them. */
+async function scrapeMetrics(address: string): Promise<{ errorsByCode: Record<string, number>; answeredByStatus: Record<string, number> }> {
+  const text = await (await fetch(`${address}/metrics`)).text();
+  const errorsByCode: Record<string, number> = {};
+  const answeredByStatus: Record<string, number> = {};
+  for (const m of text.matchAll(/^retinaface_errors_total\{code="([^"]+)"\} (\d+)/gm)) errorsByCode[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^retinaface_http_request_duration_seconds_count\{[^}]*status="(\d+)"[^}]*\} (\d+)/gm)) {
+    answeredByStatus[m[1]!] = (answeredByStatus[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return { errorsByCode, answeredByStatus };
+}
+
+function errorCodeOf(body: string): string {
+  try {
+    return (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? 'no code';
+  } catch {
+    return 'not JSON';
+  }
+}
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+const list = (values: Record<string, number>) => Object.entries(values).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
+
 async function main(): Promise<void> {
   const flags = new Command()
-    .option('--requests <n>', 'requests in all', Number, 20_000)
-    .option('--connections <n>', 'concurrent connections', Number, 8)
+    .option('--requests <n>', 'ordinary requests in all (warm-up included)', Number, 20_000)
+    .option('--connections <n>', 'concurrent connections of the ordinary load', Number, 8)
+    .option('--stalled <n>', 'stalled uploads held open at any time during the run', Number, 4)
+    .option('--disconnect-every-ms <ms>', 'pause between clients that upload and hang up', Number, 100)
+    .option('--request-timeout <duration>', "the server's --request-timeout", '5s')
+    .option('--drain-timeout <duration>', "the server's --drain-timeout", '3s')
+    .option('--stalled-at-shutdown <n>', 'stalled uploads held open when SIGTERM comes', Number, 3)
     .parse()
-    .opts<{ requests: number; connections: number }>();
+    .opts<{ requests: number; connections: number; stalled: number; disconnectEveryMs: number; requestTimeout: string;
+      drainTimeout: string; stalledAtShutdown: number }>();
+  const drainMs = parseFloat(flags.drainTimeout) * (/ms$/.test(flags.drainTimeout) ? 1 : /m$/.test(flags.drainTimeout) ? 60_000 : 1000);
   const mix = requestMix();
-  const server = await startServer(['--model', MODEL, '--input-size', '320', '--max-batch', '8']);
-  const counts = { sent: 0, malformedSent: 0, malformed400: 0, good200: 0, unexpected: [] as string[] };
+  const server = await startServer(['--model', MODEL, '--input-size', '320', '--max-batch', '8',
+    '--request-timeout', flags.requestTimeout, '--drain-timeout', flags.drainTimeout]);
+  const port = Number(new URL(server.address).port);
+  const counts = { sent: 0, malformedSent: 0, malformed400: 0, good200: 0, unexpected: [] as string[], errorsByCode: {} as Record<string, number> };
   const requests = mix.map((m) => ({
     method: 'POST' as const,
     path: '/detect',
     headers: { 'content-type': m.type },
     body: m.body,
-    onResponse: (status: number) => {
+    onResponse: (status: number, body: string) => {
       counts.sent++;
+      if (status >= 400) {
+        const code = errorCodeOf(body);
+        counts.errorsByCode[code] = (counts.errorsByCode[code] ?? 0) + 1;
+      }
       if (m.malformed) {
         counts.malformedSent++;
         if (status === 400) counts.malformed400++;
@@ -63,12 +104,25 @@ async function main(): Promise<void> {
   const rssAfterWarmup = server.rss();
   const samples: number[] = [rssAfterWarmup];
   const timer = setInterval(() => samples.push(server.rss()), 1000);
+  // The hostile clients run beside the ordinary load for the whole measured part.
+  const hostile = new HostileClients(port, mix[1]!.body, { stalled: flags.stalled, disconnectEveryMs: flags.disconnectEveryMs });
   const run = await autocannon({ url: server.address, connections: flags.connections, amount: flags.requests - warmup, requests });
+  await hostile.stop();
   clearInterval(timer);
   const rssEnd = server.rss();
   const seconds = (performance.now() - start) / 1000;
   const alive = server.child.exitCode === null;
-  const exitCode = await server.stop();
+  const serverView = alive ? await scrapeMetrics(server.address) : { errorsByCode: {}, answeredByStatus: {} };
+  // Shutdown under the worst case: uploads stalled mid-body must not keep the server alive past its drain deadline.
+  const closedBefore = hostile.counts.stalledEndings['closed without an answer'] ?? 0;
+  for (let i = 0; i < flags.stalledAtShutdown; i++) await hostile.openStalled();
+  await new Promise((r) => setTimeout(r, 200));
+  const exit = await server.terminate();
+  await new Promise((r) => setTimeout(r, 200));
+  hostile.destroyAll();
+  const h = hostile.counts;
+  const stalledClosedAtShutdown = (h.stalledEndings['closed without an answer'] ?? 0) - closedBefore;
+  const exitCode = exit.code;
   const pointGrowth = rssEnd / rssAfterWarmup - 1;
   // RSS swings by a few percent from second to second as the allocator takes and returns pages; compare the
   // median of the first and last WINDOW seconds after warm-up, and fit a line to see whether it keeps climbing.
@@ -78,10 +132,27 @@ async function main(): Promise<void> {
   const last = median(samples.slice(-WINDOW));
   const growth = last / first - 1;
   const slopeMiBPerMinute = leastSquaresSlope(samples) * 60 / 2 ** 20;
+  const hostileOk = h.unexpected.length === 0 &&
+    Object.keys(h.multipartAnswers).every((k) => k.startsWith('400 ')) &&
+    h.followUpsAnswered === h.followUps &&
+    Object.keys(h.stalledEndings).every((k) => k === '408 REQUEST_TIMEOUT' || k === 'closed without an answer') &&
+    sum(h.stalledEndings) === h.stalledOpened &&
+    stalledClosedAtShutdown === flags.stalledAtShutdown;
+  const cleanExit = exitCode === 0 && exit.ms < drainMs + 5000;
+  const checks: [string, boolean][] = [
+    ['server alive to the end', alive],
+    ['every ordinary request answered as expected', counts.unexpected.length === 0 && counts.sent === flags.requests],
+    ['hostile clients answered as expected', hostileOk],
+    ['SIGTERM: exit 0 within drain deadline + 5 s', cleanExit],
+    ['RSS growth < 5%', growth < 0.05],
+  ];
+  const failedChecks = checks.filter(([, ok]) => !ok).map(([name]) => name);
   const result = {
     benchmark: 'serve-soak',
     machine: describeMachine(),
-    settings: { model: path.basename(MODEL), inputSize: 320, maxBatch: 8, connections: flags.connections, requests: flags.requests, malformedShare: 0.1 },
+    settings: { model: path.basename(MODEL), inputSize: 320, maxBatch: 8, connections: flags.connections, requests: flags.requests, malformedShare: 0.1,
+      stalledHeld: flags.stalled, disconnectEveryMs: flags.disconnectEveryMs, requestTimeout: flags.requestTimeout, drainTimeout: flags.drainTimeout,
+      stalledAtShutdown: flags.stalledAtShutdown },
     seconds,
     requestsAnswered: counts.sent,
     good200: counts.good200,
@@ -89,8 +160,18 @@ async function main(): Promise<void> {
     malformed400: counts.malformed400,
     unexpected: counts.unexpected.slice(0, 20),
     connectionErrors: run.errors,
+    /** Error answers the ordinary load got, by code. */
+    loadErrorsByCode: counts.errorsByCode,
+    hostile: { ...h, unexpected: h.unexpected.slice(0, 20), stalledClosedAtShutdown },
+    /** The server's own counts (GET /metrics before SIGTERM): requests answered by status, errors by code. */
+    serverAnsweredByStatus: serverView.answeredByStatus,
+    serverErrorsByCode: serverView.errorsByCode,
+    serverRequestsServed: sum(serverView.answeredByStatus),
     serverAliveAtEnd: alive,
     serverExitCode: exitCode,
+    serverExitSignal: exit.signal,
+    /** From SIGTERM to the process's exit, with stalled uploads held open. */
+    shutdownMs: exit.ms,
     rssAfterWarmupMiB: rssAfterWarmup / 2 ** 20,
     rssEndMiB: rssEnd / 2 ** 20,
     rssMaxMiB: Math.max(...samples) / 2 ** 20,
@@ -106,16 +187,23 @@ async function main(): Promise<void> {
     rssSamplesMiB: samples.map((v) => Math.round((v / 2 ** 20) * 10) / 10),
     /** Growth over the second half of the run alone. */
     rssGrowthSecondHalf: samples.length > 3 ? samples[samples.length - 1]! / samples[Math.floor(samples.length / 2)]! - 1 : 0,
-    pass: alive && exitCode === 0 && counts.unexpected.length === 0 && counts.sent === flags.requests && growth < 0.05,
+    hostilePass: hostileOk,
+    cleanExit,
+    failedChecks,
+    pass: failedChecks.length === 0,
   };
   const day = result.machine.date.slice(0, 10);
   const outDir = path.resolve(__dirname, 'results');
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, `serve-soak-${day}.json`), JSON.stringify(result, null, 2) + '\n');
+  const base = flags.requests === 20_000 ? `serve-soak-${day}` : `serve-soak-${day}-${flags.requests}`;
+  fs.writeFileSync(path.join(outDir, `${base}.json`), JSON.stringify(result, null, 2) + '\n');
   const md = [
     `# retinaface serve: soak test (${day})`,
     '',
-    `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, CPU backend, 320 letterbox.`,
+    `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}, CPU backend, 320 letterbox; ` +
+      `server flags --request-timeout ${flags.requestTimeout} --drain-timeout ${flags.drainTimeout}.`,
+    '',
+    '## Ordinary load (autocannon, one request in ten malformed)',
     '',
     `| requests | malformed sent | malformed -> 400 | good -> 200 | other | RSS after warm-up (first ${WINDOW} s) | RSS end (last ${WINDOW} s) | max | growth | time |`,
     `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
@@ -124,13 +212,30 @@ async function main(): Promise<void> {
     `Growth is the median RSS of the last ${WINDOW} s over that of the first ${WINDOW} s after warm-up (${samples.length} samples, one a second). ` +
       `Single samples: ${result.rssAfterWarmupMiB.toFixed(1)} MiB right after warm-up, ${result.rssEndMiB.toFixed(1)} MiB at the end ` +
       `(${(100 * pointGrowth).toFixed(2)}%). Trend over the run: ${slopeMiBPerMinute.toFixed(2)} MiB per minute; ` +
-      `second half alone: ${(100 * result.rssGrowthSecondHalf).toFixed(2)}%.`,
-    `Server alive to the end and exited ${exitCode} on SIGTERM. Verdict: **${result.pass ? 'pass' : 'FAIL'}**.`,
+      `second half alone: ${(100 * result.rssGrowthSecondHalf).toFixed(2)}%. Error answers to the load by code: ${list(counts.errorsByCode)}.`,
     '',
-    'Reproduce: `npm run build && npx tsx benchmarks/serve-soak.ts`',
+    '## Hostile clients beside it (raw sockets)',
+    '',
+    '| kind | sent | how they ended |',
+    '| --- | --- | --- |',
+    `| stalled chunked uploads (${flags.stalled} held at a time) | ${h.stalledOpened} | ${list(h.stalledEndings)} (closed without an answer = the ${flags.stalledAtShutdown} held at SIGTERM: ${stalledClosedAtShutdown}) |`,
+    `| clients that upload, then hang up before the answer | ${h.disconnects} | detections cancelled (server's ABORTED count): ${serverView.errorsByCode['ABORTED'] ?? 0} |`,
+    `| malformed multipart on one keep-alive connection | ${sum(h.multipartAnswers)} | ${list(h.multipartAnswers)} |`,
+    `| the next request on that same socket (GET /healthz) | ${h.followUps} | ${h.followUpsAnswered} answered 200, slowest ${h.followUpMaxMs.toFixed(0)} ms |`,
+    '',
+    `Unexpected: ${h.unexpected.length === 0 ? 'none' : h.unexpected.slice(0, 5).join('; ')}.`,
+    '',
+    `The server's own count (GET /metrics before SIGTERM): ${result.serverRequestsServed} requests answered (${list(serverView.answeredByStatus)}); ` +
+      `errors by code: ${list(serverView.errorsByCode)}.`,
+    '',
+    `Shutdown: SIGTERM with ${flags.stalledAtShutdown} stalled uploads held open; the server exited ${exitCode}` +
+      `${exit.signal ? ` (signal ${exit.signal})` : ''} after ${(exit.ms / 1000).toFixed(2)} s (drain deadline ${flags.drainTimeout}). ` +
+      `Server alive to the end: ${alive}. Verdict: **${result.pass ? 'pass' : `FAIL (${failedChecks.join('; ')})`}**.`,
+    '',
+    `Reproduce: \`npm run build && npx tsx benchmarks/serve-soak.ts${flags.requests === 20_000 ? '' : ` --requests ${flags.requests}`}\``,
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(outDir, `serve-soak-${day}.md`), md);
+  fs.writeFileSync(path.join(outDir, `${base}.md`), md);
   console.log(md);
   if (!result.pass) process.exitCode = 1;
 }

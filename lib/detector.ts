@@ -3,20 +3,23 @@ import { alignDecoded, type AlignedFace, resolveAlignSize } from './align';
 import type { BackendInfo, InferenceBackend } from './backends/backend';
 import { selectBackend } from './backends/select';
 import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
+import { setMaxListeners } from 'node:events';
 import { abortError, Batcher, type BatchStages, runLiveSlots } from './batcher';
 import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type RawPixels } from './binding';
+import { applyCallFilters, type DetectCallOptions, resolveCallOptions } from './call-options';
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
 import { type Face, unpackFaces } from './faces';
-import { decodeImage, type ImageInput } from './image';
+import { captureInput, decodeCaptured, decodeImage, type ImageInput, type ImageLimits, readHeader } from './image';
 import { resolveModel } from './models/resolve';
 import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './options';
+import { PixelBudget } from './pixel-budget';
 import type { BatchEvent, CallTimings, DetectorStats } from './stats';
 import { TensorPool } from './tensor-pool';
 
-export interface DetectCallOptions {
-  /** Aborting takes the call out of the queue (or drops its result) and rejects it with ABORTED. */
-  signal?: AbortSignal;
-}
+export type { DetectCallOptions } from './call-options';
+
+/** Batches in flight at once (one in inference, one being prepared); each holds an input tensor. */
+const CONCURRENT_BATCHES = 2;
 
 export interface DetectAndAlignOptions extends DetectCallOptions {
   /** Side of the aligned crops, 16..1024. Default 112 (ArcFace). */
@@ -55,13 +58,17 @@ function identityLetterbox(canvas: Canvas): Letterbox {
 
 export class Detector {
   private closed = false;
+  /** The one close() in progress: every close() call waits for it. */
+  private closing: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly postprocessOptions: PostprocessOptions;
   private readonly batcher: Batcher<RawPixels, BatchResult, StagedImage, BatchContext>;
   private readonly batchListeners = new Set<(event: BatchEvent) => void>();
   /** Inference is serialised (it uses every core); preprocessing of the next batch overlaps it. */
   private inferenceTail: Promise<unknown> = Promise.resolve();
-  private readonly tensors = new TensorPool();
+  private readonly tensors: TensorPool;
+  private readonly budget: PixelBudget;
+  private readonly limits: ImageLimits;
   private readonly counters = { completed: 0, batches: 0, images: 0, failed: {} as Partial<Record<ErrorCode, number>> };
 
   private constructor(
@@ -82,8 +89,20 @@ export class Detector {
       clip: options.clip,
     };
     const maxBatch = Math.min(options.maxBatch, isPixelBackend(backend) ? backend.maxBatch : backend.shape.fixedBatch ?? Infinity);
+    this.limits = {
+      maxPixels: options.maxPixels,
+      minSide: options.minSide,
+      failOn: options.failOn,
+      ...(inputSize === 'original' ? { maxOriginalPixels: options.maxOriginalPixels } : {}),
+    };
+    this.budget = new PixelBudget(options.maxInflightPixels);
+    // Room for the batch tensors of a fixed input size (one per batch holding a context); original-size tensors
+    // beyond the default are not kept.
+    const batchTensorBytes = inputSize === 'original' ? 0
+      : 4 * 3 * inputSize.width * inputSize.height * Math.max(maxBatch, isPixelBackend(backend) ? 0 : backend.shape.fixedBatch ?? 0);
+    this.tensors = new TensorPool({ keepBytes: Math.max(256 * 1024 * 1024, (CONCURRENT_BATCHES + 1) * batchTensorBytes) });
     this.batcher = new Batcher<RawPixels, BatchResult, StagedImage, BatchContext>(
-      { maxBatch, maxDelayMs: options.maxDelayMs, maxQueue: options.maxQueue, maxConcurrentBatches: 2 },
+      { maxBatch, maxDelayMs: options.maxDelayMs, maxQueue: options.maxQueue, maxConcurrentBatches: CONCURRENT_BATCHES },
       this.stagesFor(backend, inputSize, maxBatch),
     );
   }
@@ -156,13 +175,21 @@ export class Detector {
    * Detects the faces of one image; coordinates are in the original image's pixels. Concurrent calls are batched
    * into one inference (options maxBatch / maxDelayMs).
    */
-  async detect(input: ImageInput, options: DetectCallOptions = {}): Promise<Face[]> {
+  async detect(input: ImageInput, options?: DetectCallOptions): Promise<Face[]> {
     return (await this.detectWithTimings(input, options)).faces;
   }
 
-  /** detect(), plus where the call spent its time. */
-  async detectWithTimings(input: ImageInput, options: DetectCallOptions = {}): Promise<{ faces: Face[]; timings: CallTimings }> {
+  /**
+   * detect(), plus where the call spent its time. The input is taken at call time (pixels and bytes copied), so the
+   * caller may reuse or transfer its buffers as soon as this returns.
+   */
+  detectWithTimings(input: ImageInput, options?: DetectCallOptions): Promise<{ faces: Face[]; timings: CallTimings }> {
+    // Synchronous up to detectOne's first await: options are checked and the input captured before this returns.
     const promise = this.detectOne(input, options);
+    return this.track(promise);
+  }
+
+  private async track<T>(promise: Promise<T>): Promise<T> {
     this.inFlight.add(promise);
     try {
       const result = await promise;
@@ -185,17 +212,30 @@ export class Detector {
     const { size, ...callOptions } = options;
     const cropSize = resolveAlignSize(size);
     this.assertOpen();
-    // Decoded here, detect() then takes the pixels as they are (raw input is not decoded again).
-    const pixels = await decodeImage(input, { maxPixels: this.options.maxPixels, minSide: this.options.minSide });
+    // Decoded here with detect()'s checks; detect() then takes the pixels as raw input (copied, not decoded again).
+    const pixels = await decodeImage(input, this.limits);
     const faces = await this.detect(pixels, callOptions);
     const crops = await alignDecoded(pixels, faces.map((face) => face.landmarks), cropSize);
     return faces.map((face, i) => ({ ...face, aligned: crops[i]! }));
   }
 
   /** Detects faces in several images, batched; results in input order. Fails with the first failing image. */
-  async detectBatch(inputs: readonly ImageInput[], options: DetectCallOptions = {}): Promise<Face[][]> {
+  async detectBatch(inputs: readonly ImageInput[], options?: DetectCallOptions): Promise<Face[][]> {
     if (!Array.isArray(inputs)) throw new RetinaFaceError('INVALID_ARGUMENT', 'detectBatch takes an array of images');
     this.assertOpen();
+    const { signal, ...filters } = resolveCallOptions(options, this.options);
+    // One listener on the caller's signal for the whole batch; the calls listen to an internal one (up to two
+    // listeners a call in flight: the wait before the batcher, then the batcher's own).
+    const internal = new AbortController();
+    setMaxListeners(0, internal.signal);
+    const forward = () => internal.abort(signal!.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
+    const callOptions: DetectCallOptions = {
+      signal: internal.signal,
+      ...(filters.scoreThreshold !== undefined ? { scoreThreshold: filters.scoreThreshold } : {}),
+      ...(filters.maxFaces !== undefined ? { maxFaces: filters.maxFaces } : {}),
+    };
     // Keep a bounded window in flight so a long list neither fills the queue nor waits for all decodes first.
     const window = Math.max(1, Math.min(this.options.maxQueue, 2 * this.options.maxBatch));
     const results: Face[][] = new Array(inputs.length);
@@ -203,13 +243,17 @@ export class Detector {
     const worker = async () => {
       while (next < inputs.length) {
         const i = next++;
-        results[i] = await this.detect(inputs[i]!, options).catch((error: RetinaFaceError) => {
+        results[i] = await this.detect(inputs[i]!, callOptions).catch((error: RetinaFaceError) => {
           next = inputs.length; // stop starting new work
           throw new RetinaFaceError(error.code, `image ${i}: ${error.message}`, { cause: error });
         });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(window, inputs.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(window, inputs.length) }, worker));
+    } finally {
+      signal?.removeEventListener('abort', forward);
+    }
     return results;
   }
 
@@ -234,12 +278,14 @@ export class Detector {
   }
 
   /** Waits for calls in flight, then frees the backend. Later calls reject with DETECTOR_CLOSED. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
-    await this.backend.close();
-    this.tensors.clear();
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      await this.backend.close();
+      this.tensors.clear();
+    })();
+    return this.closing;
   }
 
   get isClosed(): boolean {
@@ -250,23 +296,44 @@ export class Detector {
     if (this.closed) throw new RetinaFaceError('DETECTOR_CLOSED', 'the detector was closed');
   }
 
-  private async detectOne(input: ImageInput, { signal }: DetectCallOptions): Promise<{ faces: Face[]; timings: CallTimings }> {
+  /**
+   * One call: options checked, a queue place reserved and the input captured (synchronously, before the first
+   * await), the header read and checked, a share of the pixel budget taken, then decode and the batcher. The budget is held
+   * until the result, or until an abandoned decode ends, whichever is later: it counts what memory really holds.
+   */
+  private async detectOne(input: ImageInput, options: DetectCallOptions | undefined): Promise<{ faces: Face[]; timings: CallTimings }> {
     this.assertOpen();
+    const call = resolveCallOptions(options, this.options);
+    const { signal } = call;
     if (signal?.aborted) throw abortError(signal);
     const start = performance.now();
-    const release = this.batcher.reserve();
+    const releaseQueuePlace = this.batcher.reserve();
+    let releaseBudget: (() => void) | undefined;
+    let decoding: Promise<RawPixels> | undefined;
     let pixels: RawPixels;
     try {
-      pixels = await decodeImage(input, { maxPixels: this.options.maxPixels, minSide: this.options.minSide });
+      const captured = captureInput(input, this.limits); // before the first await: the caller's buffers are ours now
+      const header = await untilAborted(readHeader(captured, this.limits), signal);
+      releaseBudget = await this.budget.acquire(header.width * header.height, signal);
+      decoding = decodeCaptured(captured, this.limits);
+      // An abort does not wait for the decode (untilAborted), but the decode keeps its pixels until it ends.
+      pixels = await untilAborted(decoding, signal);
+    } catch (error) {
+      if (releaseBudget) void (decoding ?? Promise.resolve()).then(releaseBudget, releaseBudget);
+      throw error;
     } finally {
-      release();
+      releaseQueuePlace();
     }
     const decodeMs = performance.now() - start;
-    const { value, queueMs, batchSize } = await this.batcher.submit(pixels, signal);
-    return {
-      faces: value.faces,
-      timings: { decodeMs, ...value.timings, queueMs: value.timings.queueMs ?? queueMs, totalMs: performance.now() - start, batchSize },
-    };
+    try {
+      const { value, queueMs, batchSize } = await this.batcher.submit(pixels, signal);
+      return {
+        faces: applyCallFilters(value.faces, call),
+        timings: { decodeMs, ...value.timings, queueMs: value.timings.queueMs ?? queueMs, totalMs: performance.now() - start, batchSize },
+      };
+    } finally {
+      releaseBudget();
+    }
   }
 
   /**
@@ -399,6 +466,20 @@ export class Detector {
       }
     }
   }
+}
+
+/** `promise`, or ABORTED as soon as `signal` fires (the work itself goes on; its owner cleans up after it). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    );
+  });
 }
 
 /** Letterboxes one image into `out` (a null canvas: at its own size). */

@@ -3,8 +3,16 @@ import fs from 'node:fs';
 import sharp from 'sharp';
 import type { RawPixels } from './binding';
 import { RetinaFaceError } from './errors';
+import type { FailOn } from './options';
 
-/** Raw pixels supplied by the caller: HWC, row-major, no padding between rows. */
+/**
+ * Raw pixels supplied by the caller: HWC, row-major, no padding between rows.
+ *
+ * detect() copies `data` at call time, before it returns its promise, into memory the detector owns: changing,
+ * reusing or transferring (postMessage, structuredClone with transfer) the array after the call does not affect the
+ * call. An array whose buffer is already detached at call time is INVALID_ARGUMENT; a SharedArrayBuffer is fine.
+ * (An encoded Buffer is copied the same way; a sharp instance is cloned, as sharp's clone() does.)
+ */
 export interface PixelInput {
   data: Uint8Array;
   width: number;
@@ -19,6 +27,25 @@ export type ImageInput = string | Buffer | Uint8Array | PixelInput | sharp.Sharp
 export interface ImageLimits {
   maxPixels: number;
   minSide: number;
+  /** Decode damage that fails the call (sharp's failOn) for paths and Buffers. Default 'truncated'. */
+  failOn?: FailOn;
+  /** Where images run at their own size: the largest accepted (its tensors grow with it). */
+  maxOriginalPixels?: number;
+}
+
+/** Longest image side the native letterbox takes (each side of its input is checked against it). */
+export const MAX_SIDE = 65536;
+
+/** An input as detect() holds it from call time on: nothing in it belongs to the caller any more. */
+export type CapturedInput =
+  | { kind: 'path'; path: string }
+  | { kind: 'encoded'; bytes: Buffer }
+  | { kind: 'pixels'; pixels: RawPixels }
+  | { kind: 'sharp'; pipeline: sharp.Sharp };
+
+export interface ImageHeader {
+  width: number;
+  height: number;
 }
 
 function isSharp(input: unknown): input is sharp.Sharp {
@@ -36,17 +63,46 @@ function checkSize(width: number, height: number, limits: ImageLimits): void {
       `image is ${width}x${height} = ${width * height} pixels, over the limit of ${limits.maxPixels} (option maxPixels)`,
     );
   }
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw new RetinaFaceError('IMAGE_TOO_LARGE', `image is ${width}x${height}; each side must be at most ${MAX_SIDE} pixels`);
+  }
   if (width < limits.minSide || height < limits.minSide) {
     throw new RetinaFaceError(
       'IMAGE_TOO_SMALL',
       `image is ${width}x${height}; both sides must be at least ${limits.minSide} pixels (option minSide)`,
     );
   }
+  if (limits.maxOriginalPixels !== undefined && width * height > limits.maxOriginalPixels) {
+    throw new RetinaFaceError(
+      'IMAGE_TOO_LARGE',
+      `image is ${width}x${height} = ${width * height} pixels, over ${limits.maxOriginalPixels} for inputSize 'original' ` +
+        '(option maxOriginalPixels; at its own size each pixel costs about 40 bytes of tensors); use inputSize 640 ' +
+        '(or another fixed size) for images this large',
+    );
+  }
 }
 
-function fromPixels(input: PixelInput, limits: ImageLimits): RawPixels {
+/** A typed array whose buffer was transferred away (postMessage, structuredClone) reads as empty; say so instead. */
+function isDetached(array: Uint8Array): boolean {
+  try {
+    new Uint8Array(array.buffer, 0, 0); // throws on a detached ArrayBuffer (Node 20 has no .detached yet)
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function assertAttached(array: Uint8Array, what: string): void {
+  if (isDetached(array)) {
+    throw new RetinaFaceError('INVALID_ARGUMENT', `${what} is backed by a detached ArrayBuffer (transferred away before the call)`);
+  }
+}
+
+/** Validates raw pixels and copies them into an array of our own (gray + alpha keeps the gray channel). */
+function capturePixels(input: PixelInput, limits: ImageLimits): RawPixels {
   const { data, width, height, channels } = input;
   if (!(data instanceof Uint8Array)) throw new RetinaFaceError('INVALID_ARGUMENT', 'pixels.data must be a Uint8Array or Buffer');
+  assertAttached(data, 'pixels.data');
   for (const [name, v] of [['width', width], ['height', height]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RetinaFaceError('INVALID_ARGUMENT', `pixels.${name} must be a non-negative integer`);
   }
@@ -59,11 +115,34 @@ function fromPixels(input: PixelInput, limits: ImageLimits): RawPixels {
       `pixels.data has ${data.length} bytes; ${width}x${height}x${channels} needs ${width * height * channels}`,
     );
   }
-  if (channels !== 2) return { data, width, height, channels };
+  if (channels !== 2) {
+    const own = new Uint8Array(data.length); // a plain ArrayBuffer, even from a SharedArrayBuffer or a Buffer
+    own.set(data);
+    return { data: own, width, height, channels };
+  }
   // Gray + alpha: keep the gray channel (alpha is ignored everywhere, as the reference does).
   const gray = new Uint8Array(width * height);
   for (let i = 0; i < gray.length; i++) gray[i] = data[2 * i]!;
   return { data: gray, width, height, channels: 1 };
+}
+
+/**
+ * Takes what detect() needs from `input` synchronously, at call time: raw pixels and encoded bytes are copied,
+ * a sharp pipeline is cloned, so nothing the caller does afterwards reaches the call. Throws typed errors.
+ */
+export function captureInput(input: ImageInput, limits: ImageLimits): CapturedInput {
+  if (typeof input === 'string') return { kind: 'path', path: input };
+  if (Buffer.isBuffer(input) || input instanceof Uint8Array) {
+    assertAttached(input, 'the image buffer');
+    if (input.length === 0) throw new RetinaFaceError('IMAGE_EMPTY', 'image buffer is empty');
+    return { kind: 'encoded', bytes: Buffer.from(input) };
+  }
+  if (isSharp(input)) return { kind: 'sharp', pipeline: input.clone() };
+  if (isPixelInput(input)) return { kind: 'pixels', pixels: capturePixels(input, limits) };
+  throw new RetinaFaceError(
+    'INVALID_ARGUMENT',
+    'image must be a file path, an encoded image Buffer, raw pixels {data, width, height, channels} or a sharp instance',
+  );
 }
 
 function decodeError(error: unknown): RetinaFaceError {
@@ -71,6 +150,57 @@ function decodeError(error: unknown): RetinaFaceError {
   if (/pixel limit/i.test(message)) return new RetinaFaceError('IMAGE_TOO_LARGE', `image is over the pixel limit: ${message}`, { cause: error });
   if (/Input file is missing/.test(message)) return new RetinaFaceError('IMAGE_NOT_FOUND', message, { cause: error });
   return new RetinaFaceError('IMAGE_DECODE_FAILED', `cannot decode image: ${message}`, { cause: error });
+}
+
+/** What a path names, for refusals: 'a FIFO (named pipe)', 'a directory', ... */
+function fileKind(stats: fs.Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Only regular files: reading a FIFO or a device may never end (and would hold one of libuv's few threads). */
+async function checkImageFile(file: string): Promise<void> {
+  let stats: fs.Stats;
+  try {
+    stats = await fs.promises.stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new RetinaFaceError('IMAGE_NOT_FOUND', `no image file at '${file}'`, { cause: error });
+    throw new RetinaFaceError('IMAGE_DECODE_FAILED', `cannot read '${file}': ${(error as Error).message}`, { cause: error });
+  }
+  if (!stats.isFile()) throw new RetinaFaceError('INVALID_ARGUMENT', `'${file}' is ${fileKind(stats)}, not an image file`);
+  if (stats.size === 0) throw new RetinaFaceError('IMAGE_EMPTY', `image file '${file}' is empty`);
+}
+
+function sharpFor(input: CapturedInput, limits: ImageLimits): sharp.Sharp {
+  const options = { limitInputPixels: limits.maxPixels, failOn: limits.failOn ?? 'truncated' } as const;
+  if (input.kind === 'path') return sharp(input.path, options);
+  if (input.kind === 'encoded') return sharp(input.bytes, options);
+  if (input.kind === 'sharp') return input.pipeline;
+  throw new Error('raw pixels need no decoder');
+}
+
+/**
+ * The image's size from its header (sharp's metadata: no pixel is decoded), checked against the limits: a path must
+ * be a non-empty regular file; the pixel limits apply to every kind of input before anything is decoded.
+ */
+export async function readHeader(input: CapturedInput, limits: ImageLimits): Promise<ImageHeader> {
+  if (input.kind === 'pixels') return { width: input.pixels.width, height: input.pixels.height };
+  if (input.kind === 'path') await checkImageFile(input.path);
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharpFor(input, limits).metadata();
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const { width, height } = metadata;
+  if (!width || !height) throw new RetinaFaceError('IMAGE_DECODE_FAILED', 'cannot decode image: its header gives no size');
+  checkSize(width, height, limits);
+  return { width, height };
 }
 
 async function decodeWithSharp(pipeline: sharp.Sharp, limits: ImageLimits): Promise<RawPixels> {
@@ -88,20 +218,15 @@ async function decodeWithSharp(pipeline: sharp.Sharp, limits: ImageLimits): Prom
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-/** Decodes any supported input to uint8 gray/RGB(A) pixels in display orientation. */
+/** Decodes a captured input (after readHeader) to uint8 gray/RGB(A) pixels in display orientation. */
+export async function decodeCaptured(input: CapturedInput, limits: ImageLimits): Promise<RawPixels> {
+  if (input.kind === 'pixels') return input.pixels;
+  return decodeWithSharp(sharpFor(input, limits), limits);
+}
+
+/** Decodes any supported input to uint8 gray/RGB(A) pixels in display orientation, with every check detect() makes. */
 export async function decodeImage(input: ImageInput, limits: ImageLimits): Promise<RawPixels> {
-  if (typeof input === 'string') {
-    if (!fs.existsSync(input)) throw new RetinaFaceError('IMAGE_NOT_FOUND', `no image file at '${input}'`);
-    return decodeWithSharp(sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'truncated' }), limits);
-  }
-  if (Buffer.isBuffer(input) || input instanceof Uint8Array) {
-    if (input.length === 0) throw new RetinaFaceError('IMAGE_EMPTY', 'image buffer is empty');
-    return decodeWithSharp(sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'truncated' }), limits);
-  }
-  if (isSharp(input)) return decodeWithSharp(input.clone(), limits);
-  if (isPixelInput(input)) return fromPixels(input, limits);
-  throw new RetinaFaceError(
-    'INVALID_ARGUMENT',
-    'image must be a file path, an encoded image Buffer, raw pixels {data, width, height, channels} or a sharp instance',
-  );
+  const captured = captureInput(input, limits);
+  await readHeader(captured, limits);
+  return decodeCaptured(captured, limits);
 }

@@ -1,4 +1,5 @@
 /** Detector options: types, defaults and validation (JS validates; the native side only works). */
+import os from 'node:os';
 import type { BackendLogger, TensorRtOptions, TensorRtPrecision } from './backends/tensorrt';
 import { RetinaFaceError } from './errors';
 
@@ -9,6 +10,8 @@ export type TensorRtSettings = Pick<
 >;
 
 export type BackendName = 'auto' | 'cpu' | 'tensorrt';
+/** How much damage in an image makes decoding fail, as sharp's `failOn`: 'warning' also refuses corrupt data. */
+export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
 export type InputSize = number | readonly [width: number, height: number] | 'original';
 
 export interface DetectorOptions {
@@ -33,8 +36,20 @@ export interface DetectorOptions {
   clip?: boolean;
   /** Largest image accepted, in pixels (width x height), checked before decoding. Default 100 megapixels. */
   maxPixels?: number;
-  /** Smallest image side accepted. Default 8. */
+  /** Smallest image side accepted. Default 8. (Each side is at most 65536 pixels, the native letterbox's limit.) */
   minSide?: number;
+  /**
+   * Decoded pixels all calls together may hold, from decode to result; further calls wait their turn (first come,
+   * first served, counted in maxQueue). An image larger than the whole budget runs alone. Default 200 megapixels.
+   */
+  maxInflightPixels?: number;
+  /**
+   * inputSize 'original' only: largest image run at its own size (its tensors and onnxruntime's activations take
+   * about 40 bytes a pixel); larger ones fail with IMAGE_TOO_LARGE. Default 16 megapixels.
+   */
+  maxOriginalPixels?: number;
+  /** Decode damage that fails a call with IMAGE_DECODE_FAILED, as sharp's failOn. Default 'truncated'. */
+  failOn?: FailOn;
   /**
    * Dynamic batching: concurrent detect() calls run as one inference of up to maxBatch images (when the model has a
    * dynamic batch), as soon as maxBatch wait or the oldest has waited maxDelayMs. Defaults 8 and 2 ms.
@@ -43,7 +58,7 @@ export interface DetectorOptions {
   maxDelayMs?: number;
   /** Calls allowed to wait (decoding or queued); beyond it detect() rejects at once with QUEUE_FULL. Default 256. */
   maxQueue?: number;
-  /** CPU backend: threads for one inference. Default: onnxruntime's choice (all cores). */
+  /** CPU backend: threads for one inference, at most os.availableParallelism(). Default: onnxruntime's choice (all cores). */
   cpuThreads?: number;
   /** TensorRT backend: 'fp16' (default; built from the FP16 twin of the model) or 'fp32' (TF32 off). */
   precision?: TensorRtPrecision;
@@ -65,6 +80,9 @@ export interface ResolvedOptions {
   clip: boolean;
   maxPixels: number;
   minSide: number;
+  maxInflightPixels: number;
+  maxOriginalPixels: number;
+  failOn: FailOn;
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
@@ -75,15 +93,28 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_INPUT_SIZE = 640;
+const FAIL_ON: readonly FailOn[] = ['none', 'truncated', 'error', 'warning'];
 const MAX_INPUT_SIDE = 8192;
 
 function invalid(message: string): never {
   throw new RetinaFaceError('INVALID_ARGUMENT', message);
 }
 
-function numberIn(name: string, value: unknown, min: number, max: number, integer = false): number {
+/** A value as a message shows it: numbers plainly, anything else as JSON with its type ("0.5" (string)). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  return `${json ?? String(value)} (${value === null ? 'null' : typeof value})`;
+}
+
+export function numberIn(name: string, value: unknown, min: number, max: number, integer = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    invalid(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(value)}`);
+    invalid(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${describeValue(value)}`);
   }
   return value;
 }
@@ -109,7 +140,7 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
   const known = new Set([
     'model', 'backend', 'inputSize', 'scoreThreshold', 'nmsThreshold', 'maxFaces', 'preNmsTopK', 'clip',
-    'maxPixels', 'minSide', 'maxBatch', 'maxDelayMs', 'maxQueue', 'cpuThreads', 'precision', 'tensorrt', 'log',
+    'maxPixels', 'minSide', 'maxInflightPixels', 'maxOriginalPixels', 'failOn', 'maxBatch', 'maxDelayMs', 'maxQueue', 'cpuThreads', 'precision', 'tensorrt', 'log',
   ]);
   for (const key of Object.keys(options)) if (!known.has(key)) invalid(`unknown option '${key}'`);
   const backend = options.backend ?? 'auto';
@@ -122,6 +153,8 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
   if (precision !== 'fp16' && precision !== 'fp32') invalid(`precision must be 'fp16' or 'fp32', got '${String(precision)}'`);
   if (options.tensorrt !== undefined && (typeof options.tensorrt !== 'object' || options.tensorrt === null)) invalid('tensorrt must be an object');
   if (options.log !== undefined && typeof options.log !== 'function') invalid('log must be a function (level, message)');
+  const failOn = options.failOn ?? 'truncated';
+  if (!FAIL_ON.includes(failOn)) invalid(`failOn must be one of ${FAIL_ON.map((f) => `'${f}'`).join(', ')}, got ${describeValue(failOn)}`);
   return {
     model: options.model,
     backend,
@@ -134,10 +167,15 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
     clip: options.clip ?? true,
     maxPixels: numberIn('maxPixels', options.maxPixels ?? 100_000_000, 1, 2 ** 31, true),
     minSide: numberIn('minSide', options.minSide ?? 8, 1, 4096, true),
+    maxInflightPixels: numberIn('maxInflightPixels', options.maxInflightPixels ?? 200_000_000, 1, 2 ** 40, true),
+    maxOriginalPixels: numberIn('maxOriginalPixels', options.maxOriginalPixels ?? 16_000_000, 1, 2 ** 32, true),
+    failOn,
     maxBatch: numberIn('maxBatch', options.maxBatch ?? 8, 1, 256, true),
     maxDelayMs: numberIn('maxDelayMs', options.maxDelayMs ?? 2, 0, 10_000),
     maxQueue: numberIn('maxQueue', options.maxQueue ?? 256, 1, 1_000_000, true),
-    cpuThreads: options.cpuThreads === undefined ? undefined : numberIn('cpuThreads', options.cpuThreads, 1, 1024, true),
+    // More threads than cores only makes one inference slower (64 s for one call with 1024 threads on 2 cores).
+    cpuThreads: options.cpuThreads === undefined ? undefined
+      : numberIn('cpuThreads (at most the available cores)', options.cpuThreads, 1, os.availableParallelism(), true),
     precision,
     tensorrt: options.tensorrt ?? {},
     log: options.log,

@@ -1,5 +1,6 @@
 // The PyTorch checkpoint reader (issue 8, acceptance 4): both torch.save formats read back the same tensors, and
 // hostile or broken files get typed errors (CHECKPOINT_UNSAFE / CHECKPOINT_INVALID) without anything running.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { RetinaFaceError } from '../lib/errors';
 import { parseCheckpoint, readCheckpoint } from '../lib/models/checkpoint/read-checkpoint';
 import { legacyCheckpoint, legacyHeader, PickleWriter, stateDictPickle, type TensorSpec, zipCheckpoint } from './helpers/pickle';
 import { MODEL_DYNAMIC, PHOTOS, SHARED } from './helpers/shared';
+import { zipBombCheckpoint } from './helpers/zip-bomb';
 
 const WEIGHTS = path.join(SHARED, 'models/retinaface-mnet025/mobilenet0.25_Final.pth');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-ckpt-'));
@@ -130,4 +132,64 @@ t.test('broken and foreign files are CHECKPOINT_INVALID', async (t) => {
   ];
   for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_INVALID', what);
   await t.rejects(readCheckpoint(path.join(tmp, 'missing.pth')), { code: 'MODEL_NOT_FOUND' }, 'missing file');
+});
+
+/** `count` copies of one opcode. */
+const repeat = (op: number, count: number) => Buffer.alloc(count, op);
+
+t.test('hostile pickles (huge APPENDS, deep nesting, huge stack or memo) are CHECKPOINT_INVALID, never RangeError', async (t) => {
+  const appends = Buffer.concat([
+    new PickleWriter().proto().emptyList().mark().toBuffer(), repeat(0x4e, 300_000), Buffer.from([0x65, 0x2e]), // NONE x 300k, APPENDS
+  ]);
+  // 200k lists each appended to the one below: [[[[...]]]].
+  const deep = Buffer.concat([Buffer.from([0x80, 0x02]), repeat(0x5d, 200_000), repeat(0x61, 199_999), Buffer.from([0x2e])]);
+  // The same nesting where an error message would print it: as the legacy protocol version and as a persistent id.
+  const deepPid = Buffer.concat([Buffer.from([0x80, 0x02]), repeat(0x5d, 200_000), repeat(0x61, 199_999), Buffer.from([0x85, 0x51, 0x2e])]);
+  const header = legacyHeader();
+  const legacyDeepProtocol = Buffer.concat([header.subarray(0, header.indexOf(0x2e) + 1), deep]);
+  const manyNones = Buffer.concat([Buffer.from([0x80, 0x02]), repeat(0x4e, 3_000_000), Buffer.from([0x2e])]);
+  const memo = new PickleWriter().proto().none();
+  for (let i = 0; i < 1_200_000; i++) memo.op(0x72).op(i & 0xff).op((i >>> 8) & 0xff).op(i >>> 16).op(0); // LONG_BINPUT i
+  const hugeMemo = Buffer.concat([memo.toBuffer(), Buffer.from([0x2e])]);
+  const cases: [string, Uint8Array][] = [
+    ['300k APPENDS in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': appends })],
+    ['300k APPENDS in a legacy state_dict pickle', legacyCheckpoint(small, appends)],
+    ['200k nested lists in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': deep })],
+    ['200k nested lists as the legacy protocol version', legacyDeepProtocol],
+    ['200k nested lists as a persistent id', await zipCheckpoint(small, { 'archive/data.pkl': deepPid })],
+    ['3M items on the stack', await zipCheckpoint(small, { 'archive/data.pkl': manyNones })],
+    ['1.2M memo entries', await zipCheckpoint(small, { 'archive/data.pkl': hugeMemo })],
+  ];
+  for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_INVALID', what);
+});
+
+t.test('a zip-bomb .pth (1 MB inflating to 1 GiB) is refused before inflating, in bounded memory', async (t) => {
+  const bomb = path.join(tmp, 'bomb.pth');
+  fs.writeFileSync(bomb, zipBombCheckpoint(1024));
+  t.ok(fs.statSync(bomb).size < 2 << 20, 'the file is small');
+  const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers/parse-checkpoint-child.ts'), bomb], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  t.equal(child.status, 0, child.stderr);
+  const { code, maxRssMiB } = JSON.parse(child.stdout) as { code: string; maxRssMiB: number };
+  t.equal(code, 'CHECKPOINT_INVALID');
+  t.ok(maxRssMiB < 400, `peak RSS ${maxRssMiB.toFixed(0)} MiB stays far below the 1 GiB the entry declares`);
+
+  // Smaller bombs: under the size caps but over the compression-ratio bound; and a stream longer than it declares.
+  const ratio = await parseCheckpoint(zipBombCheckpoint(256), 'ratio').catch((e: RetinaFaceError) => e);
+  t.match(ratio, { code: 'CHECKPOINT_INVALID', message: /inflates \d+ bytes to 268435456 \(a zip bomb\?\)/ });
+  const liar = await parseCheckpoint(zipBombCheckpoint(64, 1), 'liar').catch((e: RetinaFaceError) => e);
+  t.match(liar, { code: 'CHECKPOINT_INVALID' }, 'an entry that inflates past its declared size');
+  // The same layout at a plausible size still reads.
+  const dict = await parseCheckpoint(zipBombCheckpoint(1), 'small zeros');
+  t.equal(dict.get('w')!.numel, 1 << 18);
+});
+
+t.test('weights files: over 1 GiB, or not a regular file, are refused before reading', async (t) => {
+  const huge = path.join(tmp, 'huge.pth');
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, (1 << 30) + 1); // sparse: no disk, but reading it would take 1 GiB of memory
+  await t.rejects(readCheckpoint(huge), { code: 'CHECKPOINT_INVALID', message: /1073741825 bytes.*more than/ });
+  await t.rejects(readCheckpoint(tmp), { code: 'INVALID_ARGUMENT', message: /is a directory/ });
 });

@@ -9,6 +9,10 @@ export interface ServerProcess {
   /** Resident set size of the server process, in bytes (Linux). */
   rss(): number;
   stop(): Promise<number | null>;
+  /** SIGTERM, then the exit: code, signal and milliseconds from the signal to the exit. */
+  terminate(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /** What the server printed on stderr so far. */
+  stderr(): string;
 }
 
 export async function startServer(args: string[]): Promise<ServerProcess> {
@@ -24,7 +28,9 @@ export async function startServer(args: string[]): Promise<ServerProcess> {
     });
     child.once('exit', () => reject(new Error(`server exited: ${stderr}`)));
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
+  const exited = exit.then(({ code }) => code);
   return {
     address,
     child,
@@ -36,5 +42,12 @@ export async function startServer(args: string[]): Promise<ServerProcess> {
       child.kill('SIGTERM');
       return exited;
     },
+    async terminate() {
+      const signalledAt = performance.now();
+      child.kill('SIGTERM');
+      const { code, signal, at } = await exit;
+      return { code, signal, ms: Math.max(0, at - signalledAt) };
+    },
+    stderr: () => stderr,
   };
 }

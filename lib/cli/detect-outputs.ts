@@ -11,6 +11,7 @@ export interface DetectOutputFlags {
   annotate?: string;
   crops?: string;
   cropSize?: number;
+  maxPixels?: number;
 }
 
 /** The output format of an annotated picture, from its file extension. */
@@ -34,7 +35,7 @@ export function annotatedPath(target: string, image: string, multiple: boolean):
  */
 export async function detectWithOutputs(detector: Detector, image: string, flags: DetectOutputFlags, multiple: boolean): Promise<Face[]> {
   // detect() and detectAndAlign() take raw pixels as they are: the file is decoded once for all outputs.
-  const pixels = await decodeImage(image, { maxPixels: 100_000_000, minSide: 1 });
+  const pixels = await decodeImage(image, { maxPixels: flags.maxPixels ?? 100_000_000, minSide: 1 });
   let faces: Face[];
   if (flags.crops !== undefined) {
     const aligned = await detector.detectAndAlign(pixels, { ...(flags.cropSize !== undefined ? { size: flags.cropSize } : {}) });

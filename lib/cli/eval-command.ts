@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { SETTINGS } from '../eval/ground-truth';
 import { evaluateWider, type WiderEvaluation } from '../eval/evaluate';
 import { formatAp, prCurvesSvg } from '../eval/plot';
 import { writeSubmission } from '../eval/submission';
 import type { BackendName, InputSize } from '../options';
+import { parseInputSize, parseNumber } from './parse';
 
 export interface EvalFlags {
   images: string;
@@ -22,20 +23,6 @@ export interface EvalFlags {
   plot?: string;
   submission?: string;
   progress: boolean;
-}
-
-function parseNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
-  return n;
-}
-
-function parseInputSize(value: string): InputSize {
-  if (value === 'original') return 'original';
-  const parts = value.split(/[x,]/).map(Number);
-  if (parts.length === 1 && Number.isInteger(parts[0])) return parts[0]!;
-  if (parts.length === 2 && parts.every(Number.isInteger)) return [parts[0]!, parts[1]!];
-  throw new InvalidArgumentError("expected 'original', a side like 640, or WIDTHxHEIGHT");
 }
 
 /** The AP table printed at the end. */

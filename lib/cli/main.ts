@@ -5,7 +5,7 @@ import { Detector } from '../detector';
 import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import type { DetectorOptions, InputSize } from '../options';
-import { parseInputSize, parseNumber } from './parse';
+import { parseInputSize, parseInteger, parseNumber } from './parse';
 import { detectWithOutputs, type DetectOutputFlags } from './detect-outputs';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
@@ -24,6 +24,7 @@ interface DetectFlags extends DetectOutputFlags {
   score: number;
   nms: number;
   inputSize?: InputSize;
+  maxPixels?: number;
   backend: DetectorOptions['backend'];
 }
 
@@ -34,6 +35,7 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
     scoreThreshold: flags.score,
     nmsThreshold: flags.nms,
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
+    ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
   });
   let failures = 0;
   const report: Record<string, Face[] | { error: { code: string; message: string } }> = {};
@@ -78,6 +80,7 @@ export function buildProgram(): Command {
     .option('-s, --score <threshold>', 'minimum face score', parseNumber, 0.5)
     .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
     .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
+    .option('--max-pixels <n>', 'largest image in pixels (IMAGE_TOO_LARGE beyond; default 100000000)', parseInteger)
     .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
     .option('--annotate <file>', 'write the image with boxes, landmarks and scores (.jpg, .png, .webp; with several images: file-<image>.jpg)')
     .option('--crops <dir>', 'write each face aligned to the ArcFace template: <image>_<i>.png + <image>_<i>.json')
@@ -92,15 +95,23 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The last stop for an error: one line on stderr, never a stack trace, unless RETINAFACE_DEBUG=1 asks for one.
+ * Our typed errors print their code; anything else (a file system error, a bug) its message.
+ */
+export function reportFatalError(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const debug = env.RETINAFACE_DEBUG !== undefined && env.RETINAFACE_DEBUG !== '' && env.RETINAFACE_DEBUG !== '0';
+  const message = error instanceof Error ? error.message : String(error);
+  const line = isRetinaFaceError(error) ? `retinaface: ${error.code}: ${message}` : `retinaface: ${message}`;
+  const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+  return `${line.replace(/\s*\n\s*/g, ' ')}${stack}`;
+}
+
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
-      if (isRetinaFaceError(error)) {
-        console.error(`retinaface: ${error.code}: ${error.message}`);
-      } else {
-        console.error(error);
-      }
+      console.error(reportFatalError(error));
       process.exitCode = 2;
     });
 }

@@ -1,11 +1,12 @@
 /** `retinaface models`, `retinaface fetch [id]`, `retinaface convert <weights> -o model.onnx`: the model registry. */
-import fs from 'node:fs';
+import fs from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { RetinaFaceError } from '../errors';
 import { modelCacheDir } from '../models/cache-dir';
 import { looksLegacy } from '../models/checkpoint/legacy-format';
 import { looksZip } from '../models/checkpoint/zip-format';
 import { convertCheckpointFile, rewriteOnnxFileToFp16 } from '../models/convert';
+import { checkRegularFile } from '../models/input-file';
 import { ensureModel, listModels } from '../models/registry';
 import { ARCHITECTURES, type Architecture } from '../models/retinaface/build-graph';
 
@@ -52,11 +53,11 @@ async function fetchCommand(id: string | undefined, flags: FetchFlags): Promise<
 
 /** A PyTorch checkpoint becomes a RetinaFace ONNX; an ONNX (with --fp16) becomes its FP16 twin. */
 async function convertCommand(input: string, flags: ConvertFlags): Promise<void> {
+  await checkRegularFile(input); // a FIFO would block the sniffing read below forever
   const head = Buffer.alloc(4);
   try {
-    const fd = fs.openSync(input, 'r');
-    fs.readSync(fd, head, 0, 4, 0);
-    fs.closeSync(fd);
+    const file = await fs.open(input, 'r');
+    await file.read(head, 0, 4, 0).finally(() => file.close());
   } catch {
     // convertCheckpointFile reports the unreadable file with its typed error
   }

@@ -1,24 +1,36 @@
-/** Argument parsers shared by the CLI commands. */
+/**
+ * Argument parsers shared by the CLI commands. Each accepts plain decimal text only: `Number()` alone would read
+ * '' and '  ' as 0 and '0x10' as 16, so `--score ''` used to mean "keep every face".
+ */
 import { InvalidArgumentError } from 'commander';
 import type { InputSize } from '../options';
 
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+const INTEGER = /^[+-]?\d+$/;
+
 export function parseNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
+  const text = value.trim();
+  const n = DECIMAL.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a number`);
   return n;
 }
 
 export function parseInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
+  const text = value.trim();
+  const n = INTEGER.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${JSON.stringify(value)} is not an integer`);
   return n;
 }
 
 export function parseInputSize(value: string): InputSize {
-  if (value === 'original') return 'original';
-  const parts = value.split(/[x,]/).map(Number);
-  if (parts.length === 1 && Number.isInteger(parts[0])) return parts[0]!;
-  if (parts.length === 2 && parts.every(Number.isInteger)) return [parts[0]!, parts[1]!];
+  const text = value.trim();
+  if (text === 'original') return 'original';
+  const parts = text.split(/[x,]/);
+  if (parts.every((part) => /^\d+$/.test(part.trim()))) {
+    const sides = parts.map(Number);
+    if (sides.length === 1) return sides[0]!;
+    if (sides.length === 2) return [sides[0]!, sides[1]!];
+  }
   throw new InvalidArgumentError("expected 'original', a side like 640, or WIDTHxHEIGHT");
 }
 

@@ -1,9 +1,13 @@
-/** `retinaface serve`: the HTTP server, with graceful shutdown on SIGTERM / SIGINT. */
+/**
+ * `retinaface serve`: the HTTP server, with graceful shutdown on SIGTERM / SIGINT that ends by a deadline (a
+ * stalled upload cannot keep the process alive), and request timeouts.
+ */
 import { type Command, Option } from 'commander';
 import { Detector } from '../detector';
+import { RetinaFaceError } from '../errors';
 import type { DetectorOptions, InputSize } from '../options';
-import { createServer } from '../server/app';
-import { parseBytes, parseInteger, parseInputSize, parseNumber } from './parse';
+import { closeWithDeadline, createServer } from '../server/app';
+import { parseBytes, parseInputSize, parseInteger, parseNumber } from './parse';
 
 interface ServeFlags {
   port: number;
@@ -18,10 +22,51 @@ interface ServeFlags {
   maxQueue: number;
   bodyLimit: number;
   maxPixels: number;
+  requestTimeout: string;
+  headersTimeout: string;
+  keepAliveTimeout: string;
+  drainTimeout: string;
   log?: boolean;
 }
 
+/** After the drain deadline, how long closing the detector may take before the process gives up and exits 1. */
+const EXIT_GRACE_MS = 10_000;
+
+function invalid(message: string): never {
+  throw new RetinaFaceError('INVALID_ARGUMENT', message);
+}
+
+/** "30s", "500ms", "2m" or a plain number of seconds -> milliseconds (>= 0). */
+function durationMs(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(value.trim());
+  if (!m) invalid(`${flag} must be a duration like 30s, 500ms or 2m (got ${JSON.stringify(value)})`);
+  const unit = (m[2] ?? 's').toLowerCase();
+  return Math.round(Number(m[1]) * (unit === 'ms' ? 1 : unit === 'm' ? 60_000 : 1000));
+}
+
+/** Flags that commander parsed but whose range only the command knows; checked before the model loads. */
+function checkFlags(flags: ServeFlags) {
+  if (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535) {
+    invalid(`--port must be an integer from 0 to 65535 (got ${flags.port})`);
+  }
+  if (!(flags.bodyLimit >= 1)) invalid(`--body-limit must be at least 1 byte (got ${flags.bodyLimit})`);
+  return {
+    requestTimeout: durationMs('--request-timeout', flags.requestTimeout),
+    headersTimeout: durationMs('--headers-timeout', flags.headersTimeout),
+    keepAliveTimeout: durationMs('--keep-alive-timeout', flags.keepAliveTimeout),
+    drainTimeout: durationMs('--drain-timeout', flags.drainTimeout),
+  };
+}
+
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no such address on this machine',
+  ENOTFOUND: 'unknown host',
+};
+
 async function serve(flags: ServeFlags): Promise<void> {
+  const timeouts = checkFlags(flags);
   const detector = await Detector.create({
     model: flags.model,
     backend: flags.backend,
@@ -33,27 +78,53 @@ async function serve(flags: ServeFlags): Promise<void> {
     maxPixels: flags.maxPixels,
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
   });
-  const app = await createServer({ detector, bodyLimit: flags.bodyLimit, logger: flags.log ?? false });
-  const address = await app.listen({ port: flags.port, host: flags.host });
+  const app = await createServer({
+    detector,
+    bodyLimit: flags.bodyLimit,
+    logger: flags.log ?? false,
+    requestTimeout: timeouts.requestTimeout,
+    headersTimeout: timeouts.headersTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+  });
+  let address: string;
+  try {
+    address = await app.listen({ port: flags.port, host: flags.host });
+  } catch (error) {
+    await app.close();
+    await detector.close();
+    const code = (error as { code?: string }).code ?? '';
+    const why = LISTEN_FAILURES[code] ?? (error as Error).message;
+    throw new Error(`cannot listen on ${flags.host}:${flags.port}: ${why}${code ? ` (${code})` : ''}`);
+  }
   console.error(`retinaface: listening on ${address} (backend ${detector.backendInfo.name}; ${detector.backendInfo.reason})`);
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: do not wait for the deadline.
+      console.error(`retinaface: ${signal} again: closing every connection now`);
+      app.server.closeAllConnections();
+      return;
+    }
     stopping = true;
-    console.error(`retinaface: ${signal}: finishing requests in flight`);
-    await app.close(); // stops accepting, waits for requests in flight
-    await detector.close();
+    console.error(`retinaface: ${signal}: finishing requests in flight (drain deadline ${timeouts.drainTimeout / 1000} s)`);
+    // Last resort should closing the detector itself never end.
+    setTimeout(() => {
+      console.error('retinaface: shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, timeouts.drainTimeout + EXIT_GRACE_MS).unref();
+    const { forced } = await closeWithDeadline(app, detector, timeouts.drainTimeout);
+    if (forced) console.error('retinaface: drain deadline passed: closed the connections still open');
     console.error('retinaface: stopped');
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop(signal));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
 }
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('serve POST /detect, GET /healthz and GET /metrics over HTTP')
-    .option('-p, --port <port>', 'TCP port', parseInteger, 8080)
+    .option('-p, --port <port>', 'TCP port (0 = any free one)', parseInteger, 8080)
     .option('--host <address>', 'address to bind', '127.0.0.1')
     .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
     .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
@@ -65,6 +136,10 @@ export function registerServeCommand(program: Command): void {
     .option('--max-queue <n>', 'waiting requests before 503', parseInteger, 256)
     .option('--body-limit <size>', 'largest request body (413 beyond)', parseBytes, 20 * 1024 * 1024)
     .option('--max-pixels <n>', 'largest image in pixels (400 beyond)', parseInteger, 100_000_000)
+    .option('--request-timeout <duration>', 'time to receive a whole request, then 408 (0 = none)', '30s')
+    .option('--headers-timeout <duration>', 'time to receive the request headers', '10s')
+    .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open', '72s')
+    .option('--drain-timeout <duration>', 'on SIGTERM, how long requests in flight may finish before connections are closed', '10s')
     .option('--log', 'log every request (fastify logger)')
     .action(serve);
 }

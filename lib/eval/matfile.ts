@@ -69,6 +69,25 @@ const MX_NUMERIC: Record<number, MatNumericClass> = {
 };
 const FLAG_COMPLEX = 0x08, FLAG_LOGICAL = 0x02;
 
+/**
+ * Bounds on what one file may make us build. The WIDER ground truth nests 3 deep, holds some 20k values and inflates
+ * to under 1 MB per compressed element; a hostile file could otherwise recurse until the call stack overflows,
+ * inflate a zip bomb, or turn every 8 bytes into an object.
+ */
+export const MAT_LIMITS = {
+  /** Cells and structs inside cells and structs. */
+  depth: 32,
+  /** Arrays (of any class) in the whole file. */
+  values: 1 << 20,
+  /** Bytes one compressed element may inflate to. */
+  inflatedBytes: 64 << 20,
+};
+
+/** What parsing has used so far, against MAT_LIMITS. */
+interface Budget {
+  values: number;
+}
+
 interface Element {
   type: number;
   /** The element's data bytes (without tag or padding). */
@@ -155,8 +174,10 @@ class ElementReader {
   }
 }
 
-/** Parses the miMATRIX payload `data` into a value and its name. */
-function parseMatrix(r: ElementReader, data: Buffer): { name: string; value: MatValue } {
+/** Parses the miMATRIX payload `data` into a value and its name; `depth` counts the cells/structs around it. */
+function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0): { name: string; value: MatValue } {
+  if (depth > MAT_LIMITS.depth) throw new MatFileError(`arrays nested more than ${MAT_LIMITS.depth} deep`);
+  if (++budget.values > MAT_LIMITS.values) throw new MatFileError(`more than ${MAT_LIMITS.values} arrays`);
   if (data.length === 0) {
     // An empty miMATRIX (a cell's [] placeholder) is a 0x0 double.
     return { name: '', value: { type: 'numeric', class: 'double', logical: false, dims: [0, 0], data: new Float64Array(0) } };
@@ -180,7 +201,7 @@ function parseMatrix(r: ElementReader, data: Buffer): { name: string; value: Mat
     for (let i = 0; i < count; i++) {
       const el = r.element(data, at);
       if (el.type !== MI.MATRIX) throw new MatFileError(`cell ${i} of '${name}' is not a matrix element`);
-      cells.push(parseMatrix(r, el.data).value);
+      cells.push(parseMatrix(r, el.data, budget, depth + 1).value);
       at = el.next;
     }
     return { name, value: { type: 'cell', dims, cells } };
@@ -200,7 +221,7 @@ function parseMatrix(r: ElementReader, data: Buffer): { name: string; value: Mat
       for (const field of fieldNames) {
         const el = r.element(data, at);
         if (el.type !== MI.MATRIX) throw new MatFileError(`field '${field}' of '${name}' is not a matrix element`);
-        fields[field]!.push(parseMatrix(r, el.data).value);
+        fields[field]!.push(parseMatrix(r, el.data, budget, depth + 1).value);
         at = el.next;
       }
     }
@@ -209,6 +230,8 @@ function parseMatrix(r: ElementReader, data: Buffer): { name: string; value: Mat
 
   if (mxClass === MX_CHAR) {
     const codes = count === 0 ? [] : r.charCodes(r.element(data, at));
+    // Checked before building rows: dimensions of 2^31 rows over a few bytes of text would loop for billions of rows.
+    if (codes.length !== count) throw new MatFileError(`char array '${name}' has ${codes.length} characters for dimensions ${dims.join('x')}`);
     const rowsCount = dims[0] ?? 0;
     const cols = rowsCount === 0 ? 0 : codes.length / rowsCount;
     const rows: string[] = [];
@@ -244,6 +267,7 @@ export function parseMat(bytes: Buffer): Map<string, MatValue> {
   // The writer stored the characters 'M','I' as a 16-bit value: reading 'IM' means little-endian.
   const r = new ElementReader(endian === 'IM');
   const variables = new Map<string, MatValue>();
+  const budget: Budget = { values: 0 };
   let offset = 128;
   while (offset + 8 <= bytes.length) {
     const el = r.element(bytes, offset);
@@ -252,14 +276,14 @@ export function parseMat(bytes: Buffer): Map<string, MatValue> {
     if (el.type === MI.COMPRESSED) {
       let inflated: Buffer;
       try {
-        inflated = zlib.inflateSync(el.data);
+        inflated = zlib.inflateSync(el.data, { maxOutputLength: MAT_LIMITS.inflatedBytes });
       } catch (error) {
         throw new MatFileError(`a compressed element does not inflate: ${(error as Error).message}`);
       }
       matrix = r.element(inflated, 0);
     }
     if (matrix.type !== MI.MATRIX) continue; // nothing else is valid at top level; skip rather than fail
-    const { name, value } = parseMatrix(r, matrix.data);
+    const { name, value } = parseMatrix(r, matrix.data, budget);
     variables.set(name, value);
   }
   return variables;

@@ -1,10 +1,10 @@
 /** .pth -> ONNX: read the state_dict safely, build the RetinaFace graph, serialise it; and ONNX -> FP16 ONNX. */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RetinaFaceError } from '../errors';
-import { writeFileAtomic } from './atomic-write';
-import { parseCheckpoint } from './checkpoint/read-checkpoint';
+import { checkFileTarget, writeFileAtomic } from './atomic-write';
+import { parseCheckpoint, readWeightsFile } from './checkpoint/read-checkpoint';
+import { readModelInput } from './input-file';
 import { rewriteToFloat16 } from './onnx/fp16-rewrite';
 import { decodeModel, encodeModel } from './onnx/graph-builder';
 import { packageInfo } from './package-root';
@@ -46,12 +46,8 @@ export async function convertCheckpointBytes(bytes: Uint8Array, source: string, 
 
 /** Converts `weightsFile` and writes the ONNX to `outputFile` atomically. */
 export async function convertCheckpointFile(weightsFile: string, outputFile: string, options: ConvertOptions = {}): Promise<Converted> {
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(weightsFile);
-  } catch (error) {
-    throw new RetinaFaceError('MODEL_NOT_FOUND', `cannot read the weights file '${weightsFile}': ${(error as Error).message}`, { cause: error });
-  }
+  await checkFileTarget(outputFile);
+  const bytes = await readWeightsFile(weightsFile);
   const converted = await convertCheckpointBytes(bytes, weightsFile, options);
   await writeFileAtomic(outputFile, converted.onnx);
   return converted;
@@ -59,12 +55,9 @@ export async function convertCheckpointFile(weightsFile: string, outputFile: str
 
 /** Rewrites a float32 RetinaFace ONNX file into its FP16 twin (see onnx/fp16-rewrite.ts). */
 export async function rewriteOnnxFileToFp16(inputFile: string, outputFile: string): Promise<void> {
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(inputFile);
-  } catch (error) {
-    throw new RetinaFaceError('MODEL_NOT_FOUND', `cannot read '${inputFile}': ${(error as Error).message}`, { cause: error });
-  }
+  await checkFileTarget(outputFile);
+  // protobuf caps a serialised model at 2 GiB
+  const bytes = await readModelInput(inputFile, { maxBytes: 2 ** 31 - 1, tooLargeCode: 'MODEL_INVALID', what: 'ONNX model' });
   let model;
   try {
     model = decodeModel(bytes);

@@ -44,10 +44,14 @@ inline Napi::TypedArray typedArray(const Napi::Value& value, napi_typedarray_typ
   return value.As<Napi::TypedArray>();
 }
 
-// Raw pointer to a typed array's first element (its byte offset applied).
+// Raw pointer to a typed array's first element (its byte offset applied). Read through napi_get_typedarray_info, which
+// also serves arrays on a SharedArrayBuffer (napi_get_arraybuffer_info refuses those: "Invalid argument").
 template <typename T>
 T* typedArrayData(const Napi::TypedArray& array) {
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
+  void* data = nullptr;
+  if (napi_get_typedarray_info(array.Env(), array, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok)
+    throw CodedError(kInvalidArgument, "cannot read the memory of a typed array");
+  return static_cast<T*>(data);
 }
 
 }  // namespace retinaface::napi

@@ -39,7 +39,10 @@ class PreprocessJob : public Job {
   std::vector<PixelView> images_;
   std::vector<Letterbox> boxes_;
   float* out_;
-  std::vector<Napi::Reference<Napi::Value>> keepAlive_;  // pixel and output arrays stay alive while we work
+  // Pixel and output arrays stay alive (not collected) while we work. A reference cannot stop a transfer from
+  // detaching and freeing an array's memory, so the JS layer passes only arrays it owns: the detector copies caller
+  // pixels at call time and never hands out its tensors.
+  std::vector<Napi::Reference<Napi::Value>> keepAlive_;
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
  *   magic number (LONG1) | protocol version 1001 | sys_info dict | the object (storages as persistent ids)
  *   | list of storage keys | for each key: int64 element count + the elements, little-endian.
  */
-import { invalidCheckpoint, PickleDict, unpickle, type UnpickleOptions, unsafeCheckpoint } from './pickle';
+import { describe, invalidCheckpoint, PickleDict, unpickle, type UnpickleOptions, unsafeCheckpoint } from './pickle';
 import type { Storage } from './tensor';
 import { stateDictPickleOptions } from './torch-globals';
 
@@ -42,7 +42,7 @@ export function readLegacyCheckpoint(data: Uint8Array, source: string): LoadedCh
     throw invalidCheckpoint(source, 'wrong magic number');
   }
   const protocol = next(plainOptions(source));
-  if (protocol !== PROTOCOL_VERSION) throw invalidCheckpoint(source, `unknown legacy protocol version ${String(protocol)}`);
+  if (protocol !== PROTOCOL_VERSION) throw invalidCheckpoint(source, `unknown legacy protocol version ${describe(protocol)}`);
   const sysInfo = next(plainOptions(source));
   if (!(sysInfo instanceof PickleDict) || sysInfo.get('little_endian') !== true) {
     throw invalidCheckpoint(source, 'written on a big-endian machine (not supported) or without sys_info');

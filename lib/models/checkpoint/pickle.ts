@@ -42,6 +42,15 @@ export interface UnpickleResult {
 
 const MARK = Symbol('mark');
 
+/**
+ * Bounds on what one pickle may make us hold. A state_dict pickle of the largest RetinaFace (ResNet-50, about 500
+ * tensors) runs some 20k opcodes with a stack a few dozen deep; a hostile one could otherwise fill the heap with
+ * millions of stack items, memo entries or list items from a few megabytes of opcodes.
+ */
+const MAX_OPCODES = 1 << 20;
+const MAX_STACK = 1 << 16;
+const MAX_MEMO = 1 << 18;
+
 const UNSAFE_OPCODES: Record<number, string> = {
   0x69: 'INST',
   0x6f: 'OBJ',
@@ -86,8 +95,11 @@ class Unpickler {
   }
 
   run(): UnpickleResult {
-    for (;;) {
+    for (let count = 0; ; count++) {
       const at = this.pos;
+      if (count >= MAX_OPCODES) throw this.invalid(at, `more than ${MAX_OPCODES} pickle opcodes (not a state_dict)`);
+      if (this.stack.length > MAX_STACK) throw this.invalid(at, `a pickle stack deeper than ${MAX_STACK} items`);
+      if (this.memo.size > MAX_MEMO) throw this.invalid(at, `more than ${MAX_MEMO} pickle memo entries`);
       const op = this.u8();
       if (op === 0x2e /* STOP */) {
         if (this.stack.length !== 1 || this.marks.length) throw this.invalid(at, 'unbalanced stack at STOP');
@@ -117,10 +129,15 @@ class Unpickler {
       case 0x87: this.stack.push(PickleTuple.from(this.popN(3, at))); return; // TUPLE3
       case 0x6c: this.stack.push(this.popMark(at)); return; // LIST
       case 0x64: this.stack.push(this.dictFrom(this.popMark(at), new PickleDict(), at)); return; // DICT
-      case 0x61: this.list(at).push(...this.popN(1, at)); return; // APPEND (list is below the item)
-      case 0x65: { // APPENDS
+      case 0x61: { // APPEND (list is below the item)
+        const [item] = this.popN(1, at);
+        this.list(at).push(item);
+        return;
+      }
+      case 0x65: { // APPENDS; a loop, not push(...items): a spread of 300k items overflows the call stack
         const items = this.popMark(at);
-        this.list(at).push(...items);
+        const list = this.list(at);
+        for (const item of items) list.push(item);
         return;
       }
       case 0x73: { // SETITEM
@@ -299,11 +316,14 @@ function isGlobal(value: unknown): value is PickleGlobal {
   return typeof value === 'object' && value !== null && typeof (value as PickleGlobal).qualifiedName === 'string';
 }
 
-function describe(value: unknown): string {
+/** A short name for any unpickled value; never recurses into it (a hostile pickle nests 100k levels deep). */
+export function describe(value: unknown): string {
   if (isGlobal(value)) return value.qualifiedName;
   if (value === null) return 'None';
   if (value instanceof PickleDict) return 'a dict';
   if (value instanceof PickleTuple) return 'a tuple';
   if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   return typeof value;
 }

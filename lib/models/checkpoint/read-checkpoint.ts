@@ -1,6 +1,5 @@
 /** Reads a PyTorch .pth (legacy or zip torch.save) into its state_dict, without running anything from the file. */
-import fs from 'node:fs/promises';
-import { RetinaFaceError } from '../../errors';
+import { readModelInput } from '../input-file';
 import { readLegacyCheckpoint, looksLegacy, type LoadedCheckpoint } from './legacy-format';
 import { invalidCheckpoint, PickleDict } from './pickle';
 import { checkTensorBounds, TorchTensor } from './tensor';
@@ -8,6 +7,14 @@ import { looksZip, readZipCheckpoint } from './zip-format';
 
 /** Parameter name -> tensor, in file order. */
 export type StateDict = Map<string, TorchTensor>;
+
+/** Largest weights file read: the ResNet-50 RetinaFace is 105 MiB in float32 (twice that in float64). */
+export const MAX_CHECKPOINT_BYTES = 1 << 30;
+
+/** Reads a weights file (a regular file of at most MAX_CHECKPOINT_BYTES) into memory. */
+export function readWeightsFile(file: string): Promise<Buffer> {
+  return readModelInput(file, { maxBytes: MAX_CHECKPOINT_BYTES, tooLargeCode: 'CHECKPOINT_INVALID', what: 'weights file' });
+}
 
 /** Keys under which training scripts commonly nest the state_dict in a larger checkpoint dict. */
 const NESTED_KEYS = ['state_dict', 'model', 'model_state_dict', 'net'];
@@ -28,13 +35,7 @@ function findStateDict(root: unknown, source: string): PickleDict {
 }
 
 export async function readCheckpoint(file: string): Promise<StateDict> {
-  let data: Buffer;
-  try {
-    data = await fs.readFile(file);
-  } catch (error) {
-    throw new RetinaFaceError('MODEL_NOT_FOUND', `cannot read the weights file '${file}': ${(error as Error).message}`, { cause: error });
-  }
-  return parseCheckpoint(data, file);
+  return parseCheckpoint(await readWeightsFile(file), file);
 }
 
 /** Parses checkpoint bytes; `source` names them in errors. */

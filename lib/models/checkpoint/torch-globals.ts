@@ -2,7 +2,7 @@
  * The only Python names a state_dict pickle may mention, each replaced by a JavaScript stand-in, and the persistent
  * ids PyTorch uses to point at storages. Everything else is refused as CHECKPOINT_UNSAFE.
  */
-import { invalidCheckpoint, PickleDict, type PickleGlobal, PickleTuple, type UnpickleOptions, unsafeCheckpoint } from './pickle';
+import { describe, invalidCheckpoint, PickleDict, type PickleGlobal, PickleTuple, type UnpickleOptions, unsafeCheckpoint } from './pickle';
 import { STORAGE_TYPES, type Storage, TorchTensor } from './tensor';
 
 /** A `torch.<X>Storage` class named in a persistent id; never callable. */
@@ -69,7 +69,7 @@ export function stateDictPickleOptions(source: string, storages: Map<string, Sto
     // ('storage', storage_type, key, location, numel[, view_metadata]) in both the legacy and the zip format.
     persistentLoad(pid) {
       if (!(pid instanceof PickleTuple) || pid[0] !== 'storage' || pid.length < 5 || pid.length > 6) {
-        throw invalidCheckpoint(source, `unknown persistent id ${JSON.stringify(pid instanceof Array ? pid[0] : typeof pid)}`);
+        throw invalidCheckpoint(source, `unknown persistent id ${describe(pid instanceof Array ? pid[0] : pid)}`);
       }
       const [, storageClass, key, , numel, view] = pid;
       if (!isStorageClass(storageClass)) throw invalidCheckpoint(source, 'a storage of an unknown type');

@@ -1,0 +1,85 @@
+/**
+ * A zip checkpoint whose one storage entry inflates to `gib` GiB of zeros from about 1 MB per GiB: the deflate
+ * stream is one full-flushed 1 MiB block of zeros repeated (full flushes make the copies independent), then an empty
+ * final block. Its data.pkl asks for a float32 storage of exactly that size, so only a size check can stop it.
+ */
+import zlib from 'node:zlib';
+import { PickleWriter } from './pickle';
+
+const MIB = 1 << 20;
+
+function zeroDeflateStream(mib: number): Buffer {
+  const block = zlib.deflateRawSync(Buffer.alloc(MIB), { level: 9, finishFlush: zlib.constants.Z_FULL_FLUSH });
+  const final = zlib.deflateRawSync(Buffer.alloc(0));
+  return Buffer.concat([...Array.from({ length: mib }, () => block), final]);
+}
+
+/** CRC-32 of `mib` MiB of zeros, without holding them. */
+function zeroCrc(mib: number): number {
+  const zeros = Buffer.alloc(MIB);
+  let crc = 0;
+  for (let i = 0; i < mib; i++) crc = zlib.crc32(zeros, crc);
+  return crc;
+}
+
+interface Entry { name: string; data: Buffer; method: 0 | 8; crc: number; size: number }
+
+function zip(entries: Entry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name, 'utf8');
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(e.method, 8);
+    local.writeUInt32LE(e.crc >>> 0, 14);
+    local.writeUInt32LE(e.data.length, 18);
+    local.writeUInt32LE(e.size, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(e.method, 10);
+    central.writeUInt32LE(e.crc >>> 0, 16);
+    central.writeUInt32LE(e.data.length, 20);
+    central.writeUInt32LE(e.size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, e.data);
+    centrals.push(central, name);
+    offset += local.length + name.length + e.data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+function stored(name: string, data: Buffer): Entry {
+  return { name, data, method: 0, crc: zlib.crc32(data), size: data.length };
+}
+
+/**
+ * A .pth of one float32 tensor 'w' whose storage entry is `mib` MiB of deflated zeros (mib < 4096); `declaredMiB`
+ * makes the zip headers and the pickle claim another size than the stream really inflates to.
+ */
+export function zipBombCheckpoint(mib: number, declaredMiB = mib): Buffer {
+  const numel = (declaredMiB * MIB) / 4;
+  const pickle = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark()
+    .string('w').global('torch._utils', '_rebuild_tensor_v2').mark()
+    .mark().string('storage').global('torch', 'FloatStorage').string('0').string('cpu').int(numel).tuple().persistentId()
+    .int(0).intTuple([numel]).intTuple([1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce()
+    .setItems().stop().toBuffer();
+  return zip([
+    stored('archive/data.pkl', pickle),
+    stored('archive/byteorder', Buffer.from('little')),
+    { name: 'archive/data/0', data: zeroDeflateStream(mib), method: 8, crc: zeroCrc(mib), size: declaredMiB * MIB },
+  ]);
+}
