@@ -5,7 +5,7 @@
 import { binding, type RawPixels } from './binding';
 import { RetinaFaceError, toRetinaFaceError } from './errors';
 import type { Point } from './faces';
-import { decodeImage, type ImageInput } from './image';
+import { decodeImage, type ImageInput, type PixelInput } from './image';
 
 /** A 2x3 affine matrix [[a, b, c], [d, e, f]]: (x, y) -> (a x + b y + c, d x + e y + f). */
 export type AffineMatrix = [[number, number, number], [number, number, number]];
@@ -111,6 +111,30 @@ export async function alignDecoded(pixels: RawPixels, faces: readonly LandmarksI
   }));
 }
 
+function isPixelInput(input: unknown): input is PixelInput {
+  return typeof input === 'object' && input !== null && 'data' in input && 'width' in input && 'height' in input;
+}
+
+/**
+ * Raw pixels as they are, checked but not copied: a crop reads a few thousand of them, where decodeImage's copy
+ * (detect() takes its input at call time) would cost the whole image every call. Gray + alpha keeps the gray channel.
+ */
+function uncopiedPixels(input: PixelInput): RawPixels {
+  const { data, width, height, channels } = input;
+  if (!(data instanceof Uint8Array)) invalid('pixels.data must be a Uint8Array or Buffer');
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65536 || height > 65536) {
+    invalid(`pixels.width and pixels.height must be integers in [1, 65536], got ${String(width)}x${String(height)}`);
+  }
+  if (![1, 2, 3, 4].includes(channels)) invalid('pixels.channels must be 1, 2, 3 or 4');
+  if (data.length !== width * height * channels) {
+    invalid(`pixels.data has ${data.length} bytes; ${width}x${height}x${channels} needs ${width * height * channels}`);
+  }
+  if (channels !== 2) return { data, width, height, channels };
+  const gray = new Uint8Array(width * height);
+  for (let i = 0; i < gray.length; i++) gray[i] = data[2 * i]!;
+  return { data: gray, width, height, channels: 1 };
+}
+
 /**
  * The face at `landmarks` (left eye, right eye, nose, left and right mouth corners, as detect() returns them),
  * aligned to the ArcFace template in a size x size RGB crop, as insightface's norm_crop makes it.
@@ -119,6 +143,7 @@ export async function alignDecoded(pixels: RawPixels, faces: readonly LandmarksI
 export async function alignFace(input: ImageInput, landmarks: LandmarksInput, options?: AlignOptions): Promise<AlignedFace> {
   const size = resolveAlignOptions(options);
   writeLandmarks(landmarks, new Float64Array(10), 0, 'landmarks'); // fail before decoding
-  const pixels = await decodeImage(input, STANDALONE_IMAGE_LIMITS);
+  // Raw pixels are read while the promise is pending: do not change them before it settles.
+  const pixels = isPixelInput(input) ? uncopiedPixels(input) : await decodeImage(input, STANDALONE_IMAGE_LIMITS);
   return (await alignDecoded(pixels, [landmarks], size))[0]!;
 }

@@ -157,6 +157,14 @@ t.test('bad landmarks, sizes and options are INVALID_ARGUMENT, never a crash', a
     await t.rejects(alignFace(image, good, { size: size as number }), { code: 'INVALID_ARGUMENT' }, `size ${String(size)}`);
   }
   await t.rejects(alignFace(image, good, { sizes: 112 } as never), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(alignFace({ ...image, data: new Uint8Array(10) }, good), { code: 'INVALID_ARGUMENT' }, 'short pixel data');
+  await t.rejects(alignFace({ ...image, width: 0 }, good), { code: 'INVALID_ARGUMENT' }, 'zero width');
+  // Gray + alpha: the gray channel, replicated.
+  const grayAlpha = new Uint8Array(64 * 64 * 2).map((_, i) => (i % 2 ? 255 : (i >> 1) & 255));
+  const gray = new Uint8Array(64 * 64 * 3).map((_, i) => Math.floor(i / 3) & 255);
+  const fromGrayAlpha = await alignFace({ data: grayAlpha, width: 64, height: 64, channels: 2 }, good);
+  const fromRgb = await alignFace({ data: gray, width: 64, height: 64, channels: 3 }, good);
+  t.ok(fromGrayAlpha.data.equals(fromRgb.data), 'gray + alpha = its gray as RGB');
   const ok = await alignFace(image, good, { size: 16 });
   t.equal(ok.data.length, 16 * 16 * 3);
 });
