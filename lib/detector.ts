@@ -209,8 +209,10 @@ export class Detector {
    * pixels decoded for detection: the image is decoded once.
    */
   async detectAndAlign(input: ImageInput, options: DetectAndAlignOptions = {}): Promise<AlignedDetection[]> {
+    if (typeof options !== 'object' || options === null) throw new RetinaFaceError('INVALID_ARGUMENT', 'options must be an object');
     const { size, ...callOptions } = options;
     const cropSize = resolveAlignSize(size);
+    resolveCallOptions(callOptions, this.options); // bad call options fail before the decode, as in detect()
     this.assertOpen();
     // Decoded here with detect()'s checks; detect() then takes the pixels as raw input (copied, not decoded again).
     const pixels = await decodeImage(input, this.limits);

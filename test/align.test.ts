@@ -186,6 +186,8 @@ t.test('detectAndAlign: the detections of detect(), each with the crop alignFace
   const big = await detector.detectAndAlign(file, { size: 256 });
   t.equal(big[0]!.aligned.width, 256);
   await t.rejects(detector.detectAndAlign(file, { size: 8 }), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(detector.detectAndAlign(file, null as never), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(detector.detectAndAlign(file, { size: 112, bogus: 1 } as never), { code: 'INVALID_ARGUMENT' }, 'unknown option');
 });
 
 t.test('annotate: decodes to the image size, draws where the boxes are, leaves the rest', async (t) => {
