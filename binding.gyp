@@ -16,10 +16,15 @@
         "native/core/preprocess_portable.cc",
         "native/core/preprocess_x86.cc",
         "native/core/work_thread.cc",
+        "native/core/arcface_template.cc",
+        "native/core/similarity_transform.cc",
+        "native/core/affine_warp.cc",
+        "native/core/face_align.cc",
         "native/napi/addon.cc",
         "native/napi/preprocess_call.cc",
         "native/napi/job_thread.cc",
         "native/napi/postprocess_call.cc",
+        "native/napi/align_call.cc",
         "native/napi/trt_probe.cc",
         "native/trt/availability.cc",
         "native/trt/layer_loader.cc",
@@ -30,10 +35,11 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3"],
+      "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=off"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"],
         "MACOSX_DEPLOYMENT_TARGET": "11.0"
       },
       "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] } }

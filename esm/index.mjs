@@ -2,4 +2,5 @@
 import lib from '../dist/lib/index.js';
 
 export const { Detector, RetinaFaceError, isRetinaFaceError, ErrorCodes, runtimeInfo } = lib;
+export const { alignFace, annotate, ANNOTATION_COLOURS } = lib;
 export default lib;

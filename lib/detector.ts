@@ -1,5 +1,6 @@
 /** The public detector: image in, faces out, on whichever backend fits the machine. */
 import { setMaxListeners } from 'node:events';
+import { alignDecoded, type AlignedFace, resolveAlignSize } from './align';
 import type { BackendInfo, InferenceBackend } from './backends/backend';
 import { selectBackend } from './backends/select';
 import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
@@ -8,7 +9,7 @@ import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type
 import { applyCallFilters, type DetectCallOptions, resolveCallOptions } from './call-options';
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
 import { type Face, unpackFaces } from './faces';
-import { captureInput, decodeCaptured, type ImageInput, type ImageLimits, readHeader } from './image';
+import { captureInput, decodeCaptured, decodeImage, type ImageInput, type ImageLimits, readHeader } from './image';
 import { resolveModel } from './models/resolve';
 import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './options';
 import { PixelBudget } from './pixel-budget';
@@ -19,6 +20,14 @@ export type { DetectCallOptions } from './call-options';
 
 /** Batches in flight at once (one in inference, one being prepared); each holds an input tensor. */
 const CONCURRENT_BATCHES = 2;
+
+export interface DetectAndAlignOptions extends DetectCallOptions {
+  /** Side of the aligned crops, 16..1024. Default 112 (ArcFace). */
+  size?: number;
+}
+
+/** A detection with its face aligned to the ArcFace template (docs/alignment.md). */
+export type AlignedDetection = Face & { aligned: AlignedFace };
 
 type Canvas = { width: number; height: number };
 type BatchTimings = Omit<BatchEvent, 'size'>;
@@ -193,6 +202,23 @@ export class Detector {
     } finally {
       this.inFlight.delete(promise);
     }
+  }
+
+  /**
+   * detect(), then every face aligned to the ArcFace template as a size x size RGB crop (alignFace), cut from the
+   * pixels decoded for detection: the image is decoded once.
+   */
+  async detectAndAlign(input: ImageInput, options: DetectAndAlignOptions = {}): Promise<AlignedDetection[]> {
+    if (typeof options !== 'object' || options === null) throw new RetinaFaceError('INVALID_ARGUMENT', 'options must be an object');
+    const { size, ...callOptions } = options;
+    const cropSize = resolveAlignSize(size);
+    resolveCallOptions(callOptions, this.options); // bad call options fail before the decode, as in detect()
+    this.assertOpen();
+    // Decoded here with detect()'s checks; detect() then takes the pixels as raw input (copied, not decoded again).
+    const pixels = await decodeImage(input, this.limits);
+    const faces = await this.detect(pixels, callOptions);
+    const crops = await alignDecoded(pixels, faces.map((face) => face.landmarks), cropSize);
+    return faces.map((face, i) => ({ ...face, aligned: crops[i]! }));
   }
 
   /** Detects faces in several images, batched; results in input order. Fails with the first failing image. */

@@ -1,4 +1,6 @@
-export { Detector, type DetectCallOptions } from './detector';
+export { Detector, type DetectCallOptions, type DetectAndAlignOptions, type AlignedDetection } from './detector';
+export { alignFace, type AlignOptions, type AlignedFace, type AffineMatrix, type LandmarksInput } from './align';
+export { annotate, ANNOTATION_COLOURS, type AnnotateOptions, type AnnotateFormat } from './annotate';
 export type { DetectorOptions, BackendName, InputSize } from './options';
 export type { Face, Point } from './faces';
 export type { ImageInput, PixelInput } from './image';

@@ -6,6 +6,7 @@ import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import type { DetectorOptions, FailOn, InputSize } from '../options';
 import { parseInputSize, parseInteger, parseNumber } from './parse';
+import { detectWithOutputs, type DetectOutputFlags } from './detect-outputs';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
@@ -17,7 +18,7 @@ function formatFace(face: Face): string {
   return `  score ${face.score.toFixed(3)}  box [${x1}, ${y1}, ${x2}, ${y2}]  landmarks ${marks}`;
 }
 
-interface DetectFlags {
+interface DetectFlags extends DetectOutputFlags {
   json?: boolean;
   model?: string;
   score: number;
@@ -46,7 +47,9 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
     }
     for (const image of images) {
       try {
-        const faces = await detector.detect(image);
+        const faces = flags.annotate !== undefined || flags.crops !== undefined
+          ? await detectWithOutputs(detector, image, flags, images.length > 1)
+          : await detector.detect(image);
         report[image] = faces;
         if (!flags.json) {
           console.log(`${image}: ${faces.length} face${faces.length === 1 ? '' : 's'}`);
@@ -84,6 +87,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--fail-on <level>', "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data (default: truncated)")
       .choices(['none', 'truncated', 'error', 'warning']).default(undefined, 'truncated'))
     .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
+    .option('--annotate <file>', 'write the image with boxes, landmarks and scores (.jpg, .png, .webp; with several images: file-<image>.jpg)')
+    .option('--crops <dir>', 'write each face aligned to the ArcFace template: <image>_<i>.png + <image>_<i>.json')
+    .option('--crop-size <pixels>', 'side of the aligned crops (16..1024)', parseNumber, 112)
     .action(async (images: string[], flags: DetectFlags) => {
       process.exitCode = await detectCommand(images, flags);
     });

@@ -1,6 +1,7 @@
 // Module entry: the N-API surface is a handful of functions; all logic lives in native/core.
 #include <napi.h>
 
+#include "align_call.h"
 #include "postprocess_call.h"
 #include "preprocess_call.h"
 #include "trt_probe.h"
@@ -14,6 +15,7 @@ namespace retinaface::napi {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("preprocess", Napi::Function::New(env, preprocess, "preprocess"));
   exports.Set("postprocess", Napi::Function::New(env, postprocess, "postprocess"));
+  exports.Set("alignFaces", Napi::Function::New(env, alignFaces, "alignFaces"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   exports.Set("trtProbe", Napi::Function::New(env, trtProbe, "trtProbe"));
 #ifdef RETINAFACE_WITH_CUDA
