@@ -35,6 +35,8 @@ export interface TensorRtProbe {
   cudaKernels: boolean;
   /** Where the TensorRT layer libraries were looked for. */
   layerDir: string;
+  /** Every layer library looked for (newest major first): whether the file is there and, if unusable, why. */
+  layers?: { major: number; path: string; present: boolean; error?: string }[];
   tensorrtMajor?: number;
   tensorrtVersion?: string;
   layerPath?: string;
