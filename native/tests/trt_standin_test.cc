@@ -1,0 +1,285 @@
+// The real TensorRT layer (libretinaface_trt<N>.so), loader, LayerRuntime, engine cache and provider, run through
+// the TensorRT stand-in (build/trt-standin/<N>: fake libnvinfer.so.N + libnvonnxparser.so.N compiled against the
+// same headers, native/tests/trt_standin). The stand-in logs every call and object lifetime; the cases read that
+// log. Everything up to device memory runs here; enqueueV3 writes the reference raw outputs into host buffers.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "trt/availability.h"
+#include "trt/coded_error.h"
+#include "trt/engine_events.h"
+#include "trt/engine_key.h"
+#include "trt/engine_provider.h"
+#include "trt/layer_loader.h"
+#include "trt/layer_runtime.h"
+#include "trt/sha256.h"
+#include "trt_test_support.h"
+
+using namespace retinaface::trt;
+using trttest::codeOf;
+
+namespace {
+
+const std::string kLog = "/tmp/retinaface-standin-" + std::to_string(STANDIN_MAJOR) + "-" + std::to_string(::getpid()) + ".log";
+
+// Before anything loads: the product finds the stand-in only through RETINAFACE_TENSORRT_LIB_DIR (not on the
+// loader's path), as a user's unpacked TensorRT tar would be.
+const bool kEnvironment = [] {
+  ::setenv("RETINAFACE_TENSORRT_LIB_DIR", STANDIN_DIR, 1);
+  ::setenv("RETINAFACE_STANDIN_LOG", kLog.c_str(), 1);
+  return true;
+}();
+
+void clearLog() { std::ofstream(kLog, std::ios::trunc); }
+
+std::vector<std::string> logLines() {
+  std::ifstream in(kLog);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Index of the first log line starting with prefix, or -1.
+int lineOf(const std::vector<std::string>& lines, const std::string& prefix, int from = 0) {
+  for (int i = from; i < static_cast<int>(lines.size()); ++i)
+    if (lines[i].rfind(prefix, 0) == 0) return i;
+  return -1;
+}
+
+bool logged(const std::string& prefix) { return lineOf(logLines(), prefix) >= 0; }
+
+const RfTrtApi* api() {
+  static LayerProbe probe = loadTensorRtLayer(STANDIN_LAYER_DIR, {STANDIN_MAJOR});
+  return probe.api;
+}
+
+// A few bytes that start like an ONNX ModelProto (field 1, varint): the stand-in parser does not read further.
+std::vector<uint8_t> onnx(const std::string& tag = "model-a") {
+  const std::string text = "\x08\x08" + tag;
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+EngineCacheKey keyFor(const std::vector<uint8_t>& model, const std::string& gpu = "GPU-standin-0") {
+  EngineCacheKey key;
+  key.onnxSha256 = sha256Hex(model.data(), model.size());
+  key.tensorrtVersion = tensorRtVersionText(api()->libraryVersion);
+  key.gpuUuid = gpu;
+  key.computeCapability = "8.9";
+  key.precision = Precision::Fp16;
+  key.profile = ShapeProfile{8, 4, {320, 320}, {640, 640}, {1024, 1024}};
+  key.workspaceBytes = 1ULL << 28;
+  return key;
+}
+
+struct Events : EngineObserver {
+  std::vector<EngineEvent> seen;
+  int stopAfterSteps = -1;
+  int steps = 0;
+  void onEvent(const EngineEvent& event) override {
+    seen.push_back(event);
+    if (event.kind == EngineEvent::Kind::StepCompleted) ++steps;
+  }
+  bool cancelled() const override { return stopAfterSteps >= 0 && steps >= stopAfterSteps; }
+  bool has(EngineEvent::Kind kind, const std::string& text = "") const {
+    for (const EngineEvent& e : seen)
+      if (e.kind == kind && e.message.find(text) != std::string::npos) return true;
+    return false;
+  }
+};
+
+// Runs body with an environment variable set, restoring it afterwards.
+template <typename Body>
+void withEnv(const char* name, const std::string& value, Body body) {
+  ::setenv(name, value.c_str(), 1);
+  try {
+    body();
+  } catch (...) {
+    ::unsetenv(name);
+    throw;
+  }
+  ::unsetenv(name);
+}
+
+std::string errorOf(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const CodedError& e) {
+    return std::string(e.code()) + ": " + e.what();
+  }
+  return "none";
+}
+
+}  // namespace
+
+TEST(standin_layer_loads_through_lib_dir) {
+  CHECK(kEnvironment);
+  const RfTrtApi* loaded = api();
+  CHECK(loaded != nullptr);
+  if (!loaded) return;
+  CHECK_EQ(loaded->libraryVersion, STANDIN_VERSION);
+  CHECK_EQ(loaded->compiledVersion, STANDIN_VERSION);
+  CHECK(std::string(loaded->libraryPath).find(STANDIN_DIR) == 0);
+}
+
+TEST(standin_build_serialize_cache_hit_and_destruction_order) {
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx();
+  const EngineCacheKey key = keyFor(model);
+  clearLog();
+  Events first;
+  {
+    ProvidedEngine provided = provideEngine(runtime, key, cache.path(), model, &first);
+    CHECK(provided.built);
+    CHECK(first.has(EngineEvent::Kind::CacheWritten));
+    CHECK_EQ(provided.engine->description().profile.maxBatch, 8);
+    CHECK_EQ(provided.engine->description().profile.max.width, 1024);
+    CHECK_EQ(provided.engine->description().tensors.size(), 4u);
+  }
+  std::vector<std::string> lines = logLines();
+  // Factories get the version the layer was compiled against; strongly typed networks on 10, no flag on 11.
+  CHECK(lineOf(lines, "call createInferBuilder_INTERNAL version=") >= 0);
+  CHECK(lineOf(lines, STANDIN_MAJOR >= 11 ? "call VBuilder::createNetworkV2 flags=0" : "call VBuilder::createNetworkV2 flags=2") >= 0);
+  CHECK(lineOf(lines, "call VBuilder::buildSerializedNetwork tf32=1 workspace=268435456") >= 0);
+  CHECK(lineOf(lines, "call VOptimizationProfile::setDimensions input 2 [8,3,1024,1024]") >= 0);
+  // The parser outlives the build; everything the build created is destroyed.
+  const int build = lineOf(lines, "call VBuilder::buildSerializedNetwork");
+  CHECK(lineOf(lines, "destroy Parser") > build);
+  CHECK(lineOf(lines, "destroy Network") > lineOf(lines, "destroy Parser"));
+  CHECK(lineOf(lines, "destroy Builder#") > lineOf(lines, "destroy Network"));
+  // The engine: its runtime must outlive it.
+  CHECK(lineOf(lines, "destroy Runtime") > lineOf(lines, "destroy CudaEngine"));
+
+  clearLog();
+  Events second;
+  ProvidedEngine again = provideEngine(runtime, key, cache.path(), model, &second);
+  CHECK(!again.built);
+  CHECK(second.has(EngineEvent::Kind::CacheHit));
+  CHECK(!logged("call createInferBuilder_INTERNAL"));
+  CHECK(logged("call VRuntime::deserializeCudaEngine"));
+}
+
+TEST(standin_cache_invalidation_other_version_gpu_corrupt) {
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx();
+  const EngineCacheKey key = keyFor(model);
+  Events built;
+  const std::string path = provideEngine(runtime, key, cache.path(), model, &built).path;
+  // Another GPU: another key, another file; this one stays.
+  Events other;
+  ProvidedEngine otherGpu = provideEngine(runtime, keyFor(model, "GPU-standin-1"), cache.path(), model, &other);
+  CHECK(otherGpu.built);
+  CHECK(otherGpu.path != path);
+  // A plan the library no longer accepts (another TensorRT build under the same key): rebuilt, not trusted.
+  withEnv("RETINAFACE_STANDIN_VERSION", std::to_string(STANDIN_VERSION + 1), [&] {
+    Events events;
+    ProvidedEngine rebuilt = provideEngine(runtime, key, cache.path(), model, &events);
+    CHECK(rebuilt.built);
+    CHECK(rebuilt.rebuildReason.find("TensorRT could not deserialize it") != std::string::npos);
+    CHECK(rebuilt.rebuildReason.find("not compatible with this version of TensorRT") != std::string::npos);
+  });
+  // Corrupt bytes: the checksum refuses them before TensorRT sees them.
+  {
+    Events events;
+    provideEngine(runtime, key, cache.path(), model, &events);  // rewrite for this version
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(-3, std::ios::end);
+    file.write("XYZ", 3);
+  }
+  clearLog();
+  Events events;
+  ProvidedEngine repaired = provideEngine(runtime, key, cache.path(), model, &events);
+  CHECK(repaired.built);
+  CHECK(events.has(EngineEvent::Kind::CacheRejected, "checksum"));
+  CHECK(lineOf(logLines(), "call VRuntime::deserializeCudaEngine") > lineOf(logLines(), "call VBuilder::buildSerializedNetwork"));
+}
+
+TEST(standin_context_shapes_addresses_and_enqueue) {
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx();
+  BuildRequest request;
+  request.onnx = &model;
+  request.profile = ShapeProfile{8, 4, {320, 320}, {640, 640}, {1024, 1024}};
+  const BuildResult built = runtime.build(request, nullptr);
+  std::unique_ptr<Engine> engine = runtime.load(built.plan.data(), built.plan.size());
+  clearLog();
+  {
+    std::unique_ptr<ExecutionContext> context = engine->createContext();
+    CHECK(logged("call VCudaEngine::createExecutionContext"));
+    const int priors = 16800;  // 640x640
+    std::vector<float> input(3 * 640 * 640), loc(priors * 4, -1.0f), conf(priors * 2, -1.0f), landms(priors * 10, -1.0f);
+    InferenceCall call;
+    call.batch = 1;
+    call.size = {640, 640};
+    call.tensors = {input.data(), loc.data(), conf.data(), landms.data()};
+    // No device behind the stand-in: enqueueV3 fails after every shape and address is set, with TensorRT's words.
+    const std::string failure = errorOf([&] { context->enqueue(call, nullptr); });
+    CHECK(failure.find("INFERENCE_FAILED") == 0);
+    CHECK(failure.find("no CUDA device behind the stand-in") != std::string::npos);
+    const std::vector<std::string> lines = logLines();
+    CHECK(lineOf(lines, "call VExecutionContext::setInputShape input [1,3,640,640]") >= 0);
+    for (const char* name : {"input", "loc", "conf", "landms"})
+      CHECK(lineOf(lines, std::string("call VExecutionContext::setTensorAddress ") + name) >= 0);
+    CHECK(lineOf(lines, "call VExecutionContext::enqueueV3 [1,3,640,640] addresses=4") >= 0);
+    // With the reference outputs, enqueueV3 writes them (host buffers here; device buffers on a GPU).
+    withEnv("RETINAFACE_STANDIN_RAW640", std::string(RETINAFACE_SOURCE_DIR) + "/../shared/data/reference/raw640/fr_two_people.bin", [&] {
+      std::ifstream probe(std::string(RETINAFACE_SOURCE_DIR) + "/../shared/data/reference/raw640/fr_two_people.bin");
+      if (!probe) return;
+      context->enqueue(call, nullptr);
+      CHECK(loc[0] != -1.0f);
+      CHECK(conf[1] >= 0.0f && conf[1] <= 1.0f);
+    });
+    // Out of the profile: refused before anything is enqueued, TensorRT's message kept.
+    call.size = {1280, 1280};
+    const std::string outside = errorOf([&] { context->enqueue(call, nullptr); });
+    CHECK(outside.find("INVALID_ARGUMENT") == 0);
+    CHECK(outside.find("optimization profile") != std::string::npos);
+  }
+  engine.reset();
+  const std::vector<std::string> lines = logLines();
+  CHECK(lineOf(lines, "destroy ExecutionContext") >= 0);
+  CHECK(lineOf(lines, "destroy CudaEngine") > lineOf(lines, "destroy ExecutionContext"));
+  CHECK(lineOf(lines, "destroy Runtime") > lineOf(lines, "destroy CudaEngine"));
+}
+
+TEST(standin_cancelled_build) {
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("cancel");
+  clearLog();
+  withEnv("RETINAFACE_STANDIN_BUILD_STEPS", "10", [&] {
+    Events events;
+    events.stopAfterSteps = 2;
+    CHECK_EQ(codeOf([&] { provideEngine(runtime, keyFor(model), cache.path(), model, &events); }), std::string("DETECTOR_CLOSED"));
+    CHECK(events.steps <= 3);
+  });
+  CHECK(logged("build-cancelled"));
+  CHECK(trttest::listFiles(cache.path()).empty() || trttest::listFiles(cache.path()).size() <= 1);
+}
+
+TEST(standin_parser_error_names_node_and_operator) {
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx();
+  BuildRequest request;
+  request.onnx = &model;
+  request.profile = ShapeProfile::fixed({640, 640}, 1);
+  withEnv("RETINAFACE_STANDIN_PARSER_ERROR", "Conv_17:Conv:kernel weights are not an initializer", [&] {
+    const std::string error = errorOf([&] { runtime.build(request, nullptr); });
+    CHECK(error.find("MODEL_INVALID") == 0);
+    CHECK(error.find("kernel weights are not an initializer (node Conv_17, Conv)") != std::string::npos);
+  });
+  const std::vector<uint8_t> garbage = {'n', 'o', 't'};
+  request.onnx = &garbage;
+  const std::string error = errorOf([&] { runtime.build(request, nullptr); });
+  CHECK(error.find("MODEL_INVALID") == 0);
+  CHECK(error.find("not a ModelProto") != std::string::npos);
+}
