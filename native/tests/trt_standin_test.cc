@@ -16,6 +16,7 @@
 #include "trt/availability.h"
 #include "trt/coded_error.h"
 #include "trt/engine_events.h"
+#include "trt/engine_file.h"
 #include "trt/engine_key.h"
 #include "trt/engine_provider.h"
 #include "trt/layer_loader.h"
@@ -282,4 +283,90 @@ TEST(standin_parser_error_names_node_and_operator) {
   const std::string error = errorOf([&] { runtime.build(request, nullptr); });
   CHECK(error.find("MODEL_INVALID") == 0);
   CHECK(error.find("not a ModelProto") != std::string::npos);
+}
+
+// ------------------------------------------------------------------------------------------------- audit findings
+
+TEST(audit_builder_resource_preloaded_from_lib_dir) {
+  // The stand-in, like libnvinfer, dlopens libnvinfer_builder_resource.so.<version> by bare name while building; the
+  // stand-in folder is not on the loader's path, so only the layer's preload from that folder lets the build work.
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("resource");
+  BuildRequest request;
+  request.onnx = &model;
+  request.profile = ShapeProfile::fixed({640, 640}, 1);
+  CHECK_EQ(errorOf([&] { runtime.build(request, nullptr); }), std::string("none"));
+  std::ifstream maps("/proc/self/maps");
+  const std::string text((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  CHECK(text.find(std::string(STANDIN_DIR) + "/" + STANDIN_RESOURCE) != std::string::npos);
+}
+
+TEST(audit_half_outputs_refused_before_building) {
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("half-outputs");
+  clearLog();
+  withEnv("RETINAFACE_STANDIN_OUTPUT_TYPE", "half", [&] {
+    Events events;
+    const std::string error = errorOf([&] { provideEngine(runtime, keyFor(model), cache.path(), model, &events); });
+    CHECK(error.find("MODEL_INVALID") == 0);
+    CHECK(error.find("float16") != std::string::npos);
+  });
+  CHECK(!logged("call VBuilder::buildSerializedNetwork"));
+  CHECK(trttest::listFiles(cache.path()).empty());
+}
+
+TEST(audit_cached_engine_with_wrong_roles_is_not_rebuilt) {
+  // An engine file whose plan has float16 outputs (written by an older build): MODEL_INVALID, not a rebuild that
+  // would produce the same engine again on every open.
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("half-cached");
+  const EngineCacheKey key = keyFor(model);
+  const std::string plan = "STANDIN-PLAN " + std::to_string(STANDIN_VERSION) +
+                           "\ninput input float 4 -1 3 -1 -1 4 1 3 320 320 4 4 3 640 640 4 8 3 1024 1024\n"
+                           "output loc half 3 -1 -1 4\noutput conf half 3 -1 -1 2\noutput landms half 3 -1 -1 10\n";
+  const std::vector<uint8_t> file =
+      encodeEngineFile(key.canonical(), reinterpret_cast<const uint8_t*>(plan.data()), plan.size());
+  std::ofstream(cache.path() + "/" + key.fileName(), std::ios::binary)
+      .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  clearLog();
+  Events events;
+  const std::string error = errorOf([&] { provideEngine(runtime, key, cache.path(), model, &events); });
+  CHECK(error.find("MODEL_INVALID") == 0);
+  CHECK(!logged("call VBuilder::buildSerializedNetwork"));
+}
+
+TEST(audit_static_onnx_profile_falls_back_to_static_shape) {
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("static");
+  withEnv("RETINAFACE_STANDIN_STATIC", "640x480", [&] {
+    BuildRequest request;
+    request.onnx = &model;
+    request.profile = ShapeProfile::fixed({640, 480}, 1);
+    const BuildResult built = runtime.build(request, nullptr);
+    std::unique_ptr<Engine> engine = runtime.load(built.plan.data(), built.plan.size());
+    const ShapeProfile& profile = engine->description().profile;
+    CHECK_EQ(profile.maxBatch, 1);
+    CHECK_EQ(profile.optBatch, 1);
+    CHECK_EQ(profile.min.width, 640);
+    CHECK_EQ(profile.min.height, 480);
+    CHECK_EQ(profile.max.width, 640);
+    CHECK_EQ(profile.max.height, 480);
+  });
+}
+
+TEST(audit_timing_cache_outlives_config_and_builder) {
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("timing");
+  BuildRequest request;
+  request.onnx = &model;
+  request.profile = ShapeProfile::fixed({640, 640}, 1);
+  clearLog();
+  runtime.build(request, nullptr);
+  const std::vector<std::string> lines = logLines();
+  const int cache = lineOf(lines, "destroy TimingCache");
+  CHECK(cache >= 0);
+  CHECK(cache > lineOf(lines, "destroy BuilderConfig"));
+  CHECK(cache > lineOf(lines, "destroy Builder#"));
 }

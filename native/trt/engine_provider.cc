@@ -66,6 +66,11 @@ std::unique_ptr<Engine> loadCached(EngineRuntime& runtime, const std::string& pa
   }
   try {
     return runtime.load(file->data() + check.planOffset, check.planSize);
+  } catch (const CodedError& e) {
+    // The plan loaded but its tensors are not RetinaFace's: rebuilding the same ONNX gives the same engine.
+    if (std::string(e.code()) == codes::kModelInvalid) throw;
+    whyNot = std::string("TensorRT could not deserialize it: ") + e.what();
+    return nullptr;
   } catch (const std::exception& e) {
     whyNot = std::string("TensorRT could not deserialize it: ") + e.what();
     return nullptr;
@@ -124,6 +129,7 @@ ProvidedEngine provideEngine(EngineRuntime& runtime, const EngineCacheKey& key, 
   try {
     provided.engine = runtime.load(built.plan.data(), built.plan.size());
   } catch (const CodedError& e) {
+    if (std::string(e.code()) == codes::kModelInvalid) throw;  // tensor roles: the model's fault, not TensorRT's
     throw CodedError(codes::kNativeError, std::string("the engine TensorRT just built does not load: ") + e.what());
   }
   return provided;

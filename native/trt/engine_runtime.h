@@ -26,7 +26,8 @@ struct BuildResult {
   std::vector<uint8_t> timingCache;  // updated with this build's measurements; empty if unavailable
 };
 
-// Builder progress, called on the building thread. Phase names come from TensorRT and change between versions.
+// Builder progress. TensorRT may call it from its own worker threads, not only the one that called build(), so
+// implementations must be thread-safe. Phase names come from TensorRT and change between versions.
 class BuildMonitor {
  public:
   virtual ~BuildMonitor() = default;
