@@ -3,6 +3,7 @@
 // same headers, native/tests/trt_standin). The stand-in logs every call and object lifetime; the cases read that
 // log. Everything up to device memory runs here; enqueueV3 writes the reference raw outputs into host buffers.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -72,6 +73,8 @@ EngineCacheKey keyFor(const std::vector<uint8_t>& model, const std::string& gpu 
   EngineCacheKey key;
   key.onnxSha256 = sha256Hex(model.data(), model.size());
   key.tensorrtVersion = tensorRtVersionText(api()->libraryVersion);
+  key.tensorrtBuild = LayerRuntime(api()).buildIdentity();
+  key.builderFlags = builderFlagsText(Precision::Fp16);
   key.gpuUuid = gpu;
   key.computeCapability = "8.9";
   key.precision = Precision::Fp16;
@@ -369,4 +372,23 @@ TEST(audit_timing_cache_outlives_config_and_builder) {
   CHECK(cache >= 0);
   CHECK(cache > lineOf(lines, "destroy BuilderConfig"));
   CHECK(cache > lineOf(lines, "destroy Builder#"));
+}
+
+TEST(audit_cache_key_tells_tensorrt_builds_and_flags_apart) {
+  const std::vector<uint8_t> model = onnx();
+  const EngineCacheKey key = keyFor(model);
+  // The stand-in's libnvinfer: no CUDA major in its path, its size identifies the build.
+  struct stat info {};
+  CHECK(::stat((std::string(STANDIN_DIR) + "/libnvinfer.so." + std::to_string(STANDIN_MAJOR)).c_str(), &info) == 0);
+  CHECK_EQ(key.tensorrtBuild, "cuda-unknown " + std::to_string(info.st_size) + " bytes");
+  CHECK(key.canonical().find("format=retinaface-engine-key-2\n") == 0);
+  CHECK(key.canonical().find("\ntensorrt_build=" + key.tensorrtBuild + "\n") != std::string::npos);
+  CHECK(key.canonical().find("\nbuilder_flags=flags-2 strongly-typed\n") != std::string::npos);
+  EngineCacheKey cuda13 = key;
+  cuda13.tensorrtBuild = "cuda13 " + std::to_string(info.st_size) + " bytes";
+  CHECK(cuda13.fileName() != key.fileName());
+  EngineCacheKey fp32 = key;
+  fp32.builderFlags = builderFlagsText(Precision::Fp32);
+  CHECK_EQ(fp32.builderFlags, std::string("flags-2 strongly-typed no-tf32"));
+  CHECK(fp32.digest() != key.digest());
 }

@@ -40,6 +40,8 @@ class EngineRuntime {
  public:
   virtual ~EngineRuntime() = default;
   virtual std::string version() const = 0;  // of the loaded TensorRT library, e.g. "10.16.0"
+  // Tells two builds of one version apart (CUDA major, library size); part of the engine cache key.
+  virtual std::string buildIdentity() const { return ""; }
   // Throws CodedError: MODEL_INVALID when the ONNX does not parse or build, DETECTOR_CLOSED when the monitor
   // stopped it, NATIVE_ERROR otherwise.
   virtual BuildResult build(const BuildRequest& request, BuildMonitor* monitor) = 0;
