@@ -3,6 +3,9 @@
 // same headers, native/tests/trt_standin). The stand-in logs every call and object lifetime; the cases read that
 // log. Everything up to device memory runs here; enqueueV3 writes the reference raw outputs into host buffers.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -391,4 +394,84 @@ TEST(audit_cache_key_tells_tensorrt_builds_and_flags_apart) {
   fp32.builderFlags = builderFlagsText(Precision::Fp32);
   CHECK_EQ(fp32.builderFlags, std::string("flags-2 strongly-typed no-tf32"));
   CHECK(fp32.digest() != key.digest());
+}
+
+// ------------------------------------------------------------------------------------ many processes, one cache
+
+TEST(four_processes_share_one_cache_and_build_once) {
+  trttest::TempDir cache;
+  const std::vector<uint8_t> model = onnx("four-processes");
+  const EngineCacheKey key = keyFor(model);
+  CHECK(api() != nullptr);  // loaded before forking: each child runs the same layer and stand-in
+  clearLog();
+  ::setenv("RETINAFACE_STANDIN_BUILD_STEPS", "6", 1);
+  ::setenv("RETINAFACE_STANDIN_STEP_MS", "100", 1);  // a build of about 0.6 s: the others arrive while it runs
+  std::vector<pid_t> children;
+  for (int i = 0; i < 4; ++i) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      int code = 1;
+      try {
+        LayerRuntime runtime(api());
+        Events events;
+        ProvidedEngine provided = provideEngine(runtime, key, cache.path(), model, &events);
+        const bool waited = events.has(EngineEvent::Kind::CacheWaiting, "another process is building this engine");
+        code = provided.built ? 10 : waited ? 20 : 30;  // 10 built, 20 waited then loaded, 30 plain cache hit
+        if (provided.engine->description().tensors.size() != 4) code = 2;
+      } catch (...) {
+        code = 3;
+      }
+      ::_exit(code);
+    }
+    children.push_back(pid);
+  }
+  int built = 0, waited = 0, hits = 0, other = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    code == 10 ? ++built : code == 20 ? ++waited : code == 30 ? ++hits : ++other;
+  }
+  ::unsetenv("RETINAFACE_STANDIN_BUILD_STEPS");
+  ::unsetenv("RETINAFACE_STANDIN_STEP_MS");
+  CHECK_EQ(built, 1);
+  CHECK_EQ(other, 0);
+  CHECK_EQ(waited + hits, 3);
+  CHECK(waited >= 1);
+  int builds = 0;
+  for (const std::string& line : logLines()) builds += line.rfind("call VBuilder::buildSerializedNetwork", 0) == 0;
+  CHECK_EQ(builds, 1);
+  // One engine file, no temporary or lock file left behind.
+  int engines = 0;
+  for (const std::string& name : trttest::listFiles(cache.path())) {
+    CHECK(name.find(".tmp") == std::string::npos);
+    CHECK(name.find(".lock") == std::string::npos);
+    engines += name.size() > 7 && name.substr(name.size() - 7) == ".engine";
+  }
+  CHECK_EQ(engines, 1);
+}
+
+TEST(a_held_lock_is_waited_for_bounded_then_built) {
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("stuck-builder");
+  const EngineCacheKey key = keyFor(model);
+  // Another "process" holds the lock and never writes the engine: this one waits the bound, says so, then builds.
+  const pid_t holder = ::fork();
+  if (holder == 0) {
+    const int fd = ::open((cache.path() + "/" + key.fileName() + ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+    ::flock(fd, LOCK_EX);
+    ::sleep(5);
+    ::_exit(0);
+  }
+  ::usleep(300 * 1000);
+  ::setenv("RETINAFACE_ENGINE_LOCK_WAIT_S", "0.5", 1);
+  Events events;
+  ProvidedEngine provided = provideEngine(runtime, key, cache.path(), model, &events);
+  ::unsetenv("RETINAFACE_ENGINE_LOCK_WAIT_S");
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  CHECK(provided.built);
+  CHECK(events.has(EngineEvent::Kind::CacheWaiting, "waiting up to 0 s"));
+  CHECK(provided.rebuildReason.find("did not finish within") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 
 #include "coded_error.h"
 #include "engine_file.h"
+#include "engine_lock.h"
 #include "file_io.h"
 
 namespace retinaface::trt {
@@ -98,6 +99,29 @@ ProvidedEngine provideEngine(EngineRuntime& runtime, const EngineCacheKey& key, 
   if (provided.engine) {
     emit(observer, event(EngineEvent::Kind::CacheHit, provided.path));
     return provided;
+  }
+  // One builder per engine among the processes sharing this folder: wait for another one's build, then load it.
+  EngineBuildLock lock(provided.path + ".lock");
+  if (lock.usable() && !lock.acquired()) {
+    const double wait = engineLockWaitSeconds();
+    emit(observer, event(EngineEvent::Kind::CacheWaiting, provided.path,
+                         "another process is building this engine (" + provided.path + ".lock is held); waiting up to " +
+                             std::to_string(static_cast<int>(wait)) + " s for it"));
+    const bool acquired = lock.waitFor(wait);
+    std::string whyNotAfterWait;
+    provided.engine = loadCached(runtime, provided.path, key, whyNotAfterWait);
+    if (provided.engine) {
+      emit(observer, event(EngineEvent::Kind::CacheHit, provided.path));
+      return provided;
+    }
+    if (!acquired) whyNotAfterWait += "; the other process did not finish within " + std::to_string(static_cast<int>(wait)) + " s";
+    whyNot = whyNotAfterWait;
+  } else if (lock.acquired()) {
+    // Another process may have finished between our first look and taking the lock.
+    if ((provided.engine = loadCached(runtime, provided.path, key, whyNot))) {
+      emit(observer, event(EngineEvent::Kind::CacheHit, provided.path));
+      return provided;
+    }
   }
   if (whyNot != "no cached engine") emit(observer, event(EngineEvent::Kind::CacheRejected, provided.path, whyNot));
   provided.rebuildReason = whyNot;
