@@ -238,12 +238,15 @@ TEST(standin_context_shapes_addresses_and_enqueue) {
       CHECK(lineOf(lines, std::string("call VExecutionContext::setTensorAddress ") + name) >= 0);
     CHECK(lineOf(lines, "call VExecutionContext::enqueueV3 [1,3,640,640] addresses=4") >= 0);
     // With the reference outputs, enqueueV3 writes them (host buffers here; device buffers on a GPU).
-    withEnv("RETINAFACE_STANDIN_RAW640", std::string(RETINAFACE_SOURCE_DIR) + "/../shared/data/reference/raw640/fr_two_people.bin", [&] {
-      std::ifstream probe(std::string(RETINAFACE_SOURCE_DIR) + "/../shared/data/reference/raw640/fr_two_people.bin");
-      if (!probe) return;
+    const std::string raw = std::string(RETINAFACE_SOURCE_DIR) + "/../shared/data/reference/raw640/fr_two_people";
+    withEnv("RETINAFACE_STANDIN_RAW640", raw, [&] {
       context->enqueue(call, nullptr);
-      CHECK(loc[0] != -1.0f);
-      CHECK(conf[1] >= 0.0f && conf[1] <= 1.0f);
+      std::ifstream in(raw + ".conf.f32", std::ios::binary);
+      std::vector<float> expected(priors * 2);
+      in.read(reinterpret_cast<char*>(expected.data()), static_cast<std::streamsize>(expected.size() * 4));
+      CHECK(in.good());
+      CHECK(conf == expected);
+      CHECK(loc[0] != -1.0f && landms[0] != -1.0f);
     });
     // Out of the profile: refused before anything is enqueued, TensorRT's message kept.
     call.size = {1280, 1280};

@@ -10,7 +10,7 @@
 //   RETINAFACE_STANDIN_INPUT_TYPE=half        the input is float16
 //   RETINAFACE_STANDIN_STATIC=WxH             a fully static ONNX: input 1x3xHxW, getProfileShape answers Dims{-1}
 //   RETINAFACE_STANDIN_BUILD_STEPS=<n>        progress steps of a build (default 3), each RETINAFACE_STANDIN_STEP_MS long
-//   RETINAFACE_STANDIN_RAW640=<file>          enqueueV3 writes these reference outputs (loc, conf, landms float32)
+//   RETINAFACE_STANDIN_RAW640=<prefix>        enqueueV3 writes <prefix>.{loc,conf,landms}.f32 (reference raw outputs)
 #pragma once
 #include <cstdint>
 #include <string>

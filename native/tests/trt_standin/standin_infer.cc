@@ -452,12 +452,9 @@ bool ContextImpl::enqueueV3(cudaStream_t stream) noexcept {
     logError("IExecutionContext::enqueueV3: no CUDA device behind the stand-in (set RETINAFACE_STANDIN_RAW640)");
     return false;
   }
-  std::ifstream in(raw, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const int64_t priors = priorCount(640, 640);
-  if (inputShape.d[0] != 1 || inputShape.d[2] != 640 || inputShape.d[3] != 640 ||
-      bytes.size() != static_cast<size_t>(priors * 16 * 4)) {
-    logError("stand-in: RETINAFACE_STANDIN_RAW640 replays batch 1 at 640x640 only (" + raw + ")");
+  if (inputShape.d[0] != 1 || inputShape.d[2] != 640 || inputShape.d[3] != 640) {
+    logError("stand-in: RETINAFACE_STANDIN_RAW640 replays batch 1 at 640x640 only");
     return false;
   }
   using CopyFn = int (*)(uint64_t, const void*, size_t, void*);
@@ -465,18 +462,28 @@ bool ContextImpl::enqueueV3(cudaStream_t stream) noexcept {
     void* driver = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     return driver ? reinterpret_cast<CopyFn>(::dlsym(driver, "cuMemcpyHtoDAsync_v2")) : nullptr;
   }();
-  size_t offset = 0;
+  // <prefix>.loc.f32 / .conf.f32 / .landms.f32: ../shared/data/reference/raw640/<photo>.*
   for (const auto& [name, width] : std::vector<std::pair<std::string, int>>{{"loc", 4}, {"conf", 2}, {"landms", 10}}) {
+    std::ifstream in(raw + "." + name + ".f32", std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const size_t size = static_cast<size_t>(priors * width * 4);
+    if (bytes.size() != size) {
+      logError("stand-in: " + raw + "." + name + ".f32 does not hold " + std::to_string(size) + " bytes");
+      return false;
+    }
     for (auto& entry : addresses) {
       if (entry.first != name) continue;
       if (copyToDevice) {
-        if (copyToDevice(reinterpret_cast<uint64_t>(entry.second), bytes.data() + offset, size, stream) != 0) return false;
+        // Asynchronous on the caller's stream: the bytes must outlive the copy, so they are kept until exit.
+        static std::mutex keepMutex;
+        static std::vector<std::vector<char>> kept;
+        std::lock_guard<std::mutex> lock(keepMutex);
+        kept.push_back(std::move(bytes));
+        if (copyToDevice(reinterpret_cast<uint64_t>(entry.second), kept.back().data(), size, stream) != 0) return false;
       } else {
-        std::memcpy(entry.second, bytes.data() + offset, size);
+        std::memcpy(entry.second, bytes.data(), size);
       }
     }
-    offset += size;
   }
   return true;
 }
