@@ -1,5 +1,5 @@
 /** `retinaface verify [images...]`: TensorRT against the CPU backend on this machine, one table (or JSON). */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { probeTensorRt } from '../backends/tensorrt';
 import { formatVerifyReport, packagedSamples, VerifyExitCodes, verifyTensorRt } from '../verify';
 
@@ -7,6 +7,15 @@ interface VerifyFlags {
   json?: boolean;
   model?: string;
   cacheDir?: string;
+  batches: number[];
+}
+
+function parseBatches(text: string): number[] {
+  const sizes = text.split(',').map((part) => Number(part.trim()));
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 256)) {
+    throw new InvalidArgumentError('a comma-separated list of batch sizes in 1..256, e.g. 1,8,32');
+  }
+  return sizes;
 }
 
 export function registerVerifyCommand(program: Command): void {
@@ -17,6 +26,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--json', 'print the report as JSON (attach it to a bug report)')
     .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
     .option('--cache-dir <dir>', 'engine cache folder')
+    .option('--batches <sizes>', 'batch sizes to time, comma-separated', parseBatches, [1, 8, 32])
     .action(async (images: string[], flags: VerifyFlags) => {
       const chosen = images.length ? images : packagedSamples();
       // Without TensorRT the report needs no image: it says what is missing.
@@ -29,6 +39,7 @@ export function registerVerifyCommand(program: Command): void {
         images: chosen,
         ...(flags.model ? { model: flags.model } : {}),
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+        batchSizes: flags.batches,
       });
       console.log(flags.json ? JSON.stringify(report, null, 2) : formatVerifyReport(report));
       process.exitCode = VerifyExitCodes[report.status];
