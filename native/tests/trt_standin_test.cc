@@ -399,6 +399,30 @@ TEST(audit_cache_key_tells_tensorrt_builds_and_flags_apart) {
   CHECK(fp32.digest() != key.digest());
 }
 
+TEST(audit_logger_outlives_tensorrt_teardown) {
+  // A process that built an engine exits; the stand-in then logs from its static teardown, as libnvinfer may, and
+  // the call must reach a live logger. A regression guard, not a proof: the old function-local static passed it too
+  // (its destructor is trivial in effect, so the dead object still answered); the fix is by construction.
+  CHECK(api() != nullptr);
+  clearLog();
+  const pid_t child = ::fork();
+  if (child == 0) {
+    LayerRuntime runtime(api());
+    const std::vector<uint8_t> model = onnx("teardown");
+    BuildRequest request;
+    request.onnx = &model;
+    request.profile = ShapeProfile::fixed({640, 640}, 1);
+    runtime.build(request, nullptr);
+    ::setenv("RETINAFACE_STANDIN_TEARDOWN_LOG", "1", 1);
+    std::exit(0);  // runs static destructors, unlike _exit
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  CHECK(logged("teardown-log-delivered"));
+}
+
 // ------------------------------------------------------------------------------------ many processes, one cache
 
 TEST(four_processes_share_one_cache_and_build_once) {

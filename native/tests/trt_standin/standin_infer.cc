@@ -60,6 +60,17 @@ void logError(const std::string& message) {
   if (gLogger) gLogger->log(ILogger::Severity::kERROR, message.c_str());
 }
 
+// Like libnvinfer, the stand-in may log while its own statics are torn down at process exit, long after the layer's
+// statics are gone (RETINAFACE_STANDIN_TEARDOWN_LOG=1): the layer's logger must still be alive then.
+struct TeardownLogger {
+  ~TeardownLogger() {
+    if (gLogger && standin::env("RETINAFACE_STANDIN_TEARDOWN_LOG") == "1") {
+      gLogger->log(ILogger::Severity::kWARNING, "stand-in: logging during libnvinfer's teardown");
+      record("teardown-log-delivered");
+    }
+  }
+} teardownLogger;
+
 // ---------------------------------------------------------------------------------------------------------- tensors
 struct TensorImpl : apiv::standin::GenVTensor {
   std::string name;
