@@ -19,6 +19,23 @@ ls -l prebuilds/*/
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 echo "package: $tarball, $(du -k "$work/$tarball" | cut -f1) KiB packed, $(tar -tzf "$work/$tarball" | wc -l) files"
 
+# Both TensorRT layers ship beside the prebuilt addon; each exports its entry point and nothing else, and links no
+# TensorRT library nor any TensorRT symbol (it dlopens libnvinfer.so.N itself).
+mkdir -p "$work/unpacked" && tar -xzf "$work/$tarball" -C "$work/unpacked"
+for major in 10 11; do
+  layer="$work/unpacked/package/prebuilds/linux-x64/libretinaface_trt$major.so"
+  test -f "$layer" || { echo "the tarball has no prebuilds/linux-x64/libretinaface_trt$major.so"; exit 1; }
+  exported=$(nm -D --defined-only "$layer" | awk '{print $3}' | sort | tr '\n' ' ')
+  [ "$exported" = "retinaface_trt_get_api " ] || { echo "libretinaface_trt$major.so exports: $exported"; exit 1; }
+  if readelf -d "$layer" | grep NEEDED | grep -Eq 'libnvinfer|libnvonnxparser|libcuda'; then
+    echo "libretinaface_trt$major.so links TensorRT or CUDA:"; readelf -d "$layer" | grep NEEDED; exit 1
+  fi
+  if nm -D --undefined-only "$layer" | grep -Eiq 'nvinfer|nvonnxparser|_INTERNAL|getInferLibVersion'; then
+    echo "libretinaface_trt$major.so references TensorRT symbols:"; nm -D --undefined-only "$layer" | grep -Ei 'nvinfer|onnx|INTERNAL'; exit 1
+  fi
+  echo "layer: prebuilds/linux-x64/libretinaface_trt$major.so, $(du -k "$layer" | cut -f1) KiB, exports only retinaface_trt_get_api, no TensorRT symbol"
+done
+
 # A PATH with node and npm but no compiler or build tool.
 bare="$work/bare-bin"
 mkdir -p "$bare"
@@ -27,7 +44,7 @@ for tool in g++ gcc cc c++ nvcc cmake make; do
   if PATH="$bare" command -v "$tool" >/dev/null 2>&1; then echo "$tool is still visible"; exit 1; fi
 done
 
-check_install() { # $1 = app folder; $2 = expected CUDA line; $3 = PATH for the package's own commands
+check_install() { # $1 = app folder; $2 = expected CUDA line; $3 = PATH for the package's own commands; $4 = layers line
   local app=$1 run_path=$3
   (cd "$app" && PATH="$run_path" npx retinaface detect --json --model "$model" "$photo" >"$work/detect.json")
   node -e '
@@ -39,6 +56,7 @@ check_install() { # $1 = app folder; $2 = expected CUDA line; $3 = PATH for the 
   cat "$work/doctor.txt"
   grep -q "backend auto:  cpu (TensorRT cannot run here" "$work/doctor.txt"
   grep -q "CUDA kernels:  $2" "$work/doctor.txt"
+  grep -q "TensorRT layers: $4" "$work/doctor.txt" || { echo "doctor does not say 'TensorRT layers: $4'"; exit 1; }
   # ESM and CommonJS consumers of the installed package.
   (cd "$app" && PATH="$run_path" node -e '
     const { Detector, runtimeInfo } = require("retinaface-trt");
@@ -64,7 +82,7 @@ mkdir "$work/app1" && (cd "$work/app1" && npm init -y >/dev/null)
 start=$(date +%s.%N)
 (cd "$work/app1" && PATH="$bare" npm install --offline --no-audit --no-fund "$work/$tarball" >"$work/install1.log" 2>&1) || { cat "$work/install1.log"; exit 1; }
 echo "install (prebuilt, offline): $(echo "$(date +%s.%N) - $start" | bc) s"
-check_install "$work/app1" "compiled for" "$bare"
+check_install "$work/app1" "compiled for" "$bare" "libretinaface_trt11.so, libretinaface_trt10.so in .*/prebuilds/linux-x64"
 
 echo "== 2. prebuilds removed, compiler present: binding.gyp fallback"
 mkdir -p "$work/repack" && tar -xzf "$work/$tarball" -C "$work/repack"
@@ -76,5 +94,5 @@ start=$(date +%s.%N)
 echo "install (source fallback, offline): $(echo "$(date +%s.%N) - $start" | bc) s"
 grep -m1 "building the CPU-only addon" "$work/install2.log" || { echo "no fallback message"; cat "$work/install2.log"; exit 1; }
 test -f "$work/app2/node_modules/retinaface-trt/build/Release/retinaface.node" || { echo "no addon was built"; exit 1; }
-check_install "$work/app2" "not in this build" "$PATH"
+check_install "$work/app2" "not in this build" "$PATH" "none in "
 echo "package checks: ok"

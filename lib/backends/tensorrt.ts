@@ -35,6 +35,8 @@ export interface TensorRtProbe {
   cudaKernels: boolean;
   /** Where the TensorRT layer libraries were looked for. */
   layerDir: string;
+  /** Every layer library looked for (newest major first): whether the file is there and, if unusable, why. */
+  layers?: { major: number; path: string; present: boolean; error?: string }[];
   tensorrtMajor?: number;
   tensorrtVersion?: string;
   layerPath?: string;
@@ -53,7 +55,8 @@ export interface EngineEvent {
     | 'phase-finished'
     | 'build-finished'
     | 'cache-written'
-    | 'cache-write-failed';
+    | 'cache-write-failed'
+    | 'cache-waiting';
   message?: string;
   path?: string;
   phase?: string;
@@ -249,6 +252,8 @@ function engineNews(event: EngineEvent): [BackendLogLevel, string] | undefined {
       return ['info', `TensorRT: engine written to ${event.path}`];
     case 'cache-write-failed':
       return ['warning', `TensorRT: could not write the engine to ${event.path} (${event.message}); it will be rebuilt next time`];
+    case 'cache-waiting':
+      return ['info', `TensorRT: ${event.message ?? `waiting for another process building ${event.path}`}`];
     case 'cache-hit':
       return ['debug', `TensorRT: engine from ${event.path}`];
     case 'phase-started':

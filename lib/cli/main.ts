@@ -11,6 +11,7 @@ import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
 import { registerServeCommand } from './serve-command';
+import { registerVerifyCommand } from './verify-command';
 
 function formatFace(face: Face): string {
   const [x1, y1, x2, y2] = face.box.map((v) => v.toFixed(1));
@@ -97,6 +98,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerEvalCommand(program);
   registerDoctorCommand(program);
+  registerVerifyCommand(program);
   return program;
 }
 

@@ -36,6 +36,17 @@ Napi::Value trtProbe(const Napi::CallbackInfo& info) {
   result.Set("missing", strings(env, availability.missing));
   result.Set("cudaKernels", kCudaKernels);
   result.Set("layerDir", layerDir);
+  Napi::Array layers = Napi::Array::New(env, availability.layers.size());
+  for (size_t i = 0; i < availability.layers.size(); ++i) {
+    const trt::LayerAttempt& attempt = availability.layers[i];
+    Napi::Object layer = Napi::Object::New(env);
+    layer.Set("major", attempt.major);
+    layer.Set("path", attempt.path);
+    layer.Set("present", attempt.present);
+    if (!attempt.error.empty()) layer.Set("error", attempt.error);
+    layers.Set(static_cast<uint32_t>(i), layer);
+  }
+  result.Set("layers", layers);
   if (availability.major != 0) {
     result.Set("tensorrtMajor", availability.major);
     result.Set("tensorrtVersion", availability.tensorrtVersion);

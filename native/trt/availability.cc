@@ -25,6 +25,7 @@ std::string tensorRtVersionText(int version) {
 
 Availability explainAvailability(const AvailabilityFacts& facts) {
   Availability result;
+  result.layers = facts.layer.attempts;
   std::vector<std::string> problems;
   const auto missing = [&](const char* piece, const std::string& problem) {
     result.missing.push_back(piece);

@@ -23,6 +23,7 @@ struct Availability {
   std::string tensorrtVersion;        // of the library the layer loaded, e.g. "10.16.0"
   int major = 0;
   std::string layerPath, libraryPath;
+  std::vector<LayerAttempt> layers;   // every layer file looked for, in order, and what it said
 };
 
 Availability explainAvailability(const AvailabilityFacts& facts);

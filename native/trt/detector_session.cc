@@ -28,11 +28,13 @@ std::unique_ptr<DetectorSession> DetectorSession::open(const SessionConfig& conf
   EngineCacheKey key;
   key.onnxSha256 = sha256Hex(config.onnx.data(), config.onnx.size());
   key.tensorrtVersion = info.tensorrtVersion;
+  key.tensorrtBuild = session->runtime_->buildIdentity();
   key.gpuUuid = info.gpu.uuid;
   key.computeCapability = info.gpu.computeCapability();
   key.precision = config.precision;
   key.profile = config.profile;
   key.workspaceBytes = config.workspaceBytes;
+  key.builderFlags = builderFlagsText(config.precision);
 
   ProvidedEngine provided = provideEngine(*session->runtime_, key, config.cacheDir, config.onnx, observer);
   session->engine_ = std::move(provided.engine);

@@ -13,6 +13,7 @@ const char* eventKindName(EngineEvent::Kind kind) {
     case EngineEvent::Kind::BuildFinished: return "build-finished";
     case EngineEvent::Kind::CacheWritten: return "cache-written";
     case EngineEvent::Kind::CacheWriteFailed: return "cache-write-failed";
+    case EngineEvent::Kind::CacheWaiting: return "cache-waiting";
   }
   return "unknown";
 }

@@ -16,6 +16,7 @@ struct EngineEvent {
     BuildFinished,     // seconds
     CacheWritten,      // path
     CacheWriteFailed,  // path + message: the engine is used anyway and rebuilt next time
+    CacheWaiting,      // path + message: another process is building this engine; waiting for it (bounded)
   };
   Kind kind;
   std::string message;

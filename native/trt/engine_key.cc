@@ -25,9 +25,10 @@ std::string size(InputSize s) { return std::to_string(s.width) + "x" + std::to_s
 
 std::string EngineCacheKey::canonical() const {
   std::ostringstream text;
-  text << "format=retinaface-engine-key-1\n"
+  text << "format=retinaface-engine-key-2\n"
        << "onnx_sha256=" << onnxSha256 << "\n"
        << "tensorrt=" << tensorrtVersion << "\n"
+       << "tensorrt_build=" << tensorrtBuild << "\n"
        << "gpu_uuid=" << gpuUuid << "\n"
        << "compute_capability=" << computeCapability << "\n"
        << "precision=" << precisionName(precision) << "\n"
@@ -35,7 +36,8 @@ std::string EngineCacheKey::canonical() const {
        << "input_min=" << size(profile.min) << "\n"
        << "input_opt=" << size(profile.opt) << "\n"
        << "input_max=" << size(profile.max) << "\n"
-       << "workspace_bytes=" << workspaceBytes << "\n";
+       << "workspace_bytes=" << workspaceBytes << "\n"
+       << "builder_flags=" << builderFlags << "\n";
   return text.str();
 }
 
@@ -51,6 +53,12 @@ std::string EngineCacheKey::fileName() const {
   return fileSafe("retinaface-" + std::string(precisionName(precision)) + "-" + sizes + "-b" +
                   std::to_string(profile.maxBatch) + "-sm" + sm + "-" + digest().substr(0, 16)) +
          ".engine";
+}
+
+std::string builderFlagsText(Precision precision) {
+  // Bump kFlagsVersion whenever native/trt/tensorrt/engine_builder.cc changes the flags or config it builds with.
+  constexpr int kFlagsVersion = 2;
+  return "flags-" + std::to_string(kFlagsVersion) + " strongly-typed" + (precision == Precision::Fp32 ? " no-tf32" : "");
 }
 
 std::string timingCacheFileName(const std::string& tensorrtVersion, const std::string& gpuUuid) {

@@ -5,6 +5,7 @@
 
 #include "coded_error.h"
 #include "engine_file.h"
+#include "engine_lock.h"
 #include "file_io.h"
 
 namespace retinaface::trt {
@@ -66,6 +67,11 @@ std::unique_ptr<Engine> loadCached(EngineRuntime& runtime, const std::string& pa
   }
   try {
     return runtime.load(file->data() + check.planOffset, check.planSize);
+  } catch (const CodedError& e) {
+    // The plan loaded but its tensors are not RetinaFace's: rebuilding the same ONNX gives the same engine.
+    if (std::string(e.code()) == codes::kModelInvalid) throw;
+    whyNot = std::string("TensorRT could not deserialize it: ") + e.what();
+    return nullptr;
   } catch (const std::exception& e) {
     whyNot = std::string("TensorRT could not deserialize it: ") + e.what();
     return nullptr;
@@ -93,6 +99,29 @@ ProvidedEngine provideEngine(EngineRuntime& runtime, const EngineCacheKey& key, 
   if (provided.engine) {
     emit(observer, event(EngineEvent::Kind::CacheHit, provided.path));
     return provided;
+  }
+  // One builder per engine among the processes sharing this folder: wait for another one's build, then load it.
+  EngineBuildLock lock(provided.path + ".lock");
+  if (lock.usable() && !lock.acquired()) {
+    const double wait = engineLockWaitSeconds();
+    emit(observer, event(EngineEvent::Kind::CacheWaiting, provided.path,
+                         "another process is building this engine (" + provided.path + ".lock is held); waiting up to " +
+                             std::to_string(static_cast<int>(wait)) + " s for it"));
+    const bool acquired = lock.waitFor(wait);
+    std::string whyNotAfterWait;
+    provided.engine = loadCached(runtime, provided.path, key, whyNotAfterWait);
+    if (provided.engine) {
+      emit(observer, event(EngineEvent::Kind::CacheHit, provided.path));
+      return provided;
+    }
+    if (!acquired) whyNotAfterWait += "; the other process did not finish within " + std::to_string(static_cast<int>(wait)) + " s";
+    whyNot = whyNotAfterWait;
+  } else if (lock.acquired()) {
+    // Another process may have finished between our first look and taking the lock.
+    if ((provided.engine = loadCached(runtime, provided.path, key, whyNot))) {
+      emit(observer, event(EngineEvent::Kind::CacheHit, provided.path));
+      return provided;
+    }
   }
   if (whyNot != "no cached engine") emit(observer, event(EngineEvent::Kind::CacheRejected, provided.path, whyNot));
   provided.rebuildReason = whyNot;
@@ -124,6 +153,7 @@ ProvidedEngine provideEngine(EngineRuntime& runtime, const EngineCacheKey& key, 
   try {
     provided.engine = runtime.load(built.plan.data(), built.plan.size());
   } catch (const CodedError& e) {
+    if (std::string(e.code()) == codes::kModelInvalid) throw;  // tensor roles: the model's fault, not TensorRT's
     throw CodedError(codes::kNativeError, std::string("the engine TensorRT just built does not load: ") + e.what());
   }
   return provided;

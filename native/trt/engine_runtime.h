@@ -26,7 +26,8 @@ struct BuildResult {
   std::vector<uint8_t> timingCache;  // updated with this build's measurements; empty if unavailable
 };
 
-// Builder progress, called on the building thread. Phase names come from TensorRT and change between versions.
+// Builder progress. TensorRT may call it from its own worker threads, not only the one that called build(), so
+// implementations must be thread-safe. Phase names come from TensorRT and change between versions.
 class BuildMonitor {
  public:
   virtual ~BuildMonitor() = default;
@@ -39,6 +40,8 @@ class EngineRuntime {
  public:
   virtual ~EngineRuntime() = default;
   virtual std::string version() const = 0;  // of the loaded TensorRT library, e.g. "10.16.0"
+  // Tells two builds of one version apart (CUDA major, library size); part of the engine cache key.
+  virtual std::string buildIdentity() const { return ""; }
   // Throws CodedError: MODEL_INVALID when the ONNX does not parse or build, DETECTOR_CLOSED when the monitor
   // stopped it, NATIVE_ERROR otherwise.
   virtual BuildResult build(const BuildRequest& request, BuildMonitor* monitor) = 0;

@@ -1,6 +1,9 @@
 #include "layer_runtime.h"
 
+#include <sys/stat.h>
+
 #include <array>
+#include <regex>
 
 #include "availability.h"
 #include "coded_error.h"
@@ -159,6 +162,18 @@ void throwIfFailed(int32_t status, const RfTrtError& error, const char* fallback
 }
 
 std::string LayerRuntime::version() const { return tensorRtVersionText(api_->libraryVersion); }
+
+// "cuda12 312345678 bytes": the CUDA major a TensorRT build targets shows in where NVIDIA installs it (pip:
+// tensorrt_cu12_libs, tar: ...cuda-12.9/lib); the library's size differs between any two builds of one version.
+std::string LayerRuntime::buildIdentity() const {
+  const std::string path = api_->libraryPath ? api_->libraryPath : "";
+  std::smatch match;
+  static const std::regex cuda("cu(?:da)?[-_.]?(1[0-9])");
+  const std::string major = std::regex_search(path, match, cuda) ? "cuda" + match[1].str() : "cuda-unknown";
+  struct stat info {};
+  const std::string size = ::stat(path.c_str(), &info) == 0 ? std::to_string(info.st_size) + " bytes" : "size unknown";
+  return major + " " + size;
+}
 
 BuildResult LayerRuntime::build(const BuildRequest& request, BuildMonitor* monitor) {
   RfTrtBuildRequest c{};

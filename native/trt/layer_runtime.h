@@ -13,6 +13,7 @@ class LayerRuntime : public EngineRuntime {
  public:
   explicit LayerRuntime(const RfTrtApi* api) : api_(api) {}
   std::string version() const override;
+  std::string buildIdentity() const override;
   BuildResult build(const BuildRequest& request, BuildMonitor* monitor) override;
   std::unique_ptr<Engine> load(const uint8_t* plan, size_t size) override;
 

@@ -59,6 +59,47 @@ bool hasHalfTensors(const nvinfer1::INetworkDefinition& network) {
   return false;
 }
 
+const char* typeName(nvinfer1::DataType type) {
+  switch (type) {
+    case nvinfer1::DataType::kFLOAT: return "float32";
+    case nvinfer1::DataType::kHALF: return "float16";
+    case nvinfer1::DataType::kINT8: return "int8";
+    case nvinfer1::DataType::kINT32: return "int32";
+    case nvinfer1::DataType::kBOOL: return "bool";
+    default: return "a type other than float32";
+  }
+}
+
+// RetinaFace's I/O, checked on the parsed network so that a model the pipeline cannot run is refused before a
+// (long) build, as MODEL_INVALID: the input [N,3,H,W] float32 or float16, three float32 heads [N,priors,4|2|10]. An
+// FP16 export that did not keep float32 I/O types fails here, not after the build (where it used to be rebuilt on
+// every open).
+std::string networkProblem(const nvinfer1::INetworkDefinition& network) {
+  const nvinfer1::ITensor* input = network.getInput(0);
+  const nvinfer1::DataType inputType = input->getType();
+  if (inputType != nvinfer1::DataType::kFLOAT && inputType != nvinfer1::DataType::kHALF)
+    return std::string("the input ") + input->getName() + " is " + typeName(inputType) + "; RetinaFace's is float32";
+  const nvinfer1::Dims in = input->getDimensions();
+  if (in.d[1] != 3 && in.d[1] != -1) return std::string("the input ") + input->getName() + " does not have 3 channels";
+  if (network.getNbOutputs() != 3)
+    return "the network has " + std::to_string(network.getNbOutputs()) + " outputs, RetinaFace has 3 (loc, conf, landms)";
+  bool seen[3] = {false, false, false};
+  for (int32_t i = 0; i < 3; ++i) {
+    const nvinfer1::ITensor* output = network.getOutput(i);
+    const std::string name = output->getName();
+    if (output->getType() != nvinfer1::DataType::kFLOAT)
+      return "the output " + name + " is " + typeName(output->getType()) +
+             "; RetinaFace's outputs must be float32 (export FP16 models with float32 inputs and outputs, e.g. "
+             "keep_io_types)";
+    const nvinfer1::Dims d = output->getDimensions();
+    const int slot = d.nbDims != 3 ? -1 : d.d[2] == 4 ? 0 : d.d[2] == 2 ? 1 : d.d[2] == 10 ? 2 : -1;
+    if (slot < 0 || seen[slot])
+      return "the output " + name + " is not one of RetinaFace's heads [batch, priors, 4 | 2 | 10]";
+    seen[slot] = true;
+  }
+  return "";
+}
+
 void warn(const std::string& message) {
   ForwardingLogger::instance().log(nvinfer1::ILogger::Severity::kWARNING, message.c_str());
 }
@@ -73,14 +114,17 @@ int32_t buildEngine(const TensorRtLibrary& library, const RfTrtBuildRequest& req
   ForwardingLogger& logger = ForwardingLogger::instance();
   if (!request.onnx || request.onnxBytes == 0) return fail(error, RFTRT_INVALID_ARGUMENT, "no ONNX bytes");
 
-  std::unique_ptr<nvinfer1::IBuilder> builder(
-      static_cast<nvinfer1::IBuilder*>(library.createInferBuilder(&logger, NV_TENSORRT_VERSION)));
+  // Declared first, released last: the timing cache must outlive the config that uses it and the builder that made
+  // that config (TensorRT's headers: destroy an object only after everything that refers to it).
+  std::unique_ptr<nvinfer1::ITimingCache> cache;
+  std::unique_ptr<nvinfer1::IBuilder> builder(static_cast<nvinfer1::IBuilder*>(
+      library.createInferBuilder(static_cast<nvinfer1::ILogger*>(&logger), NV_TENSORRT_VERSION)));
   if (!builder) return fail(error, RFTRT_UNAVAILABLE, "TensorRT could not create a builder", &capture);
   std::unique_ptr<nvinfer1::INetworkDefinition> network(builder->createNetworkV2(networkFlags()));
   if (!network) return fail(error, RFTRT_FAILED, "TensorRT could not create a network", &capture);
   // The parser owns weights the network refers to: it must outlive buildSerializedNetwork.
   std::unique_ptr<nvonnxparser::IParser> parser(static_cast<nvonnxparser::IParser*>(
-      library.createOnnxParser(network.get(), &logger, NV_ONNX_PARSER_VERSION)));
+      library.createOnnxParser(network.get(), static_cast<nvinfer1::ILogger*>(&logger), NV_ONNX_PARSER_VERSION)));
   if (!parser) return fail(error, RFTRT_UNAVAILABLE, "TensorRT could not create an ONNX parser", &capture);
   if (!parser->parse(request.onnx, request.onnxBytes))
     return fail(error, RFTRT_MODEL_INVALID, "the ONNX parser rejected the model: " + parserErrors(*parser));
@@ -92,6 +136,8 @@ int32_t buildEngine(const TensorRtLibrary& library, const RfTrtBuildRequest& req
   if (declared.nbDims != 4)
     return fail(error, RFTRT_MODEL_INVALID, "the input must be [batch, 3, height, width], it has " +
                                                 std::to_string(declared.nbDims) + " dimensions");
+  if (const std::string problem = networkProblem(*network); !problem.empty())
+    return fail(error, RFTRT_MODEL_INVALID, "the model is not a RetinaFace network this backend can run: " + problem);
   if (request.precision == RFTRT_FP16 && !hasHalfTensors(*network))
     warn("fp16 was requested but the ONNX has no float16 tensors: the engine computes in float32 (pass the FP16 ONNX)");
 
@@ -115,7 +161,7 @@ int32_t buildEngine(const TensorRtLibrary& library, const RfTrtBuildRequest& req
   if (!profileOk) return fail(error, RFTRT_INVALID_ARGUMENT, "TensorRT rejected the optimisation profile", &capture);
 
   // A timing cache from another TensorRT build or GPU is refused by TensorRT; start afresh rather than fail.
-  std::unique_ptr<nvinfer1::ITimingCache> cache(config->createTimingCache(request.timingCache, request.timingCacheBytes));
+  cache.reset(config->createTimingCache(request.timingCache, request.timingCacheBytes));
   if (!cache || !config->setTimingCache(*cache, false)) {
     if (request.timingCacheBytes > 0) warn("the timing cache file was not usable; starting a new one");
     cache.reset(config->createTimingCache(nullptr, 0));

@@ -52,7 +52,7 @@ int32_t loadEngine(const TensorRtLibrary& library, const void* plan, size_t size
   ErrorCapture capture;
   auto handle = std::make_unique<RfTrtEngine>();
   handle->runtime.reset(static_cast<nvinfer1::IRuntime*>(
-      library.createInferRuntime(&ForwardingLogger::instance(), NV_TENSORRT_VERSION)));
+      library.createInferRuntime(static_cast<nvinfer1::ILogger*>(&ForwardingLogger::instance()), NV_TENSORRT_VERSION)));
   if (!handle->runtime) return fail(error, RFTRT_UNAVAILABLE, "TensorRT could not create a runtime", &capture);
   handle->engine.reset(handle->runtime->deserializeCudaEngine(plan, size));
   if (!handle->engine) return fail(error, RFTRT_FAILED, "TensorRT could not deserialize the engine", &capture);
@@ -74,9 +74,14 @@ int32_t describeTensor(const RfTrtEngine* handle, int32_t index, RfTrtTensorInfo
   info->dataType = dataType(engine.getTensorDataType(name));
   info->shape = toDims(engine.getTensorShape(name));
   if (info->isInput && engine.getNbOptimizationProfiles() > 0) {
-    info->profileMin = toDims(engine.getProfileShape(name, 0, nvinfer1::OptProfileSelector::kMIN));
-    info->profileOpt = toDims(engine.getProfileShape(name, 0, nvinfer1::OptProfileSelector::kOPT));
-    info->profileMax = toDims(engine.getProfileShape(name, 0, nvinfer1::OptProfileSelector::kMAX));
+    // A fully static input has no profile shape (TensorRT answers Dims{-1}): its static shape is the profile.
+    const auto profileShape = [&](nvinfer1::OptProfileSelector selector) {
+      const nvinfer1::Dims dims = engine.getProfileShape(name, 0, selector);
+      return dims.nbDims < 0 ? info->shape : toDims(dims);
+    };
+    info->profileMin = profileShape(nvinfer1::OptProfileSelector::kMIN);
+    info->profileOpt = profileShape(nvinfer1::OptProfileSelector::kOPT);
+    info->profileMax = profileShape(nvinfer1::OptProfileSelector::kMAX);
   }
   return RFTRT_OK;
 }

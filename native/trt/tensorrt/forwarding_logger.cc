@@ -7,9 +7,11 @@ thread_local ErrorCapture* currentCapture = nullptr;
 constexpr size_t kCaptureLimit = 8192;  // enough for a few parser errors; a runaway log must not grow without bound
 }  // namespace
 
+// Allocated once and never freed: libnvinfer may log while its own statics are torn down at exit, after a
+// function-local static here would already have been destroyed.
 ForwardingLogger& ForwardingLogger::instance() {
-  static ForwardingLogger logger;
-  return logger;
+  static ForwardingLogger* logger = new ForwardingLogger();
+  return *logger;
 }
 
 void ForwardingLogger::setSink(RfTrtLogFn sink, void* user) {

@@ -1,5 +1,6 @@
 #include "tensorrt_library.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 
 #include <NvInferVersion.h>
@@ -35,6 +36,21 @@ void* openLibrary(const char* name, std::string& error) {
   return handle;
 }
 
+// libnvinfer dlopens libnvinfer_builder_resource*.so* by bare name when it builds (no $ORIGIN since TensorRT 8.4,
+// NVIDIA/TensorRT#2218), so a TensorRT folder that is not on the loader's path can deserialize but not build.
+// Loading them first from libnvinfer's own folder makes that bare-name dlopen find them by soname, as NVIDIA's
+// tensorrt_libs/__init__.py does for the pip wheel. Never closed.
+void preloadBuilderResources(const std::string& folder) {
+  DIR* dir = ::opendir(folder.c_str());
+  if (!dir) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.rfind("libnvinfer_builder_resource", 0) == 0 && name.find(".so") != std::string::npos)
+      ::dlopen((folder + "/" + name).c_str(), RTLD_NOW | RTLD_LOCAL);
+  }
+  ::closedir(dir);
+}
+
 template <typename Fn>
 bool resolve(void* handle, const char* symbol, Fn& out, std::string& error) {
   out = reinterpret_cast<Fn>(::dlsym(handle, symbol));
@@ -62,6 +78,8 @@ TensorRtLibrary* load(std::string& error) {
   library->parserVersion = parserVersion();
   Dl_info info{};
   library->libraryPath = ::dladdr(reinterpret_cast<void*>(inferVersion), &info) && info.dli_fname ? info.dli_fname : kInferName;
+  const size_t slash = library->libraryPath.find_last_of('/');
+  if (slash != std::string::npos) preloadBuilderResources(library->libraryPath.substr(0, slash));
   // Within a major version the ABI only grows: a library older than the headers may lack what the layer calls.
   if (library->libraryVersion / 10000 != NV_TENSORRT_MAJOR || library->libraryVersion < kCompiledVersion) {
     error = library->libraryPath + " is TensorRT " + versionText(library->libraryVersion) + ", but this layer was " +
