@@ -1,6 +1,5 @@
 #include "batch_scheduler.h"
 
-#include <algorithm>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -23,6 +22,10 @@ DetectOutcome runGuarded(Lane& lane, const DetectRequest& request) {
   }
 }
 
+// The scheduler whose lane runs on this thread, if any. Not thread ids: an id is reused once its thread is joined,
+// so a closer created after the lanes ended could be taken for one of them (and refused).
+thread_local const BatchScheduler* laneOwner = nullptr;
+
 DetectOutcome closedOutcome() {
   return DetectOutcome::failure(codes::kDetectorClosed, "the detector was closed before this batch ran");
 }
@@ -36,7 +39,6 @@ BatchScheduler::BatchScheduler(std::vector<std::unique_ptr<Lane>> lanes)
   try {
     for (const std::unique_ptr<Lane>& lane : lanes_) {
       threads_.emplace_back(&BatchScheduler::laneLoop, this, lane.get());
-      threadIds_.push_back(threads_.back().get_id());
     }
   } catch (...) {
     close(CloseMode::CancelQueued);
@@ -68,6 +70,7 @@ void BatchScheduler::submit(DetectRequest request, DetectCompletion done) {
 }
 
 void BatchScheduler::laneLoop(Lane* lane) {
+  laneOwner = this;
   for (;;) {
     Job job;
     {
@@ -86,8 +89,7 @@ void BatchScheduler::laneLoop(Lane* lane) {
 }
 
 void BatchScheduler::close(CloseMode mode) {
-  const std::thread::id self = std::this_thread::get_id();
-  if (std::find(threadIds_.begin(), threadIds_.end(), self) != threadIds_.end())
+  if (laneOwner == this)
     throw std::logic_error("BatchScheduler::close() called from one of its lane threads");
   std::deque<Job> cancelled;
   {

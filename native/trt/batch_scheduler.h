@@ -62,7 +62,6 @@ class BatchScheduler {
   bool joined_ = false;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::vector<std::thread> threads_;
-  std::vector<std::thread::id> threadIds_;  // written once in the constructor; read by close()
 };
 
 }  // namespace retinaface::trt
