@@ -9,6 +9,7 @@ import { parseInputSize, parseInteger, parseNumber } from './parse';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
+import { registerQuantizeCommand } from './quantize-command';
 import { registerServeCommand } from './serve-command';
 
 function formatFace(face: Face): string {
@@ -26,6 +27,8 @@ interface DetectFlags {
   maxPixels?: number;
   failOn?: FailOn;
   backend: DetectorOptions['backend'];
+  precision?: DetectorOptions['precision'];
+  decode?: DetectorOptions['decode'];
 }
 
 async function detectCommand(images: string[], flags: DetectFlags): Promise<number> {
@@ -37,6 +40,8 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
     ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
     ...(flags.failOn !== undefined ? { failOn: flags.failOn } : {}),
+    ...(flags.precision !== undefined ? { precision: flags.precision } : {}),
+    ...(flags.decode !== undefined ? { decode: flags.decode } : {}),
   });
   let failures = 0;
   const report: Record<string, Face[] | { error: { code: string; message: string } }> = {};
@@ -84,11 +89,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--fail-on <level>', "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data (default: truncated)")
       .choices(['none', 'truncated', 'error', 'warning']).default(undefined, 'truncated'))
     .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
+    .addOption(new Option('--precision <p>', "TensorRT fp16/fp32; 'int8': the model's *.int8.onnx (retinaface quantize)").choices(['fp16', 'fp32', 'int8']))
+    .addOption(new Option('--decode <mode>', "'fast': large JPEGs decoded at 1/2, 1/4, 1/8 (default: exact)").choices(['exact', 'fast']))
     .action(async (images: string[], flags: DetectFlags) => {
       process.exitCode = await detectCommand(images, flags);
     });
   registerServeCommand(program);
   registerModelCommands(program);
+  registerQuantizeCommand(program);
   registerEvalCommand(program);
   registerDoctorCommand(program);
   return program;
