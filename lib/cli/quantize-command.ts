@@ -1,7 +1,7 @@
 /** `retinaface quantize`: float32 ONNX + a folder of calibration images -> INT8 QDQ ONNX (see docs/int8.md). */
 import { type Command, Option } from 'commander';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../models/onnx/quantize/calibrate';
-import { DEFAULT_CALIBRATION_IMAGES, quantizeModelFile } from '../models/onnx/quantize/quantize-model';
+import { DEFAULT_CALIBRATION_IMAGES, DEFAULT_KEEP_FLOAT, quantizeModelFile } from '../models/onnx/quantize/quantize-model';
 import { parseInteger } from './parse';
 
 interface QuantizeFlags {
@@ -10,6 +10,7 @@ interface QuantizeFlags {
   images: number;
   inputSize: number;
   floatBias?: boolean;
+  keepFloat: number;
   output: string;
 }
 
@@ -22,6 +23,7 @@ export function registerQuantizeCommand(program: Command): void {
     .addOption(new Option('--method <name>', 'activation range from calibration').choices([...CALIBRATION_METHODS]).default('percentile'))
     .option('--images <n>', 'calibration images to use, spread evenly over the folder', parseInteger, DEFAULT_CALIBRATION_IMAGES)
     .option('--input-size <n>', 'square size the images are letterboxed to', parseInteger, 640)
+    .option('--keep-float <n>', 'leading activations left float32 (the input and MobileNet-0.25 stage 1)', parseInteger, DEFAULT_KEEP_FLOAT)
     .option('--float-bias', 'keep Conv biases float32 (for TensorRT; onnxruntime CPU fuses only int32 biases)')
     .requiredOption('-o, --output <file>', 'where to write the INT8 ONNX (name it *.int8.onnx for precision: int8)')
     .action(async (model: string, flags: QuantizeFlags) => {
@@ -34,6 +36,7 @@ export function registerQuantizeCommand(program: Command): void {
         images: flags.images,
         inputSize: flags.inputSize,
         bias: flags.floatBias ? 'float' : 'int32',
+        keepFloat: flags.keepFloat,
         ...(progress ? { onProgress: progress } : {}),
       });
       console.error(`quantized ${model}: ${result.quantizedTensors} activations, ${result.method} ranges from ${result.images} images`);

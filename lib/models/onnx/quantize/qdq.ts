@@ -92,7 +92,7 @@ export function withCalibrationOutputs(model: onnx.ModelProto, tensors: readonly
   return copy;
 }
 
-function tensorProto(name: string, dims: readonly number[], dataType: number, values: Float32Array | Int8Array | Int32Array): onnx.ITensorProto {
+function tensorProto(name: string, dims: readonly number[], dataType: number, values: Float32Array | Int8Array | Uint8Array | Int32Array): onnx.ITensorProto {
   return { name, dims: [...dims], dataType, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice() };
 }
 
@@ -100,13 +100,24 @@ const INT8_MAX = 127;
 /** Smallest scale written: a tensor that was all zeros over the calibration set still needs a valid scale. */
 const MIN_SCALE = 1e-8;
 
+export type ActivationType = 'int8' | 'uint8';
+
 export interface QdqOptions {
   /** |x| clipping threshold of each planned activation tensor (from calibration). */
   ranges: ReadonlyMap<string, number>;
+  /**
+   * 'int8' (default): symmetric, zero point 0 (what TensorRT requires). 'uint8': asymmetric over [min, max] clipped
+   * to the threshold (needs `minMax`); twice the resolution for the mostly positive LeakyRelu outputs.
+   */
+  activations?: ActivationType;
+  /** Observed min and max of each planned tensor, for 'uint8'. */
+  minMax?: ReadonlyMap<string, { min: number; max: number }>;
   bias?: BiasMode;
   /** Recorded in the model's metadata. */
   method?: string;
   images?: number;
+  /** Leading activations left float (recorded in the metadata). */
+  keepFloat?: number;
 }
 
 /** Writes the QDQ model (a new ModelProto; `model` is not changed). */
@@ -127,17 +138,31 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
   const newInitializers: onnx.ITensorProto[] = [];
   const scalar = (base: string, dataType: number, value: number): string => {
     const name = unique(base);
-    newInitializers.push(tensorProto(name, [], dataType, dataType === DataType.FLOAT ? Float32Array.of(value) : Int8Array.of(value)));
+    const values = dataType === DataType.FLOAT ? Float32Array.of(value) : dataType === DataType.UINT8 ? Uint8Array.of(value) : Int8Array.of(value);
+    newInitializers.push(tensorProto(name, [], dataType, values));
     return name;
   };
 
-  // Activation scales.
+  // Activation scales (and zero points, for uint8).
+  const asymmetric = options.activations === 'uint8';
   const scaleOf = new Map<string, number>();
+  const zeroOf = new Map<string, number>();
   for (const name of plan.tensors) {
     const source = plan.sharedScale.get(name) ?? name;
     const range = options.ranges.get(source);
     if (range === undefined || !Number.isFinite(range)) throw invalid(`no calibration range for ${source}`);
-    scaleOf.set(name, Math.max(range / INT8_MAX, MIN_SCALE));
+    if (!asymmetric) {
+      scaleOf.set(name, Math.max(range / INT8_MAX, MIN_SCALE));
+      zeroOf.set(name, 0);
+      continue;
+    }
+    const observed = options.minMax?.get(source);
+    if (!observed) throw invalid(`no calibration min/max for ${source}`);
+    // The range must hold 0 exactly (zero padding, ReLU): widen to include it.
+    const lo = Math.min(0, Math.max(observed.min, -range)), hi = Math.max(0, Math.min(observed.max, range));
+    const scale = Math.max((hi - lo) / 255, MIN_SCALE);
+    scaleOf.set(name, scale);
+    zeroOf.set(name, Math.max(0, Math.min(255, Math.round(-lo / scale))));
   }
 
   // One Q -> DQ pair per planned tensor, right after its producer (graph input: first).
@@ -145,7 +170,7 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
   const qdqNodes = new Map<string, onnx.INodeProto[]>(); // producer output -> nodes to insert after it
   for (const name of plan.tensors) {
     const scale = scalar(`${name}_scale`, DataType.FLOAT, Math.fround(scaleOf.get(name)!));
-    const zero = scalar(`${name}_zero_point`, DataType.INT8, 0);
+    const zero = scalar(`${name}_zero_point`, asymmetric ? DataType.UINT8 : DataType.INT8, zeroOf.get(name)!);
     const q = unique(`${name}_QuantizeLinear`), dq = unique(`${name}_DequantizeLinear`);
     const qOut = unique(`${name}_quantized`), dqOut = unique(`${name}_dequantized`);
     qdqNodes.set(name, [
@@ -184,10 +209,11 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
   graph.initializer = [...graph.initializer.filter((t) => !dropped.has(t.name!)), ...newInitializers] as onnx.TensorProto[];
   out.producerName = 'retinaface-trt';
   out.metadataProps = [
-    ...(out.metadataProps ?? []).filter((p) => !['quantization', 'calibration_method', 'calibration_images'].includes(p.key!)),
-    { key: 'quantization', value: `int8 qdq: per-channel symmetric weights, per-tensor symmetric activations, bias ${options.bias ?? 'int32'}` },
+    ...(out.metadataProps ?? []).filter((p) => !['quantization', 'calibration_method', 'calibration_images', 'float_activations'].includes(p.key!)),
+    { key: 'quantization', value: `int8 qdq: per-channel symmetric int8 weights, per-tensor ${asymmetric ? 'asymmetric uint8' : 'symmetric int8'} activations, bias ${options.bias ?? 'int32'}` },
     ...(options.method ? [{ key: 'calibration_method', value: options.method }] : []),
     ...(options.images !== undefined ? [{ key: 'calibration_images', value: String(options.images) }] : []),
+    ...(options.keepFloat !== undefined ? [{ key: 'float_activations', value: String(options.keepFloat) }] : []),
   ] as onnx.StringStringEntryProto[];
   return out;
 }

@@ -21,10 +21,17 @@ export interface QuantizeOptions {
   inputSize?: number;
   /** 'int32' (default; onnxruntime's CPU QLinearConv fusion needs it) or 'float'. */
   bias?: BiasMode;
+  /**
+   * Leading activation tensors (graph order, the input first) left float32: their Convs run in float from int8
+   * weights. Default 23: the input and MobileNet-0.25's stage 1 (11 Convs, 320x320 to 80x80 at 640), where int8
+   * activations cost most of the accuracy (measured, docs/int8.md). 0 quantizes every activation.
+   */
+  keepFloat?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_CALIBRATION_IMAGES = 200;
+export const DEFAULT_KEEP_FLOAT = 23;
 const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
 function invalid(message: string): never {
@@ -38,6 +45,9 @@ function checkOptions(options: QuantizeOptions): void {
   if (options.images !== undefined && (!Number.isInteger(options.images) || options.images < 1)) {
     invalid(`images must be a positive integer, got ${JSON.stringify(options.images)}`);
   }
+  if (options.keepFloat !== undefined && (!Number.isInteger(options.keepFloat) || options.keepFloat < 0)) {
+    invalid(`keepFloat must be a non-negative integer, got ${JSON.stringify(options.keepFloat)}`);
+  }
   if (options.bias !== undefined && options.bias !== 'int32' && options.bias !== 'float') invalid(`bias must be 'int32' or 'float'`);
   if (options.inputSize !== undefined && (!Number.isInteger(options.inputSize) || options.inputSize < 32 || options.inputSize > 4096)) {
     invalid('inputSize must be an integer in [32, 4096]');
@@ -49,6 +59,7 @@ export interface Calibration {
   plan: ReturnType<typeof planQuantization>;
   histograms: Map<string, AbsHistogram>;
   images: number;
+  keepFloat: number;
 }
 
 /** Runs the calibration images once; `toQdq` then writes a model for any method from the same statistics. */
@@ -60,18 +71,21 @@ export async function calibrateModel(modelBytes: Uint8Array, options: QuantizeOp
   } catch (error) {
     throw new RetinaFaceError('MODEL_INVALID', `not an ONNX model: ${(error as Error).message}`, { cause: error });
   }
-  const plan = planQuantization(model);
+  const keepFloat = options.keepFloat ?? DEFAULT_KEEP_FLOAT;
+  const full = planQuantization(model);
+  const plan = { ...full, tensors: full.tensors.slice(keepFloat) };
+  if (plan.tensors.length === 0) invalid(`keepFloat ${keepFloat} leaves nothing to quantize (the model has ${full.tensors.length} activations)`);
   const images = chooseCalibrationImages(listCalibrationImages(options.calibrate), options.images ?? DEFAULT_CALIBRATION_IMAGES);
   const histograms = await collectRanges(model, plan.tensors, images, {
     inputSize: options.inputSize ?? 640,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  return { model, plan, histograms, images: images.length };
+  return { model, plan, histograms, images: images.length, keepFloat };
 }
 
 export function toQdq(calibration: Calibration, method: CalibrationMethod, bias: BiasMode = 'int32'): Uint8Array {
   return encodeModel(insertQdq(calibration.model, calibration.plan, {
-    ranges: rangesFor(calibration.histograms, method), bias, method, images: calibration.images,
+    ranges: rangesFor(calibration.histograms, method), bias, method, images: calibration.images, keepFloat: calibration.keepFloat,
   }));
 }
 
