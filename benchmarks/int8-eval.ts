@@ -31,7 +31,8 @@ function flag(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const calibrationImages = Number(flag('calibration-images') ?? 100);
-  const keepFloat = Number(flag('keep-float') ?? 23);
+  const keepFloat = Number(flag('keep-float') ?? 13);
+  const activations = (flag('activations') ?? 'uint8') as 'uint8' | 'int8';
   const runs = (flag('runs') ?? 'fp32,fp32-fast,int8-minmax,int8-percentile,int8-entropy').split(',');
   const sizes = (flag('sizes') ?? '640').split(',').map(Number);
   const date = new Date().toISOString().slice(0, 10);
@@ -45,14 +46,14 @@ async function main(): Promise<void> {
   };
   fs.mkdirSync(MODELS, { recursive: true });
 
-  const modelFor = (method: string) => path.join(MODELS, `retinaface_mnet025_op13.int8-${method}-${calibrationImages}-kf${keepFloat}.onnx`);
+  const modelFor = (method: string) => path.join(MODELS, `retinaface_mnet025_op13.int8-${method}-${calibrationImages}-kf${keepFloat}${activations === 'uint8' ? '-u8' : ''}.onnx`);
   if (runs.some((r) => r.startsWith('int8') && !fs.existsSync(modelFor(r.split('-')[1]!)))) {
     const started = performance.now();
     const calibration = await calibrateModel(fs.readFileSync(FP32), {
       calibrate: IMAGES, images: calibrationImages, keepFloat,
       onProgress: (done, total) => done % 10 === 0 && console.error(`  calibration ${done}/${total}`),
     });
-    for (const method of CALIBRATION_METHODS) fs.writeFileSync(modelFor(method), toQdq(calibration, method));
+    for (const method of CALIBRATION_METHODS) fs.writeFileSync(modelFor(method), toQdq(calibration, method, 'int32', activations));
     console.error(`calibrated on ${calibration.images} images in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
 
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       const ap = Object.fromEntries(Object.entries(result.ap).map(([k, v]) => [k, Number((v * 100).toFixed(3))]));
       console.error(`  ${JSON.stringify(ap)} ${result.seconds.toFixed(0)} s`);
       append({
-        run, inputSize: size, model: path.relative(ROOT, model), decode, calibrationImages: kind === 'int8' ? calibrationImages : undefined, keepFloat: kind === 'int8' ? keepFloat : undefined,
+        run, inputSize: size, model: path.relative(ROOT, model), decode, calibrationImages: kind === 'int8' ? calibrationImages : undefined, keepFloat: kind === 'int8' ? keepFloat : undefined, activations: kind === 'int8' ? activations : undefined,
         apPercent: ap, images: result.images, detections: result.detections, seconds: Number(result.seconds.toFixed(1)),
         loadAverage1mAtStart: Number(load.toFixed(2)), finishedAt: new Date().toISOString(),
       });

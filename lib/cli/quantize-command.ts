@@ -11,6 +11,7 @@ interface QuantizeFlags {
   inputSize: number;
   floatBias?: boolean;
   keepFloat: number;
+  activations: 'uint8' | 'int8';
   output: string;
 }
 
@@ -23,7 +24,8 @@ export function registerQuantizeCommand(program: Command): void {
     .addOption(new Option('--method <name>', 'activation range from calibration').choices([...CALIBRATION_METHODS]).default('percentile'))
     .option('--images <n>', 'calibration images to use, spread evenly over the folder', parseInteger, DEFAULT_CALIBRATION_IMAGES)
     .option('--input-size <n>', 'square size the images are letterboxed to', parseInteger, 640)
-    .option('--keep-float <n>', 'leading activations left float32 (the input and MobileNet-0.25 stage 1)', parseInteger, DEFAULT_KEEP_FLOAT)
+    .option('--keep-float <n>', 'leading activations left float32 (the input and the first MobileNet-0.25 layers)', parseInteger, DEFAULT_KEEP_FLOAT)
+    .addOption(new Option('--activations <type>', "uint8 (onnxruntime CPU) or int8 (symmetric; TensorRT, with --float-bias)").choices(['uint8', 'int8']).default('uint8'))
     .option('--float-bias', 'keep Conv biases float32 (for TensorRT; onnxruntime CPU fuses only int32 biases)')
     .requiredOption('-o, --output <file>', 'where to write the INT8 ONNX (name it *.int8.onnx for precision: int8)')
     .action(async (model: string, flags: QuantizeFlags) => {
@@ -37,6 +39,7 @@ export function registerQuantizeCommand(program: Command): void {
         inputSize: flags.inputSize,
         bias: flags.floatBias ? 'float' : 'int32',
         keepFloat: flags.keepFloat,
+        activations: flags.activations,
         ...(progress ? { onProgress: progress } : {}),
       });
       console.error(`quantized ${model}: ${result.quantizedTensors} activations, ${result.method} ranges from ${result.images} images`);

@@ -8,7 +8,7 @@ import {
   CALIBRATION_METHODS, type CalibrationMethod, chooseCalibrationImages, collectRanges, listCalibrationImages, rangesFor,
 } from './calibrate';
 import type { AbsHistogram } from './histogram';
-import { type BiasMode, insertQdq, planQuantization } from './qdq';
+import { type ActivationType, type BiasMode, insertQdq, planQuantization } from './qdq';
 
 export interface QuantizeOptions {
   /** Folder of calibration images (searched recursively). */
@@ -23,15 +23,20 @@ export interface QuantizeOptions {
   bias?: BiasMode;
   /**
    * Leading activation tensors (graph order, the input first) left float32: their Convs run in float from int8
-   * weights. Default 23: the input and MobileNet-0.25's stage 1 (11 Convs, 320x320 to 80x80 at 640), where int8
-   * activations cost most of the accuracy (measured, docs/int8.md). 0 quantizes every activation.
+   * weights. Default 13: the input and the first 6 Convs of MobileNet-0.25 (320x320 and 160x160 at 640), where int8
+   * activations cost most of the accuracy (measured, docs/int8.md); 23 keeps all of stage 1; 0 quantizes every one.
    */
   keepFloat?: number;
+  /**
+   * 'uint8' (default): asymmetric activations, what onnxruntime's x86 CPU kernels fuse everywhere (QLinearConv for
+   * the depthwise Convs too). 'int8': symmetric, zero point 0, as TensorRT's explicit quantization requires.
+   */
+  activations?: ActivationType;
   onProgress?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_CALIBRATION_IMAGES = 200;
-export const DEFAULT_KEEP_FLOAT = 23;
+export const DEFAULT_KEEP_FLOAT = 13;
 const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
 function invalid(message: string): never {
@@ -47,6 +52,9 @@ function checkOptions(options: QuantizeOptions): void {
   }
   if (options.keepFloat !== undefined && (!Number.isInteger(options.keepFloat) || options.keepFloat < 0)) {
     invalid(`keepFloat must be a non-negative integer, got ${JSON.stringify(options.keepFloat)}`);
+  }
+  if (options.activations !== undefined && options.activations !== 'uint8' && options.activations !== 'int8') {
+    invalid(`activations must be 'uint8' or 'int8', got ${JSON.stringify(options.activations)}`);
   }
   if (options.bias !== undefined && options.bias !== 'int32' && options.bias !== 'float') invalid(`bias must be 'int32' or 'float'`);
   if (options.inputSize !== undefined && (!Number.isInteger(options.inputSize) || options.inputSize < 32 || options.inputSize > 4096)) {
@@ -83,9 +91,11 @@ export async function calibrateModel(modelBytes: Uint8Array, options: QuantizeOp
   return { model, plan, histograms, images: images.length, keepFloat };
 }
 
-export function toQdq(calibration: Calibration, method: CalibrationMethod, bias: BiasMode = 'int32'): Uint8Array {
+export function toQdq(calibration: Calibration, method: CalibrationMethod, bias: BiasMode = 'int32', activations: ActivationType = 'int8'): Uint8Array {
+  const minMax = new Map([...calibration.histograms].map(([name, h]) => [name, { min: h.min, max: h.max }]));
   return encodeModel(insertQdq(calibration.model, calibration.plan, {
     ranges: rangesFor(calibration.histograms, method), bias, method, images: calibration.images, keepFloat: calibration.keepFloat,
+    activations, minMax,
   }));
 }
 
@@ -97,6 +107,6 @@ export async function quantizeModelFile(inputFile: string, outputFile: string, o
   const bytes = await readModelInput(inputFile, { maxBytes: MAX_MODEL_BYTES, tooLargeCode: 'MODEL_INVALID', what: 'ONNX model' });
   const calibration = await calibrateModel(bytes, options);
   const method = options.method ?? 'percentile';
-  await writeFileAtomic(outputFile, toQdq(calibration, method, options.bias));
+  await writeFileAtomic(outputFile, toQdq(calibration, method, options.bias, options.activations ?? 'uint8'));
   return { method, images: calibration.images, quantizedTensors: calibration.plan.tensors.length };
 }
