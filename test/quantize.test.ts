@@ -24,10 +24,10 @@ function iou(a: Face['box'], b: Face['box']): number {
 
 t.before(async () => {
   // 12 WIDER images at 640 (the CLI default is 200): enough for the agreement checked below.
-  await quantizeModelFile(MODEL_DYNAMIC, int8, { calibrate: WIDER_IMAGES, images: 12, method: 'percentile' });
+  await quantizeModelFile(MODEL_DYNAMIC, int8, { calibrate: WIDER_IMAGES, images: 12, method: 'percentile', keepFloat: 23, activations: 'int8' });
 });
 
-t.test('the QDQ model: int8 weights behind per-channel DequantizeLinear, Q/DQ on activations', async (t) => {
+t.test('the QDQ model (int8 symmetric, TensorRT style): int8 weights behind per-channel DequantizeLinear, Q/DQ on activations', async (t) => {
   const model = decodeModel(fs.readFileSync(int8));
   const ops = model.graph!.node!.map((n) => n.opType);
   t.equal(ops.filter((o) => o === 'QuantizeLinear').length, 96 - 23, 'every activation but the input and stage 1');
@@ -87,6 +87,19 @@ t.test('finds the FP32 faces on the shared photos', async (t) => {
   t.ok(Math.abs(totalInt8 - total) <= 0.1 * total, `${totalInt8} INT8 faces vs ${total} FP32`);
   await fp32.close();
   await q.close();
+});
+
+t.test('the default (uint8 activations) writes uint8 zero points and loads', async (t) => {
+  const file = path.join(tmp, 'u8.int8.onnx');
+  await quantizeModelFile(MODEL_DYNAMIC, file, { calibrate: PHOTOS, images: 2, inputSize: 256 });
+  const model = decodeModel(fs.readFileSync(file));
+  const initializer = new Map(model.graph!.initializer!.map((i) => [i.name!, i]));
+  const q = model.graph!.node!.filter((n) => n.opType === 'QuantizeLinear');
+  t.equal(q.length, 96 - 13);
+  t.ok(q.every((n) => initializer.get(n.input![2]!)?.dataType === 2), 'uint8 zero points');
+  const detector = await Detector.create({ model: file, backend: 'cpu' });
+  t.ok((await detector.detect(path.join(PHOTOS, 'fr_two_people.jpg'))).length >= 1);
+  await detector.close();
 });
 
 t.test('calibration is deterministic', async (t) => {
