@@ -1,6 +1,7 @@
 // INT8 QDQ models built in Node (issue 20): the quantized model loads in onnxruntime-node and passes the Detector's
 // model checks, finds the FP32 model's faces on the shared photos, calibration is deterministic, and a calibration
 // set that is empty or holds an unreadable image is a typed error.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -123,4 +124,21 @@ t.test('typed errors', async (t) => {
   await t.rejects(calibrateModel(fs.readFileSync(MODEL_FIXED_640), { calibrate: PHOTOS, images: 1 }), { code: 'MODEL_INVALID', message: /opset is 11/ });
   await t.rejects(calibrateModel(bytes, { calibrate: PHOTOS, method: 'kl' as never }), { code: 'INVALID_ARGUMENT' });
   await t.rejects(calibrateModel(bytes, { calibrate: PHOTOS, images: 0 }), { code: 'INVALID_ARGUMENT' });
+});
+
+t.test('CLI: retinaface quantize writes the model and prints its path; an empty folder exits 2 with the code', async (t) => {
+  const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
+  const out = path.join(tmp, 'cli.int8.onnx');
+  const ok = spawnSync(process.execPath, [cli, 'quantize', MODEL_DYNAMIC, '--calibrate', PHOTOS, '--images', '1', '--input-size', '128',
+    '--method', 'minmax', '-o', out], { encoding: 'utf8' });
+  t.equal(ok.status, 0, ok.stderr);
+  t.equal(ok.stdout.trim(), out);
+  t.match(ok.stderr, /minmax ranges from 1 images/);
+  const meta = Object.fromEntries(decodeModel(fs.readFileSync(out)).metadataProps!.map((p) => [p.key, p.value]));
+  t.same([meta.calibration_method, meta.float_activations], ['minmax', '13']);
+  const empty = fs.mkdtempSync(path.join(tmp, 'cli-empty-'));
+  const failed = spawnSync(process.execPath, [cli, 'quantize', MODEL_DYNAMIC, '--calibrate', empty, '-o', path.join(tmp, 'never.onnx')], { encoding: 'utf8' });
+  t.equal(failed.status, 2);
+  t.match(failed.stderr, /CALIBRATION_FAILED/);
+  t.notOk(fs.existsSync(path.join(tmp, 'never.onnx')), 'nothing written');
 });
