@@ -1,9 +1,10 @@
 /**
  * float32 RetinaFace ONNX -> QDQ INT8 model (QuantizeLinear/DequantizeLinear pairs, the format onnxruntime's CPU
  * kernels and TensorRT's explicit quantization both read):
- * - activations: per-tensor, int8 symmetric (zero point 0), one Q->DQ pair right after the producer of every float
- *   tensor that feeds an op the runtimes run in int8 (Conv, LeakyRelu, Relu, Add, Concat, Resize), and on the graph
- *   input. Consumers that are not quantized (Shape, the head Transposes, graph outputs) keep reading the float tensor;
+ * - activations: per-tensor, int8 symmetric (zero point 0; TensorRT) or uint8 asymmetric (onnxruntime's x86 kernels
+ *   fuse all of it), one Q->DQ pair right after the producer of every planned float tensor that feeds an op the
+ *   runtimes run in int8 (Conv, LeakyRelu, Relu, Add, Concat, Resize), and on the graph input. Consumers that are not
+ *   quantized (Shape, the head Transposes, graph outputs) keep reading the float tensor;
  * - Conv weights: per output channel, int8 symmetric in [-127, 127], DequantizeLinear with axis 0;
  * - Conv bias: int32 with scale input_scale x weight_scale[c] (onnxruntime's QDQ Conv fusion into QLinearConv needs
  *   every Conv input to come from a DequantizeLinear, the bias as int32), or kept float (`bias: 'float'`; what
