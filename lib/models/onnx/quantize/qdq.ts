@@ -5,7 +5,8 @@
  *   fuse all of it), one Q->DQ pair right after the producer of every planned float tensor that feeds an op the
  *   runtimes run in int8 (Conv, LeakyRelu, Relu, Add, Concat, Resize), and on the graph input. Consumers that are not
  *   quantized (Shape, the head Transposes, graph outputs) keep reading the float tensor;
- * - Conv weights: per output channel, int8 symmetric in [-127, 127], DequantizeLinear with axis 0;
+ * - Conv weights: per output channel, int8 symmetric in [-127, 127], DequantizeLinear with axis 0 (for a Conv whose
+ *   input stays float: the same int8-rounded values stored as float32);
  * - Conv bias: int32 with scale input_scale x weight_scale[c] (onnxruntime's QDQ Conv fusion into QLinearConv needs
  *   every Conv input to come from a DequantizeLinear, the bias as int32), or kept float (`bias: 'float'`; what
  *   onnxruntime's quantizer writes with QuantizeBias=False for TensorRT);
@@ -249,6 +250,18 @@ function quantizeConvWeights(
     }
   }
   const base = weight.name!;
+  if (inputScale === undefined) {
+    // A Conv whose input stays float runs in float anyway: store its int8-rounded weights already dequantized
+    // (q x scale is exact in float32, so the result is bit-identical to DequantizeLinear), as a constant
+    // onnxruntime can lay out for its fast float kernels (NCHWc) instead of a DequantizeLinear on every run.
+    const dequantized = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) dequantized[i] = Math.fround(quantized[i]! * scales[Math.floor(i / perChannel)]!);
+    const name = unique(`${base}_int8_rounded`);
+    newInitializers.push(tensorProto(name, dims, DataType.FLOAT, dequantized));
+    if ((uses.get(base) ?? 0) <= 1) dropped.add(base);
+    node.input![1] = name;
+    return;
+  }
   const wq = unique(`${base}_quantized`), ws = unique(`${base}_scale`), wz = unique(`${base}_zero_point`), wdq = unique(`${base}_dequantized`);
   newInitializers.push(tensorProto(wq, dims, DataType.INT8, quantized), tensorProto(ws, [channels], DataType.FLOAT, scales),
     tensorProto(wz, [channels], DataType.INT8, new Int8Array(channels)));
