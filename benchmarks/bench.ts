@@ -23,6 +23,7 @@ const INPUT_SIZE = 640;
 
 interface Flags {
   quick?: boolean;
+  int8Model?: string;
   out: string;
   seconds?: number;
   repeats?: number;
@@ -36,8 +37,14 @@ interface Flags {
 interface Variant {
   id: string;
   backend: 'cpu' | 'tensorrt';
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'int8';
+  /** decode: 'fast' lets large JPEGs decode at 1/2, 1/4, 1/8 (only the JPEG-in figures can differ). */
+  decode: 'exact' | 'fast';
+  /** The model file, where it is not the benchmark's FP32 model (the INT8 QDQ model). */
+  model?: string;
   present: boolean;
+  /** CPU variants from pixels in alternation with raw FP32 session.run: ours / raw per batch size. */
+  oursOverRawFp32?: Record<number, Spread>;
   absentReason?: string;
   /** Ours, from decoded pixels, inference batches of exactly this size. */
   batch?: Record<number, Throughput>;
@@ -52,19 +59,22 @@ const list = (value: string | undefined, fallback: number[]) => (value ? value.s
 async function measureVariant(variant: Variant, images: BenchImage[], accuracyImages: BenchImage[], loop: LoopSettings, pairs: LoopSettings,
   batches: number[], concurrency: number[], reference: { faces?: import('../lib').Face[][] },
   raw: Record<number, Comparison>): Promise<void> {
-  const base: DetectorOptions = { model: MODEL, backend: variant.backend, inputSize: INPUT_SIZE };
+  const base: DetectorOptions = { model: variant.model ?? MODEL, backend: variant.backend, inputSize: INPUT_SIZE, decode: variant.decode };
   // precision is the TensorRT backend's option; the CPU runs the FP32 ONNX as it is.
   const options = (variant.backend === 'tensorrt' ? { ...base, precision: variant.precision } : base) as DetectorOptions;
   variant.batch = {};
   variant.endToEnd = {};
   for (const b of batches) {
     const detector = await Detector.create({ ...options, maxBatch: b, maxDelayMs: 5 });
-    if (variant.backend === 'cpu') {
-      // The CPU variant is the one the raw onnxruntime baseline compares with: measured in alternation with it.
+    if (variant.backend === 'cpu' && variant.decode === 'exact') {
+      // CPU variants are measured in alternation with the raw FP32 baseline (cpu-fp32's comparison is the baseline).
       // Short windows, many of them, each between two raw windows: a shared machine's speed drifts within seconds.
-      raw[b] = await oursVersusRaw(detector, MODEL, images, b, INPUT_SIZE, pairs);
-      variant.batch[b] = raw[b]!.ours;
-      log(`raw session.run batch ${b}: ${raw[b]!.raw.imagesPerSecond.median.toFixed(1)} img/s; ours / raw ${raw[b]!.ratio.median.toFixed(3)}`);
+      // From pixels, decode 'fast' changes nothing: those variants only get the JPEG-in figures.
+      const comparison = await oursVersusRaw(detector, MODEL, images, b, INPUT_SIZE, pairs);
+      if (variant.id === 'cpu-fp32') raw[b] = comparison;
+      (variant.oursOverRawFp32 ??= {})[b] = comparison.ratio;
+      variant.batch[b] = comparison.ours;
+      log(`${variant.id}: raw session.run batch ${b}: ${comparison.raw.imagesPerSecond.median.toFixed(1)} img/s; ours / raw ${comparison.ratio.median.toFixed(3)}`);
     } else {
       variant.batch[b] = await detectorAtBatch(detector, images, b, (i) => i.pixels, loop);
     }
@@ -108,20 +118,20 @@ function markdown(result: ReturnType<typeof buildResult>): string {
     '',
     '## Throughput (images/s) and latency per call (ms, p50 / p95 / p99); ours keeps 2 x batch callers busy, raw runs whole batches back to back',
     '',
-    '| variant | batch | ours from pixels | ours end-to-end (JPEG in) | raw session.run | ours / raw | latency from pixels |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| variant | decode | batch | ours from pixels | ours end-to-end (JPEG in) | raw FP32 session.run | ours / raw (pixels) | latency from pixels |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const v of result.variants) {
     if (!v.present) {
-      lines.push(`| ${v.id} | - | absent: ${v.absentReason} | | | | |`);
+      lines.push(`| ${v.id} | ${v.decode} | - | absent: ${v.absentReason} | | | | |`);
       continue;
     }
     for (const b of result.settings.batches) {
       const ours = v.batch![b]!, e2e = v.endToEnd![b]!, raw = v.backend === 'cpu' ? result.baselines.rawSessionRun[b] : undefined;
-      const ratio = v.backend === 'cpu' ? result.baselines.cpuOursOverRaw[b] : undefined;
+      const ratio = v.oursOverRawFp32?.[b];
       const cell = (t: Throughput) => `${fmt(t.imagesPerSecond.median)} [${fmt(t.imagesPerSecond.min)}-${fmt(t.imagesPerSecond.max)}]`;
       const ratioCell = ratio ? `${fmt(ratio.median, 3)} [${fmt(ratio.min, 3)}-${fmt(ratio.max, 3)}]` : '-';
-      lines.push(`| ${v.id} | ${b} | ${cell(ours)} | ${cell(e2e)} | ${raw ? cell(raw) : '-'} | ${ratioCell} | ${fmt(ours.latencyMs.p50)} / ${fmt(ours.latencyMs.p95)} / ${fmt(ours.latencyMs.p99)} |`);
+      lines.push(`| ${v.id} | ${v.decode} | ${b} | ${cell(ours)} | ${cell(e2e)} | ${raw ? cell(raw) : '-'} | ${ratioCell} | ${fmt(ours.latencyMs.p50)} / ${fmt(ours.latencyMs.p95)} / ${fmt(ours.latencyMs.p99)} |`);
     }
   }
   lines.push('', '## Concurrency (JPEG in, dynamic batching maxBatch 8) and where a call spends its time (ms, mean)', '',
@@ -176,6 +186,7 @@ async function main(): Promise<void> {
     .option('--accuracy-images <n>', 'images for the accuracy comparison', Number)
     .option('--batches <list>', 'batch sizes, e.g. 1,8,32')
     .option('--concurrency <list>', 'caller counts, e.g. 1,8')
+    .option('--int8-model <file>', 'INT8 QDQ model for the cpu-int8 rows (retinaface quantize); without it they are absent')
     .parse()
     .opts<Flags>();
   const loop: LoopSettings = { seconds: flags.seconds ?? (flags.quick ? 1 : 4), repeats: flags.repeats ?? (flags.quick ? 3 : 5) };
@@ -189,10 +200,16 @@ async function main(): Promise<void> {
   const accuracyImages = await loadImages(accuracyCount);
 
   const trtReason = tensorRtUnavailableReason();
+  const int8Reason = flags.int8Model ? (fs.existsSync(flags.int8Model) ? undefined : `no file at ${flags.int8Model}`)
+    : 'no INT8 model given (retinaface quantize <model> --calibrate <folder> -o m.int8.onnx, then --int8-model m.int8.onnx)';
+  const int8 = { model: flags.int8Model, present: !int8Reason, ...(int8Reason ? { absentReason: int8Reason } : {}) };
   const variants: Variant[] = [
-    { id: 'cpu-fp32', backend: 'cpu', precision: 'fp32', present: true },
-    { id: 'tensorrt-fp16', backend: 'tensorrt', precision: 'fp16', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
-    { id: 'tensorrt-fp32', backend: 'tensorrt', precision: 'fp32', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
+    { id: 'cpu-fp32', backend: 'cpu', precision: 'fp32', decode: 'exact', present: true },
+    { id: 'cpu-fp32-fast', backend: 'cpu', precision: 'fp32', decode: 'fast', present: true },
+    { id: 'cpu-int8', backend: 'cpu', precision: 'int8', decode: 'exact', ...int8 },
+    { id: 'cpu-int8-fast', backend: 'cpu', precision: 'int8', decode: 'fast', ...int8 },
+    { id: 'tensorrt-fp16', backend: 'tensorrt', precision: 'fp16', decode: 'exact', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
+    { id: 'tensorrt-fp32', backend: 'tensorrt', precision: 'fp32', decode: 'exact', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
   ];
   const reference: { faces?: import('../lib').Face[][] } = {};
   const raw: Record<number, Comparison> = {};

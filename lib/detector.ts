@@ -10,6 +10,8 @@ import { applyCallFilters, type DetectCallOptions, resolveCallOptions } from './
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
 import { type Face, unpackFaces } from './faces';
 import { captureInput, decodeCaptured, decodeImage, type ImageInput, type ImageLimits, readHeader } from './image';
+import { type FastDecodePlan, mapFacesToSource, planFastDecode } from './fast-decode';
+import { resolveInt8Model } from './models/int8-model';
 import { resolveModel } from './models/resolve';
 import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './options';
 import { PixelBudget } from './pixel-budget';
@@ -109,13 +111,15 @@ export class Detector {
 
   static async create(options: DetectorOptions = {}): Promise<Detector> {
     const resolved = resolveOptions(options);
-    const modelPath = await resolveModel(resolved.model);
+    const floatModel = await resolveModel(resolved.model);
+    const modelPath = resolved.precision === 'int8' ? resolveInt8Model(floatModel) : floatModel;
     const { backend, info } = await selectBackend(resolved.backend, modelPath, {
       cpuThreads: resolved.cpuThreads,
+      ...(resolved.precision === 'int8' ? { tensorRtUnsupported: "precision 'int8' on TensorRT is pending (QDQ engine build)" } : {}),
       ...(resolved.log ? { log: resolved.log } : {}),
       tensorrt: {
         ...resolved.tensorrt,
-        precision: resolved.precision,
+        precision: resolved.precision === 'int8' ? 'fp32' : resolved.precision,
         inputSize: resolved.inputSize,
         maxBatch: resolved.maxBatch,
         preNmsTopK: resolved.preNmsTopK,
@@ -313,11 +317,14 @@ export class Detector {
     let releaseBudget: (() => void) | undefined;
     let decoding: Promise<RawPixels> | undefined;
     let pixels: RawPixels;
+    let fast: FastDecodePlan | undefined;
     try {
       const captured = captureInput(input, this.limits); // before the first await: the caller's buffers are ours now
       const header = await untilAborted(readHeader(captured, this.limits), signal);
       releaseBudget = await this.budget.acquire(header.width * header.height, signal);
-      decoding = decodeCaptured(captured, this.limits);
+      fast = this.options.decode === 'fast' && this.inputSize !== 'original' && captured.kind !== 'sharp'
+        ? planFastDecode(header, this.inputSize) : undefined;
+      decoding = decodeCaptured(captured, this.limits, fast);
       // An abort does not wait for the decode (untilAborted), but the decode keeps its pixels until it ends.
       pixels = await untilAborted(decoding, signal);
     } catch (error) {
@@ -330,7 +337,7 @@ export class Detector {
     try {
       const { value, queueMs, batchSize } = await this.batcher.submit(pixels, signal);
       return {
-        faces: applyCallFilters(value.faces, call),
+        faces: applyCallFilters(fast ? mapFacesToSource(value.faces, fast, this.options.clip) : value.faces, call),
         timings: { decodeMs, ...value.timings, queueMs: value.timings.queueMs ?? queueMs, totalMs: performance.now() - start, batchSize },
       };
     } finally {

@@ -21,6 +21,7 @@ export const ErrorCodes = [
   'MODEL_DOWNLOAD_FAILED', // the registry model could not be downloaded (offline, HTTP error, truncated, wrong sha256)
   'CHECKPOINT_INVALID', // a weights file that is not a readable PyTorch state_dict of a supported RetinaFace
   'CHECKPOINT_UNSAFE', // a weights file whose pickle asks for code (globals or calls) a state_dict never needs
+  'CALIBRATION_FAILED', // INT8 calibration found no image, or an image it cannot read
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

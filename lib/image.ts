@@ -46,6 +46,16 @@ export type CapturedInput =
 export interface ImageHeader {
   width: number;
   height: number;
+  /** Encoded format as sharp names it ('jpeg', 'png', ...); absent for raw pixels. */
+  format?: string;
+  /** Size after EXIF orientation (what detect() sees), where it differs from width x height. */
+  display?: { width: number; height: number };
+}
+
+/** A decode straight to this size (shrink-on-load + resize by libvips), for `decode: 'fast'`. */
+export interface DecodeResize {
+  width: number;
+  height: number;
 }
 
 function isSharp(input: unknown): input is sharp.Sharp {
@@ -200,13 +210,21 @@ export async function readHeader(input: CapturedInput, limits: ImageLimits): Pro
   const { width, height } = metadata;
   if (!width || !height) throw new RetinaFaceError('IMAGE_DECODE_FAILED', 'cannot decode image: its header gives no size');
   checkSize(width, height, limits);
-  return { width, height };
+  const display = metadata.autoOrient;
+  return {
+    width, height,
+    ...(metadata.format ? { format: metadata.format } : {}),
+    ...(display && (display.width !== width || display.height !== height) ? { display: { width: display.width, height: display.height } } : {}),
+  };
 }
 
-async function decodeWithSharp(pipeline: sharp.Sharp, limits: ImageLimits): Promise<RawPixels> {
+async function decodeWithSharp(pipeline: sharp.Sharp, limits: ImageLimits, resize?: DecodeResize): Promise<RawPixels> {
   let result: { data: Buffer; info: sharp.OutputInfo };
   try {
-    result = await pipeline.autoOrient().removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    let oriented = pipeline.autoOrient();
+    // JPEG shrink-on-load (libjpeg's DCT scaling by 1/2, 1/4, 1/8) then libvips' own linear reduce to the exact size.
+    if (resize) oriented = oriented.resize(resize.width, resize.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
+    result = await oriented.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw decodeError(error);
   }
@@ -218,10 +236,13 @@ async function decodeWithSharp(pipeline: sharp.Sharp, limits: ImageLimits): Prom
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-/** Decodes a captured input (after readHeader) to uint8 gray/RGB(A) pixels in display orientation. */
-export async function decodeCaptured(input: CapturedInput, limits: ImageLimits): Promise<RawPixels> {
+/**
+ * Decodes a captured input (after readHeader) to uint8 gray/RGB(A) pixels in display orientation; with `resize`
+ * (encoded inputs only), straight to that size.
+ */
+export async function decodeCaptured(input: CapturedInput, limits: ImageLimits, resize?: DecodeResize): Promise<RawPixels> {
   if (input.kind === 'pixels') return input.pixels;
-  return decodeWithSharp(sharpFor(input, limits), limits);
+  return decodeWithSharp(sharpFor(input, limits), limits, resize);
 }
 
 /** Decodes any supported input to uint8 gray/RGB(A) pixels in display orientation, with every check detect() makes. */

@@ -13,6 +13,10 @@ export type BackendName = 'auto' | 'cpu' | 'tensorrt';
 /** How much damage in an image makes decoding fail, as sharp's `failOn`: 'warning' also refuses corrupt data. */
 export type FailOn = 'none' | 'truncated' | 'error' | 'warning';
 export type InputSize = number | readonly [width: number, height: number] | 'original';
+/** 'fp16' / 'fp32': TensorRT precisions (the CPU runs the float model); 'int8': the INT8 QDQ model (see docs/int8.md). */
+export type Precision = TensorRtPrecision | 'int8';
+/** 'exact' decodes every pixel (bit-identical to the reference); 'fast' lets a large JPEG decode at 1/2, 1/4, 1/8. */
+export type DecodeMode = 'exact' | 'fast';
 
 export interface DetectorOptions {
   /** ONNX model path. Default: the RETINAFACE_MODEL environment variable. */
@@ -60,8 +64,18 @@ export interface DetectorOptions {
   maxQueue?: number;
   /** CPU backend: threads for one inference, at most os.availableParallelism(). Default: onnxruntime's choice (all cores). */
   cpuThreads?: number;
-  /** TensorRT backend: 'fp16' (default; built from the FP16 twin of the model) or 'fp32' (TF32 off). */
-  precision?: TensorRtPrecision;
+  /**
+   * TensorRT backend: 'fp16' (default; built from the FP16 twin of the model) or 'fp32' (TF32 off). 'int8' (both
+   * backends): the INT8 QDQ model, `model` itself when it is one (named *.int8.onnx), else `<model>.int8.onnx` beside
+   * it (make it with `retinaface quantize`).
+   */
+  precision?: Precision;
+  /**
+   * Fixed input sizes: 'fast' decodes a JPEG at least 3x larger than the letterbox straight to the letterbox's size
+   * (libjpeg shrink-on-load at 1/2, 1/4 or 1/8, then a linear reduce); faces are mapped back to the original's
+   * pixels. Default 'exact' (every pixel decoded, then our letterbox: the reference's results).
+   */
+  decode?: DecodeMode;
   /** TensorRT backend: streams, workspace, engine cache folder, log level, engine-build events... */
   tensorrt?: TensorRtSettings;
   /** Receives the backend choice, TensorRT's log and engine-build news. Default: warnings on stderr. */
@@ -87,7 +101,8 @@ export interface ResolvedOptions {
   maxDelayMs: number;
   maxQueue: number;
   cpuThreads: number | undefined;
-  precision: TensorRtPrecision;
+  precision: Precision;
+  decode: DecodeMode;
   tensorrt: TensorRtSettings;
   log: BackendLogger | undefined;
 }
@@ -141,6 +156,7 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
   const known = new Set([
     'model', 'backend', 'inputSize', 'scoreThreshold', 'nmsThreshold', 'maxFaces', 'preNmsTopK', 'clip',
     'maxPixels', 'minSide', 'maxInflightPixels', 'maxOriginalPixels', 'failOn', 'maxBatch', 'maxDelayMs', 'maxQueue', 'cpuThreads', 'precision', 'tensorrt', 'log',
+    'decode',
   ]);
   for (const key of Object.keys(options)) if (!known.has(key)) invalid(`unknown option '${key}'`);
   const backend = options.backend ?? 'auto';
@@ -150,7 +166,11 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
   }
   if (options.clip !== undefined && typeof options.clip !== 'boolean') invalid('clip must be a boolean');
   const precision = options.precision ?? 'fp16';
-  if (precision !== 'fp16' && precision !== 'fp32') invalid(`precision must be 'fp16' or 'fp32', got '${String(precision)}'`);
+  if (precision !== 'fp16' && precision !== 'fp32' && precision !== 'int8') {
+    invalid(`precision must be 'fp16', 'fp32' or 'int8', got '${String(precision)}'`);
+  }
+  const decode = options.decode ?? 'exact';
+  if (decode !== 'exact' && decode !== 'fast') invalid(`decode must be 'exact' or 'fast', got ${describeValue(decode)}`);
   if (options.tensorrt !== undefined && (typeof options.tensorrt !== 'object' || options.tensorrt === null)) invalid('tensorrt must be an object');
   if (options.log !== undefined && typeof options.log !== 'function') invalid('log must be a function (level, message)');
   const failOn = options.failOn ?? 'truncated';
@@ -177,6 +197,7 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
     cpuThreads: options.cpuThreads === undefined ? undefined
       : numberIn('cpuThreads (at most the available cores)', options.cpuThreads, 1, os.availableParallelism(), true),
     precision,
+    decode,
     tensorrt: options.tensorrt ?? {},
     log: options.log,
   };

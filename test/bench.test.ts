@@ -21,6 +21,8 @@ t.test('a tiny benchmark run writes a well-formed report', async (t) => {
   const spread = { median: Number, min: Number, max: Number, runs: Array };
   const throughput = { imagesPerSecond: spread, latencyMs: { p50: Number, p95: Number, p99: Number } };
   const cpu = report.variants.find((v: { id: string }) => v.id === 'cpu-fp32');
+  t.match(report.variants.find((v: { id: string }) => v.id === 'cpu-fp32-fast'), { decode: 'fast', present: true, endToEnd: { 1: throughput } });
+  t.match(report.variants.find((v: { id: string }) => v.id === 'cpu-int8'), { precision: 'int8', present: false, absentReason: /INT8 model/ });
   t.match(cpu, { present: true, batch: { 1: throughput, 2: throughput }, endToEnd: { 1: throughput }, concurrency: { 2: throughput } });
   t.equal(cpu.batch[1].imagesPerSecond.runs.length, 2, 'repeated runs kept');
   t.ok(cpu.batch[2].imagesPerSecond.median > 0);

@@ -10,6 +10,7 @@ import { detectWithOutputs, type DetectOutputFlags } from './detect-outputs';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
+import { registerQuantizeCommand } from './quantize-command';
 import { registerServeCommand } from './serve-command';
 import { registerVerifyCommand } from './verify-command';
 
@@ -28,6 +29,8 @@ interface DetectFlags extends DetectOutputFlags {
   maxPixels?: number;
   failOn?: FailOn;
   backend: DetectorOptions['backend'];
+  precision?: DetectorOptions['precision'];
+  decode?: DetectorOptions['decode'];
 }
 
 async function detectCommand(images: string[], flags: DetectFlags): Promise<number> {
@@ -39,6 +42,8 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
     ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
     ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
     ...(flags.failOn !== undefined ? { failOn: flags.failOn } : {}),
+    ...(flags.precision !== undefined ? { precision: flags.precision } : {}),
+    ...(flags.decode !== undefined ? { decode: flags.decode } : {}),
   });
   let failures = 0;
   const report: Record<string, Face[] | { error: { code: string; message: string } }> = {};
@@ -91,11 +96,14 @@ export function buildProgram(): Command {
     .option('--annotate <file>', 'write the image with boxes, landmarks and scores (.jpg, .png, .webp; with several images: file-<image>.jpg)')
     .option('--crops <dir>', 'write each face aligned to the ArcFace template: <image>_<i>.png + <image>_<i>.json')
     .option('--crop-size <pixels>', 'side of the aligned crops (16..1024)', parseNumber, 112)
+    .addOption(new Option('--precision <p>', "TensorRT fp16/fp32; 'int8': the model's *.int8.onnx (retinaface quantize)").choices(['fp16', 'fp32', 'int8']))
+    .addOption(new Option('--decode <mode>', "'fast': large JPEGs decoded at 1/2, 1/4, 1/8 (default: exact)").choices(['exact', 'fast']))
     .action(async (images: string[], flags: DetectFlags) => {
       process.exitCode = await detectCommand(images, flags);
     });
   registerServeCommand(program);
   registerModelCommands(program);
+  registerQuantizeCommand(program);
   registerEvalCommand(program);
   registerDoctorCommand(program);
   registerVerifyCommand(program);
