@@ -9,7 +9,7 @@
 namespace retinaface::trt {
 
 struct EngineCacheKey {
-  std::string onnxSha256;         // of the exact ONNX bytes handed to the parser (the FP16 twin for fp16)
+  std::string onnxSha256;         // of the exact ONNX bytes handed to the parser (FP16 twin / QDQ model)
   std::string tensorrtVersion;    // of the loaded libnvinfer, e.g. "10.16.0"; plans are not portable across builds
   // What tells two builds of one TensorRT version apart (a CUDA 12 and a CUDA 13 build of 10.x): the CUDA major
   // when the library's path names it, and the library file's size (EngineRuntime::buildIdentity()).
@@ -30,7 +30,7 @@ struct EngineCacheKey {
 };
 
 // The builder flags the layers set for a precision, with a version bumped whenever they change (so engines built
-// with other flags are never reused): "flags-2 strongly-typed" / "flags-2 strongly-typed no-tf32".
+// with other flags are never reused): "flags-2 strongly-typed" (fp16) / "flags-2 strongly-typed no-tf32" (fp32, int8).
 std::string builderFlagsText(Precision precision);
 
 // Timing caches are shared by every engine built with one TensorRT version on one GPU.

@@ -6,12 +6,20 @@
 
 namespace retinaface::trt {
 
-const char* precisionName(Precision precision) { return precision == Precision::Fp16 ? "fp16" : "fp32"; }
+const char* precisionName(Precision precision) {
+  switch (precision) {
+    case Precision::Fp16: return "fp16";
+    case Precision::Int8: return "int8";
+    case Precision::Fp32: break;
+  }
+  return "fp32";
+}
 
 Precision parsePrecision(const std::string& name) {
   if (name == "fp16") return Precision::Fp16;
   if (name == "fp32") return Precision::Fp32;
-  throw CodedError(codes::kInvalidArgument, "precision must be 'fp16' or 'fp32', got '" + name + "'");
+  if (name == "int8") return Precision::Int8;
+  throw CodedError(codes::kInvalidArgument, "precision must be 'fp16', 'fp32' or 'int8', got '" + name + "'");
 }
 
 ShapeProfile ShapeProfile::fixed(InputSize size, int maxBatch) {

@@ -6,10 +6,12 @@
 namespace retinaface::trt {
 
 // fp16 builds from the FP16 ONNX (float32 only at the input/output boundary); fp32 from the FP32 ONNX with TF32
-// off. Both build strongly typed networks, so the ONNX alone decides the precision of every layer.
-enum class Precision { Fp32, Fp16 };
+// off; int8 from the INT8 QDQ ONNX (`retinaface quantize`), TF32 off like fp32, whose Q/DQ nodes set the INT8
+// layers (explicit quantization: no kINT8 flag, no calibrator). All build strongly typed networks, so the ONNX alone
+// decides the precision of every layer.
+enum class Precision { Fp32, Fp16, Int8 };
 
-const char* precisionName(Precision precision);  // "fp32" | "fp16"
+const char* precisionName(Precision precision);  // "fp32" | "fp16" | "int8"
 Precision parsePrecision(const std::string& name);  // throws CodedError(INVALID_ARGUMENT)
 
 struct InputSize {

@@ -47,7 +47,9 @@ typedef struct RfTrtDims {
   int64_t d[RFTRT_MAX_DIMS]; /* -1: dynamic */
 } RfTrtDims;
 
-typedef enum RfTrtPrecision { RFTRT_FP32 = 0, RFTRT_FP16 = 1 } RfTrtPrecision;
+/* RFTRT_INT8: the ONNX is a QDQ model; its Q/DQ nodes set the INT8 layers (no kINT8 flag, no calibrator). A layer
+ * refuses a value it does not know (RFTRT_INVALID_ARGUMENT), so the enum grows without an ABI bump. */
+typedef enum RfTrtPrecision { RFTRT_FP32 = 0, RFTRT_FP16 = 1, RFTRT_INT8 = 2 } RfTrtPrecision;
 
 typedef struct RfTrtProfile {
   int32_t maxBatch, optBatch; /* batch range 1..maxBatch */
@@ -57,7 +59,7 @@ typedef struct RfTrtProfile {
 typedef struct RfTrtBuildRequest {
   const void* onnx;
   size_t onnxBytes;
-  int32_t precision; /* RfTrtPrecision: which network to expect; both build strongly typed, fp32 with TF32 off */
+  int32_t precision; /* RfTrtPrecision: which network to expect; all build strongly typed, fp32 and int8 with TF32 off */
   RfTrtProfile profile;
   uint64_t workspaceBytes;
   const void* timingCache; /* may be NULL */

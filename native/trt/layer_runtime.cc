@@ -179,7 +179,9 @@ BuildResult LayerRuntime::build(const BuildRequest& request, BuildMonitor* monit
   RfTrtBuildRequest c{};
   c.onnx = request.onnx->data();
   c.onnxBytes = request.onnx->size();
-  c.precision = request.precision == Precision::Fp16 ? RFTRT_FP16 : RFTRT_FP32;
+  c.precision = request.precision == Precision::Fp16   ? RFTRT_FP16
+                : request.precision == Precision::Int8 ? RFTRT_INT8
+                                                       : RFTRT_FP32;
   c.profile.maxBatch = request.profile.maxBatch;
   c.profile.optBatch = request.profile.optBatch;
   c.profile.minWidth = request.profile.min.width;

@@ -49,11 +49,11 @@ std::string parserErrors(const nvonnxparser::IParser& parser) {
   return text.empty() ? "unknown parser error" : text;
 }
 
-bool hasHalfTensors(const nvinfer1::INetworkDefinition& network) {
+bool hasTensorsOf(const nvinfer1::INetworkDefinition& network, nvinfer1::DataType type) {
   for (int32_t i = 0; i < network.getNbLayers(); ++i) {
     const nvinfer1::ILayer* layer = network.getLayer(i);
     for (int32_t j = 0; j < layer->getNbOutputs(); ++j) {
-      if (layer->getOutput(j)->getType() == nvinfer1::DataType::kHALF) return true;
+      if (layer->getOutput(j)->getType() == type) return true;
     }
   }
   return false;
@@ -113,6 +113,8 @@ int32_t buildEngine(const TensorRtLibrary& library, const RfTrtBuildRequest& req
   ErrorCapture capture;
   ForwardingLogger& logger = ForwardingLogger::instance();
   if (!request.onnx || request.onnxBytes == 0) return fail(error, RFTRT_INVALID_ARGUMENT, "no ONNX bytes");
+  if (request.precision != RFTRT_FP32 && request.precision != RFTRT_FP16 && request.precision != RFTRT_INT8)
+    return fail(error, RFTRT_INVALID_ARGUMENT, "unknown precision " + std::to_string(request.precision));
 
   // Declared first, released last: the timing cache must outlive the config that uses it and the builder that made
   // that config (TensorRT's headers: destroy an object only after everything that refers to it).
@@ -138,14 +140,21 @@ int32_t buildEngine(const TensorRtLibrary& library, const RfTrtBuildRequest& req
                                                 std::to_string(declared.nbDims) + " dimensions");
   if (const std::string problem = networkProblem(*network); !problem.empty())
     return fail(error, RFTRT_MODEL_INVALID, "the model is not a RetinaFace network this backend can run: " + problem);
-  if (request.precision == RFTRT_FP16 && !hasHalfTensors(*network))
+  if (request.precision == RFTRT_FP16 && !hasTensorsOf(*network, nvinfer1::DataType::kHALF))
     warn("fp16 was requested but the ONNX has no float16 tensors: the engine computes in float32 (pass the FP16 ONNX)");
+  // A QDQ network's QuantizeLinear layers output INT8 tensors; without them nothing would run in INT8.
+  if (request.precision == RFTRT_INT8 && !hasTensorsOf(*network, nvinfer1::DataType::kINT8))
+    warn("int8 was requested but the ONNX has no INT8 (QuantizeLinear) tensors: the engine computes in float32 "
+         "(pass the QDQ ONNX of `retinaface quantize`)");
 
   std::unique_ptr<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
   if (!config) return fail(error, RFTRT_FAILED, "TensorRT could not create a builder config", &capture);
   if (request.workspaceBytes > 0) config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, request.workspaceBytes);
-  // FP32 means FP32: TF32 would round convolution inputs to 10-bit mantissas.
-  if (request.precision == RFTRT_FP32) config->clearFlag(nvinfer1::BuilderFlag::kTF32);
+  // FP32 means FP32: TF32 would round convolution inputs to 10-bit mantissas. The same for int8: the QDQ model's
+  // float layers are float32 on the CPU backend too. No precision flag is set: the strongly typed network's types
+  // (float16 tensors, Q/DQ layers) decide, and TensorRT refuses kFP16/kINT8 on such a network anyway.
+  if (request.precision == RFTRT_FP32 || request.precision == RFTRT_INT8)
+    config->clearFlag(nvinfer1::BuilderFlag::kTF32);
 
   const RfTrtProfile& p = request.profile;
   nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();  // owned by the builder

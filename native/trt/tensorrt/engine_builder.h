@@ -1,6 +1,7 @@
 // ONNX -> strongly typed network -> builder config (workspace limit, one optimisation profile, timing cache,
-// progress monitor; TF32 off for fp32) -> buildSerializedNetwork. The precision is the ONNX's: TensorRT 11 has no
-// kFP16 flag and 10.x deprecates it, so the FP16 engine comes from the FP16 ONNX in both generations.
+// progress monitor; TF32 off for fp32 and int8) -> buildSerializedNetwork. The precision is the ONNX's: TensorRT 11
+// has no kFP16/kINT8 flag and 10.x deprecates them, so the FP16 engine comes from the FP16 ONNX and the INT8 engine
+// from the QDQ ONNX (explicit quantization, no calibrator) in both generations.
 #pragma once
 #include "../layer_api.h"
 #include "tensorrt_library.h"
