@@ -399,6 +399,129 @@ TEST(audit_cache_key_tells_tensorrt_builds_and_flags_apart) {
   CHECK(fp32.digest() != key.digest());
 }
 
+// ------------------------------------------------------------------------------------ int8: the QDQ model's path
+
+namespace {
+
+EngineCacheKey keyFor(const std::vector<uint8_t>& model, Precision precision) {
+  EngineCacheKey key = keyFor(model);
+  key.precision = precision;
+  key.builderFlags = builderFlagsText(precision);
+  return key;
+}
+
+// The layer's warnings while body runs.
+std::vector<std::string> warningsDuring(const std::function<void()>& body) {
+  std::vector<std::string> warnings;
+  const RfTrtLogFn collect = [](void* user, int32_t severity, const char* message) {
+    if (severity == 2) static_cast<std::vector<std::string>*>(user)->push_back(message);
+  };
+  api()->setLogger(collect, &warnings);
+  try {
+    body();
+  } catch (...) {
+    api()->setLogger(nullptr, nullptr);
+    throw;
+  }
+  api()->setLogger(nullptr, nullptr);
+  return warnings;
+}
+
+bool mentions(const std::vector<std::string>& lines, const std::string& text) {
+  for (const std::string& line : lines)
+    if (line.find(text) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(standin_int8_builds_strongly_typed_with_fp32_flags_and_no_precision_flag) {
+  // What the layer does with precision int8 (the stand-in's parser does not read the ONNX; RETINAFACE_STANDIN_QDQ=1
+  // gives the network the INT8 tensor a QDQ model's QuantizeLinear makes): a strongly typed network, TF32 cleared as
+  // for fp32, no kFP16/kINT8 flag set, no calibrator (a call the stand-in does not implement would abort).
+  CHECK_EQ(std::string(precisionName(parsePrecision("int8"))), std::string("int8"));
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("qdq");
+  clearLog();
+  std::vector<std::string> warnings;
+  withEnv("RETINAFACE_STANDIN_QDQ", "1", [&] {
+    warnings = warningsDuring([&] {
+      Events events;
+      ProvidedEngine provided = provideEngine(runtime, keyFor(model, Precision::Int8), cache.path(), model, &events);
+      CHECK(provided.built);
+      CHECK(provided.path.find("/retinaface-int8-") != std::string::npos);
+      CHECK(events.has(EngineEvent::Kind::BuildStarted, "building the int8 TensorRT"));
+      CHECK_EQ(provided.engine->description().tensors.size(), 4u);
+    });
+  });
+  std::vector<std::string> lines = logLines();
+  CHECK(lineOf(lines, STANDIN_MAJOR >= 11 ? "call VBuilder::createNetworkV2 flags=0" : "call VBuilder::createNetworkV2 flags=2") >= 0);
+  CHECK(lineOf(lines, "call VBuilderConfig::clearFlag 6") >= 0);  // kTF32
+  CHECK(lineOf(lines, "call VBuilderConfig::setFlag") < 0);
+  CHECK(lineOf(lines, "call VBuilderConfig::setFlags") < 0);
+  const int build = lineOf(lines, "call VBuilder::buildSerializedNetwork tf32=0 workspace=268435456");
+  CHECK(build >= 0);
+  if (build >= 0) {
+    CHECK(lines[build].find(" flags=0 int8-tensors=1") != std::string::npos);
+    const std::string int8Build = lines[build];
+    // fp32 of the same model: the same builder flags.
+    clearLog();
+    BuildRequest request;
+    request.onnx = &model;
+    request.precision = Precision::Fp32;
+    request.profile = ShapeProfile{8, 4, {320, 320}, {640, 640}, {1024, 1024}};
+    request.workspaceBytes = 1ULL << 28;
+    runtime.build(request, nullptr);
+    const std::vector<std::string> fp32 = logLines();
+    const int fp32Build = lineOf(fp32, "call VBuilder::buildSerializedNetwork");
+    CHECK(fp32Build >= 0);
+    if (fp32Build >= 0) CHECK(fp32[fp32Build].find(" tf32=0 ") != std::string::npos && fp32[fp32Build].find(" flags=0 ") != std::string::npos);
+  }
+  CHECK(!mentions(warnings, "int8 was requested"));
+  // A float model asked for as int8: built (it is a valid network) but the layer says nothing will run in INT8.
+  const std::vector<uint8_t> floatModel = onnx("not-qdq");
+  BuildRequest request;
+  request.onnx = &floatModel;
+  request.precision = Precision::Int8;
+  request.profile = ShapeProfile::fixed({640, 640}, 1);
+  const std::vector<std::string> floatWarnings = warningsDuring([&] { runtime.build(request, nullptr); });
+  CHECK(mentions(floatWarnings, "int8 was requested but the ONNX has no INT8 (QuantizeLinear) tensors"));
+}
+
+TEST(standin_int8_and_fp32_engines_do_not_share_a_cache_entry) {
+  trttest::TempDir cache;
+  LayerRuntime runtime(api());
+  const std::vector<uint8_t> model = onnx("one-onnx-two-precisions");  // the same bytes under both precisions
+  const EngineCacheKey int8 = keyFor(model, Precision::Int8);
+  const EngineCacheKey fp32 = keyFor(model, Precision::Fp32);
+  CHECK_EQ(int8.builderFlags, fp32.builderFlags);  // same flags: only the precision tells them apart
+  CHECK(int8.canonical().find("\nprecision=int8\n") != std::string::npos);
+  CHECK(int8.digest() != fp32.digest());
+  CHECK(int8.fileName() != fp32.fileName());
+  CHECK(int8.fileName().rfind("retinaface-int8-320x320-1024x1024-b8-sm89-", 0) == 0);
+  withEnv("RETINAFACE_STANDIN_QDQ", "1", [&] {
+    Events first;
+    ProvidedEngine builtInt8 = provideEngine(runtime, int8, cache.path(), model, &first);
+    CHECK(builtInt8.built);
+    Events second;
+    ProvidedEngine builtFp32 = provideEngine(runtime, fp32, cache.path(), model, &second);
+    CHECK(builtFp32.built);  // not the int8 engine from the cache
+    CHECK(builtFp32.path != builtInt8.path);
+    Events third;
+    ProvidedEngine again = provideEngine(runtime, int8, cache.path(), model, &third);
+    CHECK(!again.built);
+    CHECK(third.has(EngineEvent::Kind::CacheHit));
+    CHECK_EQ(again.path, builtInt8.path);
+  });
+  int engines = 0;
+  for (const std::string& name : trttest::listFiles(cache.path()))
+    engines += name.size() > 7 && name.substr(name.size() - 7) == ".engine";
+  CHECK_EQ(engines, 2);
+  // An unknown precision stops at the argument check, before TensorRT is asked for anything.
+  CHECK(errorOf([] { parsePrecision("bf16"); }).find("INVALID_ARGUMENT") == 0);
+}
+
 TEST(audit_logger_outlives_tensorrt_teardown) {
   // A process that built an engine exits; the stand-in then logs from its static teardown, as libnvinfer may, and
   // the call must reach a live logger. A regression guard, not a proof: the old function-local static passed it too

@@ -194,12 +194,24 @@ struct BuilderConfigImpl : apiv::standin::GenVBuilderConfig {
   TimingCache const* timingCache = nullptr;
   IProgressMonitor* monitor = nullptr;
   std::size_t workspace = 0;
-  bool tf32 = true;
+  // TensorRT's default: only kTF32. Every change is logged, and the build logs the flags it was given.
+  BuilderFlags flags = 1U << static_cast<uint32_t>(BuilderFlag::kTF32);
+  bool tf32() const { return getFlag(BuilderFlag::kTF32); }
   void setMemoryPoolLimit(MemoryPoolType, std::size_t size) noexcept override { workspace = size; }
   void clearFlag(BuilderFlag flag) noexcept override {
     record("call VBuilderConfig::clearFlag " + std::to_string(static_cast<int>(flag)));
-    if (flag == BuilderFlag::kTF32) tf32 = false;
+    flags &= ~(1U << static_cast<uint32_t>(flag));
   }
+  void setFlag(BuilderFlag flag) noexcept override {
+    record("call VBuilderConfig::setFlag " + std::to_string(static_cast<int>(flag)));
+    flags |= 1U << static_cast<uint32_t>(flag);
+  }
+  void setFlags(BuilderFlags value) noexcept override {
+    record("call VBuilderConfig::setFlags " + std::to_string(value));
+    flags = value;
+  }
+  BuilderFlags getFlags() const noexcept override { return flags; }
+  bool getFlag(BuilderFlag flag) const noexcept override { return (flags >> static_cast<uint32_t>(flag)) & 1U; }
   int32_t addOptimizationProfile(IOptimizationProfile const* profile) noexcept override {
     profiles.push_back(const_cast<Profile*>(static_cast<Profile const*>(profile)));
     return static_cast<int32_t>(profiles.size()) - 1;
@@ -259,8 +271,13 @@ struct Builder : IBuilder, Tracked {
 IHostMemory* BuilderImpl::buildSerializedNetwork(INetworkDefinition& networkRef, IBuilderConfig& configRef) noexcept {
   auto& network = static_cast<Network&>(networkRef).impl;
   auto& config = static_cast<BuilderConfig&>(configRef).impl;
-  record("call VBuilder::buildSerializedNetwork tf32=" + std::to_string(config.tf32) + " workspace=" +
-         std::to_string(config.workspace) + " timing=" + (config.timingCache ? config.timingCache->label : "none"));
+  int int8Tensors = 0;
+  for (int32_t i = 0; i < network.getNbLayers(); ++i)
+    for (int32_t j = 0; j < network.getLayer(i)->getNbOutputs(); ++j)
+      int8Tensors += network.getLayer(i)->getOutput(j)->getType() == DataType::kINT8;
+  record("call VBuilder::buildSerializedNetwork tf32=" + std::to_string(config.tf32()) + " workspace=" +
+         std::to_string(config.workspace) + " timing=" + (config.timingCache ? config.timingCache->label : "none") +
+         " flags=" + std::to_string(config.flags) + " int8-tensors=" + std::to_string(int8Tensors));
   if (config.profiles.empty() || !config.timingCache) {
     logError("stand-in: build without a profile or a timing cache");
     return nullptr;

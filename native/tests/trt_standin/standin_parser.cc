@@ -1,6 +1,7 @@
 // The fake libnvonnxparser.so.N. It does not read ONNX: it checks the bytes look like a protobuf ModelProto and
 // fills the network through INetworkDefinition's public API (what the real parser does) with RetinaFace's I/O:
-// input [-1,3,-1,-1] (or the static shape of RETINAFACE_STANDIN_STATIC), outputs loc/conf/landms [-1,-1,4|2|10].
+// input [-1,3,-1,-1] (or the static shape of RETINAFACE_STANDIN_STATIC), outputs loc/conf/landms [-1,-1,4|2|10];
+// with RETINAFACE_STANDIN_QDQ=1 an INT8 tensor between them, as a QDQ model's QuantizeLinear makes.
 #include <NvInferVersion.h>
 
 #include <memory>
@@ -59,6 +60,14 @@ struct Parser : nvonnxparser::standin::GenIParser {
     const std::string fixed = standin::env("RETINAFACE_STANDIN_STATIC");
     if (!fixed.empty()) input = dims({1, 3, std::stoll(fixed.substr(fixed.find('x') + 1)), std::stoll(fixed)});
     ITensor* in = network_->addInput("input", typeFrom("RETINAFACE_STANDIN_INPUT_TYPE"), input);
+    if (standin::env("RETINAFACE_STANDIN_QDQ") == "1") {
+      // A QDQ model: a QuantizeLinear -> DequantizeLinear pair, i.e. an INT8 tensor inside the network (modelled
+      // with casts: the stand-in implements no quantize layer, and the layer only looks at tensor types).
+      ITensor* quantized = network_->addCast(*in, DataType::kINT8)->getOutput(0);
+      quantized->setName("input_quantized");
+      in = network_->addCast(*quantized, in->getType())->getOutput(0);
+      in->setName("input_dequantized");
+    }
     const DataType outputType = typeFrom("RETINAFACE_STANDIN_OUTPUT_TYPE");
     for (const auto& [name, width] : std::vector<std::pair<const char*, int64_t>>{{"loc", 4}, {"conf", 2}, {"landms", 10}}) {
       ICastLayer* layer = network_->addCast(*in, outputType);
