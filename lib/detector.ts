@@ -115,11 +115,10 @@ export class Detector {
     const modelPath = resolved.precision === 'int8' ? resolveInt8Model(floatModel) : floatModel;
     const { backend, info } = await selectBackend(resolved.backend, modelPath, {
       cpuThreads: resolved.cpuThreads,
-      ...(resolved.precision === 'int8' ? { tensorRtUnsupported: "precision 'int8' on TensorRT is pending (QDQ engine build)" } : {}),
       ...(resolved.log ? { log: resolved.log } : {}),
       tensorrt: {
         ...resolved.tensorrt,
-        precision: resolved.precision === 'int8' ? 'fp32' : resolved.precision,
+        precision: resolved.precision,
         inputSize: resolved.inputSize,
         maxBatch: resolved.maxBatch,
         preNmsTopK: resolved.preNmsTopK,

@@ -11,10 +11,13 @@ import { Detector } from './detector';
 import type { Face } from './faces';
 import { probeTensorRt, type EngineEvent, type TensorRtPrecision } from './backends/tensorrt';
 
+/** int8 is not verified here: its faces differ from the float CPU model's beyond these IoU thresholds by design. */
+export type VerifyPrecision = Exclude<TensorRtPrecision, 'int8'>;
+
 export interface VerifyOptions {
   images: string[];
   model?: string;
-  precisions?: TensorRtPrecision[];
+  precisions?: VerifyPrecision[];
   batchSizes?: number[];
   /** Engine cache folder (default: the backend's). */
   cacheDir?: string;
@@ -22,7 +25,7 @@ export interface VerifyOptions {
 }
 
 export interface PrecisionReport {
-  precision: TensorRtPrecision;
+  precision: VerifyPrecision;
   iouThreshold: number;
   /** CPU faces found by TensorRT at that IoU, of all CPU faces (faces within 0.05 of the score threshold may be missing on either side). */
   matched: number;
@@ -44,7 +47,7 @@ export type VerifyReport =
 /** Exit codes of `retinaface verify`: 0 every face matched, 1 a mismatch, 2 an error, 3 TensorRT cannot run here. */
 export const VerifyExitCodes = { ok: 0, mismatch: 1, error: 2, unavailable: 3 } as const;
 
-const IOU_THRESHOLD: Record<TensorRtPrecision, number> = { fp32: 0.98, fp16: 0.95 };
+const IOU_THRESHOLD: Record<VerifyPrecision, number> = { fp32: 0.98, fp16: 0.95 };
 const BORDERLINE = 0.05; // a face this close to the score threshold may fall on either side of it
 
 export function iou(a: Face['box'], b: Face['box']): number {

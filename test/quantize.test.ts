@@ -8,6 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { Detector, type Face } from '../lib';
 import { RetinaFaceError } from '../lib/errors';
+import { onnxForPrecision } from '../lib/backends/tensorrt';
 import { int8ModelPathFor } from '../lib/models/int8-model';
 import { decodeModel } from '../lib/models/onnx/graph-builder';
 import { calibrateModel, quantizeModelFile, toQdq } from '../lib/models/onnx/quantize/quantize-model';
@@ -69,7 +70,19 @@ t.test("loads through Detector.create (model checks, blank probe) and precision 
   t.equal(derived.modelPath, int8, 'model.onnx -> model.int8.onnx');
   await derived.close();
   await t.rejects(Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', precision: 'int8' }), { code: 'MODEL_NOT_FOUND' });
-  await t.rejects(Detector.create({ model: int8, backend: 'tensorrt', precision: 'int8' }), { code: 'BACKEND_UNAVAILABLE' });
+  // TensorRT takes int8 now: what stops it here is the missing TensorRT/driver, not the precision.
+  const trt = (await Detector.create({ model: int8, backend: 'tensorrt', precision: 'int8' }).catch((e: unknown) => e)) as RetinaFaceError;
+  t.equal(trt.code, 'BACKEND_UNAVAILABLE');
+  t.match(trt.message, /TensorRT cannot run here/);
+  t.notMatch(trt.message, /pending|precision 'int8'/);
+});
+
+t.test("precision 'int8' on TensorRT builds from the QDQ model's own bytes; a float model is refused", async (t) => {
+  const bytes = await onnxForPrecision({ model: int8, precision: 'int8' });
+  t.ok(Buffer.from(bytes).equals(fs.readFileSync(int8)), 'the QDQ file as is (its sha256 keys the engine)');
+  const float = (await onnxForPrecision({ model: MODEL_DYNAMIC, precision: 'int8' }).catch((e: unknown) => e)) as RetinaFaceError;
+  t.equal(float.code, 'MODEL_INVALID');
+  t.match(float.message, /needs an INT8 QDQ model; .* has no QuantizeLinear\/DequantizeLinear nodes/);
 });
 
 t.test('finds the FP32 faces on the shared photos', async (t) => {

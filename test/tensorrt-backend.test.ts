@@ -83,8 +83,9 @@ t.test('opening a session on a machine without a usable GPU fails with a typed e
   t.teardown(() => fs.rmSync(options.cacheDir, { recursive: true, force: true }));
 
   // Argument errors reject the promise; nothing is started.
-  const bad = (await open({ ...options, precision: 'int8' }).catch((e: unknown) => e)) as OpenError;
+  const bad = (await open({ ...options, precision: 'bf16' }).catch((e: unknown) => e)) as OpenError;
   t.equal(bad.code, 'INVALID_ARGUMENT');
+  t.match(bad.message, /precision must be 'fp16', 'fp32' or 'int8', got 'bf16'/);
 
   // No layer in the folder: the opener thread finds nothing and rejects through the thread-safe function.
   const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-trt-layers-'));
@@ -92,6 +93,10 @@ t.test('opening a session on a machine without a usable GPU fails with a typed e
   const noLayer = (await open({ ...options, layerDir: emptyDir }).catch((e: unknown) => e)) as OpenError;
   t.equal(noLayer.code, 'BACKEND_UNAVAILABLE');
   t.match(noLayer.message, /TensorRT cannot run here/);
+  // int8 passes the argument checks as well and gets as far.
+  const int8 = (await open({ ...options, precision: 'int8', layerDir: emptyDir }).catch((e: unknown) => e)) as OpenError;
+  t.equal(int8.code, 'BACKEND_UNAVAILABLE');
+  t.match(int8.message, /TensorRT cannot run here/);
 
   // A layer that loads (the fake one): the library side is settled, so the session names the driver or GPU.
   const fakeLayers = path.join(FAKE_LAYERS, 'mixed');

@@ -16,7 +16,7 @@ import { rewriteToFloat16 } from '../models/onnx/fp16-rewrite';
 import { DataType, decodeModel, encodeModel } from '../models/onnx/graph-builder';
 import type { ModelShape } from './backend';
 
-export type TensorRtPrecision = 'fp16' | 'fp32';
+export type TensorRtPrecision = 'fp16' | 'fp32' | 'int8';
 /** TensorRT log lines at this level or more severe are passed on. */
 export type TensorRtLogLevel = 'error' | 'warning' | 'info' | 'verbose';
 export type BackendLogLevel = 'error' | 'warning' | 'info' | 'debug';
@@ -110,7 +110,11 @@ export function isPixelBackend(backend: object): backend is PixelBackend {
 export interface TensorRtOptions {
   /** The FP32 RetinaFace ONNX. */
   model: string;
-  /** Default 'fp16': built from the FP16 twin of the model (float32 stays at the input/output boundary). */
+  /**
+   * Default 'fp16': built from the FP16 twin of the model (float32 stays at the input/output boundary). 'fp32': the
+   * model as is, TF32 off. 'int8': `model` must be the INT8 QDQ model (`retinaface quantize`); its Q/DQ nodes make
+   * the INT8 layers (a strongly typed network: no calibrator), the rest builds as fp32.
+   */
   precision?: TensorRtPrecision;
   /** An FP16 ONNX to build from as is; default: `model` rewritten to FP16 in memory (lib/models/onnx/fp16-rewrite). */
   fp16Model?: string;
@@ -220,22 +224,37 @@ async function readModel(file: string): Promise<Uint8Array> {
   }
 }
 
-/**
- * The exact ONNX bytes the engine is built from: the model itself for fp32; for fp16 the given FP16 file, the model
- * if it already holds float16 weights, or its FP16 rewrite (deterministic, so the engine cache key is stable).
- */
-export async function onnxForPrecision(options: Pick<TensorRtOptions, 'model' | 'precision' | 'fp16Model'>): Promise<Uint8Array> {
-  const precision = options.precision ?? 'fp16';
-  if (precision === 'fp32') return readModel(options.model);
-  if (options.fp16Model) return readModel(options.fp16Model);
-  const bytes = await readModel(options.model);
+function decodeOnnx(file: string, bytes: Uint8Array) {
   let model;
   try {
     model = decodeModel(bytes);
   } catch (error) {
-    throw new RetinaFaceError('MODEL_INVALID', `${options.model} is not an ONNX model: ${(error as Error).message}`, { cause: error });
+    throw new RetinaFaceError('MODEL_INVALID', `${file} is not an ONNX model: ${(error as Error).message}`, { cause: error });
   }
-  if (!model.graph?.node?.length) throw new RetinaFaceError('MODEL_INVALID', `${options.model} is not an ONNX model (no graph)`);
+  if (!model.graph?.node?.length) throw new RetinaFaceError('MODEL_INVALID', `${file} is not an ONNX model (no graph)`);
+  return model as typeof model & { graph: NonNullable<typeof model.graph> };
+}
+
+/**
+ * The exact ONNX bytes the engine is built from: the model itself for fp32; for int8 the model itself, which must be
+ * a QDQ model (a float one would build a float32 engine labelled int8); for fp16 the given FP16 file, the model if it
+ * already holds float16 weights, or its FP16 rewrite (deterministic, so the engine cache key is stable).
+ */
+export async function onnxForPrecision(options: Pick<TensorRtOptions, 'model' | 'precision' | 'fp16Model'>): Promise<Uint8Array> {
+  const precision = options.precision ?? 'fp16';
+  if (precision === 'fp32') return readModel(options.model);
+  if (precision === 'int8') {
+    const bytes = await readModel(options.model);
+    const model = decodeOnnx(options.model, bytes);
+    if (!model.graph.node!.some((node) => node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear')) {
+      throw new RetinaFaceError('MODEL_INVALID', `precision 'int8' needs an INT8 QDQ model; ${options.model} has no ` +
+        'QuantizeLinear/DequantizeLinear nodes (make one with `retinaface quantize`)');
+    }
+    return bytes;
+  }
+  if (options.fp16Model) return readModel(options.fp16Model);
+  const bytes = await readModel(options.model);
+  const model = decodeOnnx(options.model, bytes);
   if ((model.graph.initializer ?? []).some((t) => t.dataType === DataType.FLOAT16)) return bytes;
   return encodeModel(rewriteToFloat16(model));
 }
