@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import sharp from 'sharp';
 import type { RawPixels } from './binding';
 import { RetinaFaceError } from './errors';
+import { fileKind } from './file-kind';
 import type { FailOn } from './options';
 
 /**
@@ -160,16 +161,6 @@ function decodeError(error: unknown): RetinaFaceError {
   if (/pixel limit/i.test(message)) return new RetinaFaceError('IMAGE_TOO_LARGE', `image is over the pixel limit: ${message}`, { cause: error });
   if (/Input file is missing/.test(message)) return new RetinaFaceError('IMAGE_NOT_FOUND', message, { cause: error });
   return new RetinaFaceError('IMAGE_DECODE_FAILED', `cannot decode image: ${message}`, { cause: error });
-}
-
-/** What a path names, for refusals: 'a FIFO (named pipe)', 'a directory', ... */
-function fileKind(stats: fs.Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
 }
 
 /** Only regular files: reading a FIFO or a device may never end (and would hold one of libuv's few threads). */

@@ -5,15 +5,7 @@
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { type ErrorCode, RetinaFaceError } from '../errors';
-
-function fileKind(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO (named pipe)';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
+import { fileKind } from '../file-kind';
 
 /** Throws INVALID_ARGUMENT when `file` exists but is not a regular file; returns its stats, or undefined if absent. */
 export async function checkRegularFile(file: string): Promise<Stats | undefined> {
