@@ -103,7 +103,7 @@ async function libraryRun(source: Source, concurrency: number, count: number, sh
   const sampler = sampleRss(proc.pid!);
   let out = '';
   proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  const code = await new Promise<number | string | null>((resolve) => proc.once('exit', (c, signal) => resolve(c ?? signal)));
   const { steady, peak } = sampler.stop();
   if (code !== 0) throw new Error(`library run ${source} x${concurrency} exited ${code}`);
   const { seconds } = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number };
