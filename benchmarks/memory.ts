@@ -5,7 +5,9 @@
  * same JPEGs, with its cache off (the default now) and on (`--sharp-cache`, the server as it was). Every run is a
  * fresh process; its RSS (VmRSS of /proc/<pid>/status) is sampled every 200 ms, and "steady" is the median of the
  * samples of the second half of the run. The machine's load averages are recorded: RSS, not speed, is the figure.
- *   npm run bench:memory [-- --count 2000] [--only library|serve]
+ *   npm run bench:memory [-- --count 2000] [--only library|serve] [--parallel]
+ * --parallel runs every process side by side (RSS is per process; only speed suffers):
+ * for a machine too loaded to run ten of them in a row.
  * Writes benchmarks/results/memory-<date>[-<count>].{json,md}.
  */
 import { spawn } from 'node:child_process';
@@ -28,7 +30,7 @@ const HEIGHT = 1400;
 type Source = 'buffers' | 'pixels';
 
 interface Run {
-  what: 'library' | 'serve';
+  what: 'library' | 'serve' | 'serve, MALLOC_ARENA_MAX=2';
   source: Source;
   concurrency: number;
   sharpCache: boolean;
@@ -110,9 +112,10 @@ async function libraryRun(source: Source, concurrency: number, count: number, sh
   return { what: 'library', source, concurrency, sharpCache, count, steadyRssMB: mb(steady), peakRssMB: mb(peak), seconds, perSecond: count / seconds, loadAverage };
 }
 
-async function serveRun(jpegs: Buffer[], concurrency: number, count: number, sharpCache: boolean): Promise<Run> {
+async function serveRun(jpegs: Buffer[], concurrency: number, count: number, sharpCache: boolean, arenaMax?: number): Promise<Run> {
   const loadAverage = os.loadavg() as Run['loadAverage'];
-  const server = await startServer(['--model', MODEL, '--backend', 'cpu', ...(sharpCache ? ['--sharp-cache'] : [])]);
+  const server = await startServer(['--model', MODEL, '--backend', 'cpu', ...(sharpCache ? ['--sharp-cache'] : [])],
+    arenaMax ? { ...process.env, MALLOC_ARENA_MAX: String(arenaMax) } : undefined);
   const sampler = sampleRss(server.child.pid!);
   const started = performance.now();
   let failures = 0;
@@ -125,7 +128,7 @@ async function serveRun(jpegs: Buffer[], concurrency: number, count: number, sha
   const { steady, peak } = sampler.stop();
   await server.stop();
   if (failures) throw new Error(`serve run: ${failures} requests failed`);
-  return { what: 'serve', source: 'buffers', concurrency, sharpCache, count, steadyRssMB: mb(steady), peakRssMB: mb(peak), seconds, perSecond: count / seconds, loadAverage };
+  return { what: arenaMax ? 'serve, MALLOC_ARENA_MAX=2' : 'serve', source: 'buffers', concurrency, sharpCache, count, steadyRssMB: mb(steady), peakRssMB: mb(peak), seconds, perSecond: count / seconds, loadAverage };
 }
 
 function table(runs: Run[]): string {
@@ -139,11 +142,13 @@ async function main(): Promise<void> {
   const program = new Command()
     .option('--count <n>', 'detects per run', (v) => Number(v), 2000)
     .option('--only <what>', 'library | serve')
+    .option('--parallel', 'run the processes side by side')
+    .option('--arena-max', 'also a server with MALLOC_ARENA_MAX=2')
     .option('--child <source>')
     .option('--concurrency <n>', '', (v) => Number(v), 1)
     .option('--sharp-cache')
     .parse();
-  const opts = program.opts<{ count: number; only?: string; child?: Source; concurrency: number; sharpCache?: boolean }>();
+  const opts = program.opts<{ count: number; only?: string; child?: Source; concurrency: number; sharpCache?: boolean; parallel?: boolean; arenaMax?: boolean }>();
   if (opts.child) return child(opts.child, opts.concurrency, opts.count, !!opts.sharpCache);
 
   const runs: Run[] = [];
@@ -152,32 +157,48 @@ async function main(): Promise<void> {
     console.error(`${run.what} ${run.source} x${run.concurrency} cache ${run.sharpCache ? 'on' : 'off'}: steady ${run.steadyRssMB} MB, ` +
       `peak ${run.peakRssMB} MB, ${run.perSecond.toFixed(1)}/s, load ${run.loadAverage.map((l) => l.toFixed(1)).join(' ')}`);
   };
+  const failed: string[] = [];
+  const inTurn = async (jobs: (() => Promise<Run>)[]) => {
+    if (!opts.parallel) {
+      for (const job of jobs) report(await job());
+      return;
+    }
+    for (const result of await Promise.allSettled(jobs.map((job) => job()))) {
+      if (result.status === 'fulfilled') report(result.value);
+      else failed.push(String((result.reason as Error)?.message ?? result.reason));
+    }
+  };
+  const jobs: (() => Promise<Run>)[] = [];
   if (opts.only !== 'serve') {
     for (const source of ['buffers', 'pixels'] as const) {
       for (const concurrency of [1, 8]) {
-        for (const sharpCache of [true, false]) report(await libraryRun(source, concurrency, opts.count, sharpCache));
+        for (const sharpCache of [true, false]) jobs.push(() => libraryRun(source, concurrency, opts.count, sharpCache));
       }
     }
   }
   if (opts.only !== 'library') {
     const jpegs = await largeJpegs();
-    for (const sharpCache of [true, false]) report(await serveRun(jpegs, 8, opts.count, sharpCache));
+    jobs.push(() => serveRun(jpegs, 8, opts.count, true), () => serveRun(jpegs, 8, opts.count, false));
+    if (opts.arenaMax) jobs.push(() => serveRun(jpegs, 8, opts.count, false, 2));
   }
+  await inTurn(jobs);
 
   const date = new Date().toISOString().slice(0, 10);
   const base = path.join(__dirname, 'results', `memory-${date}${opts.count === 2000 ? '' : `-${opts.count}`}`);
   const machine = describeMachine();
-  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ machine, image: `${WIDTH}x${HEIGHT} JPEG q90`, runs }, null, 2)}\n`);
+  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ machine, image: `${WIDTH}x${HEIGHT} JPEG q90`, runs, failed }, null, 2)}\n`);
   fs.writeFileSync(`${base}.md`, [
     `# Memory: steady RSS, ${WIDTH}x${HEIGHT} JPEGs (${date})`, '',
     `\`npm run bench:memory${opts.count === 2000 ? '' : ` -- --count ${opts.count}`}\` on ${machine.cpu}, ${machine.cores} cores (shared with other work: ` +
       'load averages below), Node ' + `${machine.node}, onnxruntime-node ${machine.onnxruntime}, sharp ${machine.sharp}. CPU backend, 640 letterbox. ` +
       'Each row is a fresh process; steady = median RSS over the second half of the run. "before" = libvips\' operation cache on ' +
       "(sharp's default, and `retinaface serve` before issue 21); \"after\" = `sharp.cache(false)` (what `retinaface serve` does now). " +
-      'serve rows: `retinaface serve` under 8 concurrent clients on 127.0.0.1.', '',
-    table(runs), '',
+      'serve rows: `retinaface serve` under 8 concurrent clients on 127.0.0.1.' +
+      (opts.parallel ? ' Run with --parallel: the processes ran side by side, so detects/s are not comparable across rows.' : ''), '',
+    table(runs), '', ...(failed.length ? ['Runs that failed: ' + failed.join('; '), ''] : []),
   ].join('\n'));
   console.error(`wrote ${base}.json and .md`);
+  if (failed.length) throw new Error(`failed runs: ${failed.join('; ')}`);
 }
 
 main().catch((error: unknown) => {
