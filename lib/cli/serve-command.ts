@@ -71,8 +71,8 @@ const LISTEN_FAILURES: Record<string, string> = {
 
 async function serve(flags: ServeFlags): Promise<void> {
   const timeouts = checkFlags(flags);
-  // libvips' operation cache never hits for uploads (each body is new) yet, with glibc's arenas, keeps hundreds of MB
-  // resident under load on large photos (benchmarks/memory.ts). This process is ours: turn it off.
+  // libvips' operation cache is keyed by input and uploads never repeat: it can only hold memory (docs/serving.md,
+  // Memory). This process is ours: turn it off.
   if (!flags.sharpCache) sharp.cache(false);
   const detector = await Detector.create({
     model: flags.model,
@@ -152,6 +152,6 @@ export function registerServeCommand(program: Command): void {
     .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open', '72s')
     .option('--drain-timeout <duration>', 'on SIGTERM, how long requests in flight may finish before connections are closed', '10s')
     .option('--log', 'log every request (fastify logger)')
-    .option('--sharp-cache', "keep libvips' operation cache on (off by default: it only costs memory here)")
+    .option('--sharp-cache', "keep libvips' operation cache on (off by default: uploads never hit it)")
     .action(serve);
 }
