@@ -15,10 +15,10 @@ export interface ServerProcess {
   stderr(): string;
 }
 
-export async function startServer(args: string[]): Promise<ServerProcess> {
+export async function startServer(args: string[], env?: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const cli = path.resolve(__dirname, '../../dist/lib/cli/main.js');
   if (!fs.existsSync(cli)) throw new Error('dist/ is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], ...(env ? { env } : {}) });
   let stderr = '';
   const address = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {

@@ -6,6 +6,7 @@ import { modelCacheDir } from '../models/cache-dir';
 import { looksLegacy } from '../models/checkpoint/legacy-format';
 import { looksZip } from '../models/checkpoint/zip-format';
 import { convertCheckpointFile, rewriteOnnxFileToFp16 } from '../models/convert';
+import { findEmbeddedModel } from '../models/embedded';
 import { checkRegularFile } from '../models/input-file';
 import { ensureModel, listModels } from '../models/registry';
 import { ARCHITECTURES, type Architecture } from '../models/retinaface/build-graph';
@@ -23,11 +24,12 @@ interface ConvertFlags {
 
 function listCommand(flags: { json?: boolean }): void {
   const models = listModels();
+  const embedded = (m: (typeof models)[number]) => (m.isDefault ? findEmbeddedModel(m.model) ?? null : null);
   if (flags.json) {
     console.log(JSON.stringify({
       cacheDir: modelCacheDir(),
       models: models.map((m) => ({
-        id: m.model.id, default: m.isDefault, architecture: m.model.architecture, description: m.model.description,
+        id: m.model.id, default: m.isDefault, architecture: m.model.architecture, description: m.model.description, embedded: embedded(m),
         url: m.model.weights.url, size: m.model.weights.size, sha256: m.model.weights.sha256,
         weights: m.weightsCached ? m.files.weights : null, onnx: m.onnxCached ? m.files.onnx : null,
       })),
@@ -36,7 +38,9 @@ function listCommand(flags: { json?: boolean }): void {
   }
   console.log(`cache: ${modelCacheDir()}`);
   for (const m of models) {
-    const state = m.onnxCached ? `ready: ${m.files.onnx}` : m.weightsCached ? 'weights downloaded, not converted yet' : 'not downloaded';
+    const shipped = embedded(m);
+    const state = shipped ? `ready, shipped in the package: ${shipped}`
+      : m.onnxCached ? `ready: ${m.files.onnx}` : m.weightsCached ? 'weights downloaded, not converted yet' : 'not downloaded';
     console.log(`${m.isDefault ? '*' : ' '} ${m.model.id}  ${m.model.architecture}  ${(m.model.weights.size / 1e6).toFixed(1)} MB  ${state}`);
     console.log(`    ${m.model.description}`);
   }

@@ -3,6 +3,7 @@
  * stalled upload cannot keep the process alive), and request timeouts.
  */
 import { type Command, Option } from 'commander';
+import sharp from 'sharp';
 import { Detector } from '../detector';
 import { RetinaFaceError } from '../errors';
 import type { DetectorOptions, InputSize } from '../options';
@@ -29,6 +30,7 @@ interface ServeFlags {
   keepAliveTimeout: string;
   drainTimeout: string;
   log?: boolean;
+  sharpCache?: boolean;
 }
 
 /** After the drain deadline, how long closing the detector may take before the process gives up and exits 1. */
@@ -69,6 +71,9 @@ const LISTEN_FAILURES: Record<string, string> = {
 
 async function serve(flags: ServeFlags): Promise<void> {
   const timeouts = checkFlags(flags);
+  // libvips' operation cache is keyed by input and uploads never repeat: it can only hold memory (docs/serving.md,
+  // Memory). This process is ours: turn it off.
+  if (!flags.sharpCache) sharp.cache(false);
   const detector = await Detector.create({
     model: flags.model,
     backend: flags.backend,
@@ -127,7 +132,7 @@ async function serve(flags: ServeFlags): Promise<void> {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve POST /detect, GET /healthz and GET /metrics over HTTP')
+    .description('serve POST /detect, GET /healthz, GET /readyz and GET /metrics over HTTP')
     .option('-p, --port <port>', 'TCP port (0 = any free one)', parseInteger, 8080)
     .option('--host <address>', 'address to bind', '127.0.0.1')
     .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
@@ -147,5 +152,6 @@ export function registerServeCommand(program: Command): void {
     .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open', '72s')
     .option('--drain-timeout <duration>', 'on SIGTERM, how long requests in flight may finish before connections are closed', '10s')
     .option('--log', 'log every request (fastify logger)')
+    .option('--sharp-cache', "keep libvips' operation cache on (off by default: uploads never hit it)")
     .action(serve);
 }

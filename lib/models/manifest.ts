@@ -10,6 +10,11 @@ export interface ManifestModel {
   description: string;
   architecture: Architecture;
   weights: { url: string; file: string; size: number; sha256: string; format: string; license?: string };
+  /**
+   * The ONNX our converter makes from those weights (the same bytes every time for one package version): pinned so
+   * that the model embedded in the npm package (models/<file>) is known to be the registry's.
+   */
+  onnx?: { file: string; size: number; sha256: string };
   input: { name: string; dtype: string; layout: string; shape: (number | string)[]; channels: string; mean: number[]; scale: number };
   outputs: Record<string, (number | string)[]>;
   anchors: { minSizes: number[][]; steps: number[]; variance: number[] };
@@ -34,13 +39,17 @@ export function loadManifest(file = manifestPath()): Manifest {
   for (const model of manifest.models) {
     const w = model.weights;
     if (!model.id || !ARCHITECTURES.includes(model.architecture) || !w?.url || !w.file || !(w.size > 0) || !/^[0-9a-f]{64}$/.test(w.sha256) ||
-        path.basename(w.file) !== w.file) {
+        path.basename(w.file) !== w.file || (model.onnx && !validOnnxPin(model.onnx))) {
       throw new Error(`retinaface-trt: ${file}: model entry ${JSON.stringify(model.id)} is incomplete`);
     }
   }
   if (!manifest.models.some((m) => m.id === manifest.default)) throw new Error(`retinaface-trt: ${file}: unknown default model`);
   loaded.set(file, manifest);
   return manifest;
+}
+
+function validOnnxPin(onnx: NonNullable<ManifestModel['onnx']>): boolean {
+  return !!onnx.file && path.basename(onnx.file) === onnx.file && onnx.size > 0 && /^[0-9a-f]{64}$/.test(onnx.sha256);
 }
 
 export function findModel(id: string | undefined, manifest: Manifest = loadManifest()): ManifestModel {

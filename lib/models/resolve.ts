@@ -1,15 +1,22 @@
 /**
  * Which model file to load: an explicit path, else $RETINAFACE_MODEL, else the registry's default model
- * (retinaface-mnet025), from the cache or downloaded and converted on first use.
+ * (retinaface-mnet025): the copy embedded in the npm package, else the cache, else downloaded and converted on first
+ * use.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { RetinaFaceError } from '../errors';
 import { modelCacheDir } from './cache-dir';
+import { findEmbeddedModel } from './embedded';
 import { findModel } from './manifest';
 import { ensureModel, manualSteps, modelFiles, type RegistryOptions } from './registry';
 
 export const MODEL_ENV = 'RETINAFACE_MODEL';
+
+export interface ResolveOptions {
+  /** Where to look for the embedded model (models/ under it); default: this package's root. */
+  packageRoot?: string;
+}
 
 /** explicit > RETINAFACE_MODEL (an empty value counts as unset). */
 function configuredPath(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
@@ -18,13 +25,15 @@ function configuredPath(explicit: string | undefined, env: NodeJS.ProcessEnv): s
 }
 
 /**
- * Synchronous form: explicit > RETINAFACE_MODEL > the default model if it is already in the cache. Never touches
- * the network; when nothing is found it throws MODEL_NOT_FOUND saying how to get the model.
+ * Synchronous form: explicit > RETINAFACE_MODEL > the embedded default model > the default model if it is already in
+ * the cache. Never touches the network; when nothing is found it throws MODEL_NOT_FOUND saying how to get the model.
  */
-export function resolveModelPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveModelPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, options: ResolveOptions = {}): string {
   const configured = configuredPath(explicit, env);
   if (configured) return configured;
   const model = findModel(undefined);
+  const embedded = findEmbeddedModel(model, options.packageRoot);
+  if (embedded) return embedded;
   const files = modelFiles(model, modelCacheDir(env));
   if (fs.existsSync(files.onnx)) return files.onnx;
   throw new RetinaFaceError(
@@ -35,14 +44,17 @@ export function resolveModelPath(explicit: string | undefined, env: NodeJS.Proce
 }
 
 /**
- * explicit > RETINAFACE_MODEL > the default registry model, downloaded (size and sha256 checked) and converted to
- * ONNX on first use, then cached. Download problems are MODEL_DOWNLOAD_FAILED with the by-hand steps; with
+ * explicit > RETINAFACE_MODEL > the default model embedded in the package > the default registry model, downloaded
+ * (size and sha256 checked) and converted to ONNX on first use, then cached. Download problems are MODEL_DOWNLOAD_FAILED with the by-hand steps; with
  * RETINAFACE_OFFLINE=1 a model that is not cached is MODEL_NOT_FOUND at once.
  */
 export async function resolveModel(
   explicit: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
-  options: Omit<RegistryOptions, 'env'> = {},
+  options: Omit<RegistryOptions, 'env'> & ResolveOptions = {},
 ): Promise<string> {
-  return configuredPath(explicit, env) ?? ensureModel(undefined, { ...options, env });
+  const configured = configuredPath(explicit, env);
+  if (configured) return configured;
+  const { packageRoot, ...registry } = options;
+  return findEmbeddedModel(findModel(undefined), packageRoot) ?? ensureModel(undefined, { ...registry, env });
 }

@@ -1,5 +1,6 @@
 /**
- * HTTP front of a Detector on fastify: POST /detect (raw image body or multipart), GET /healthz, GET /metrics.
+ * HTTP front of a Detector on fastify: POST /detect (raw image body or multipart), GET /healthz (alive), GET /readyz
+ * (ready for traffic: model loaded, engine built, not draining), GET /metrics.
  * `retinafaceRoutes` mounts into the user's own fastify app; `createServer` builds a standalone one.
  * Every error answer is `{ error: { code, message } }`, whatever raised it.
  */
@@ -163,6 +164,8 @@ export const retinafaceRoutes: FastifyPluginAsync<RetinafaceRoutesOptions> = asy
   });
 
   app.post('/detect', { bodyLimit }, async (request, reply) => {
+    metrics.detectInFlight.inc();
+    reply.raw.once('close', () => metrics.detectInFlight.dec());
     // A client that goes away before its answer (during the upload or after it) cancels its detection.
     const abort = new AbortController();
     reply.raw.once('close', () => {
@@ -185,6 +188,14 @@ export const retinafaceRoutes: FastifyPluginAsync<RetinafaceRoutesOptions> = asy
     if (detector.isClosed) return sendError(reply, 503, 'DETECTOR_CLOSED', 'shutting down', retryAfter);
     const stats = detector.stats();
     return { status: 'ok', backend: detector.backendInfo, queueDepth: stats.queueDepth, completed: stats.completed };
+  });
+
+  // Readiness, for load balancers and Kubernetes readinessProbe: a Detector exists only once its model is loaded and
+  // its engine built, so ready means "not draining". While the server shuts down the onRequest hook above answers
+  // 503 SHUTTING_DOWN before this route is reached; a detector closed under a mounted app gives 503 NOT_READY.
+  app.get('/readyz', async (_request, reply) => {
+    if (closing || detector.isClosed) return sendError(reply, 503, 'NOT_READY', 'the detector is closed', retryAfter);
+    return { status: 'ready', backend: detector.backendInfo.name, model: detector.modelPath };
   });
 
   app.get('/metrics', async (_request, reply) => {

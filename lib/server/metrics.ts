@@ -6,6 +6,8 @@ export interface ServerMetrics {
   registry: Registry;
   requestSeconds: Histogram<'method' | 'route' | 'status'>;
   errors: Counter<'code'>;
+  /** POST /detect requests whose body has arrived and whose answer has not been sent yet. */
+  detectInFlight: Gauge;
   /** Stops observing the detector. */
   detach(): void;
 }
@@ -36,6 +38,12 @@ export function createMetrics(detector: Detector, registry = new Registry()): Se
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  // The scaling signals (a Kubernetes HPA on a Pods metric through prometheus-adapter): work held by this replica.
+  const detectInFlight = new Gauge({
+    name: 'retinaface_detect_requests_in_flight',
+    help: 'POST /detect requests received and not yet answered (decoding, queued or in inference)',
+    registers: [registry],
+  });
   new Gauge({
     name: 'retinaface_queue_depth',
     help: 'Calls waiting for a batch',
@@ -48,5 +56,5 @@ export function createMetrics(detector: Detector, registry = new Registry()): Se
     batchSize.observe(event.size);
     inferenceSeconds.observe(event.inferenceMs / 1000);
   });
-  return { registry, requestSeconds, errors, detach };
+  return { registry, requestSeconds, errors, detectInFlight, detach };
 }
