@@ -10,6 +10,7 @@ import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
 import { registerServeCommand } from './serve-command';
+import { registerVideoCommand } from './video-command';
 
 function formatFace(face: Face): string {
   const [x1, y1, x2, y2] = face.box.map((v) => v.toFixed(1));
@@ -86,6 +87,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerEvalCommand(program);
   registerDoctorCommand(program);
+  registerVideoCommand(program);
   return program;
 }
 

@@ -7,7 +7,7 @@ import { RetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import type { ImageInput } from '../image';
 import { numberIn } from '../options';
-import { FrameDecoder, type VideoInput } from './frame-decoder';
+import { type DecodedFrame, FrameDecoder, type VideoInput } from './frame-decoder';
 import { FaceTracker, type TrackedFace, type TrackerOptions } from './tracker';
 
 export interface VideoOptions extends DetectCallOptions {
@@ -36,6 +36,8 @@ export interface VideoFrameResult {
   width: number;
   height: number;
   faces: TrackedFace[];
+  /** Length of the whole video when its container says, ms (for progress). */
+  durationMs: number | undefined;
   /** Time spent waiting for the decoder for this frame, ms (0 when it was decoded ahead). */
   decodeWaitMs: number;
 }
@@ -93,30 +95,42 @@ export async function* detectVideo(
     ...(scoreThreshold !== undefined ? { scoreThreshold } : {}),
     ...(maxFaces !== undefined ? { maxFaces } : {}),
   };
-  type Pending = { index: number; timeMs: number; width: number; height: number; decodeWaitMs: number; faces: Promise<Face[]> };
+  type Pending = Omit<VideoFrameResult, 'faces'> & { faces: Promise<Face[]> };
   const pending: Pending[] = [];
   let delivered = 0;
+  let decodeFailure: unknown;
   try {
     let decodingDone = false;
     for (;;) {
       // Keep the detector fed: up to inFlightFrames frames submitted before waiting for the oldest result.
       while (!decodingDone && pending.length < inFlightFrames && (maxFrames === undefined || delivered + pending.length < maxFrames)) {
         const t0 = performance.now();
-        const frame = await Promise.race([decoder.next(), aborted]);
+        let frame: DecodedFrame | null;
+        try {
+          frame = await Promise.race([decoder.next(), aborted]);
+        } catch (error) {
+          if (stop.signal.aborted) throw error;
+          // A decode failure comes after the frames decoded before it, including those still in detection.
+          decodeFailure = error;
+          frame = null;
+        }
         const decodeWaitMs = performance.now() - t0;
         if (!frame || (end !== undefined && frame.timeMs >= end)) {
           decodingDone = true;
           break;
         }
         if (start !== undefined && frame.timeMs < start) continue;
-        const { data, width, height, index, timeMs } = frame;
+        const { data, width, height, index, timeMs, durationMs } = frame;
         // detect() copies the pixels before it returns, so the decoder may reuse `data` for a later frame.
         const faces = detector.detect({ data, width, height, channels: 3 }, callOptions);
         faces.catch(() => undefined); // awaited below, in order; an early stop leaves some unobserved
-        pending.push({ index, timeMs, width, height, decodeWaitMs, faces });
+        pending.push({ index, timeMs, width, height, durationMs, decodeWaitMs, faces });
       }
       const next = pending.shift();
-      if (!next) break;
+      if (!next) {
+        if (decodeFailure !== undefined) throw decodeFailure;
+        break;
+      }
       const faces = await Promise.race([next.faces, aborted]);
       const { faces: _, ...frame } = next;
       yield { ...frame, faces: tracker ? tracker.update(faces, frame.timeMs) : faces };

@@ -24,6 +24,8 @@ export interface DecodedFrame {
   /** Displayed size (after rotation). */
   width: number;
   height: number;
+  /** Length of the whole video when the container says (before any `loop`), ms. */
+  durationMs: number | undefined;
   /** width * height * 3 bytes of RGB. Reused for a later frame once the consumer asks for the next one. */
   data: Uint8Array;
 }
@@ -62,12 +64,13 @@ export class FrameDecoder {
   private handedOut: Uint8Array | undefined;
   private wake: (() => void) | undefined;
   private stderrTail = '';
+  private durationMs: number | undefined;
   private readonly every: number;
   private readonly queueFrames: number;
 
   private constructor(
     binary: string,
-    private readonly source: { arg: string; stream?: Readable; tempDir?: string },
+    private readonly source: { arg: string; stream?: Readable; tempDir?: string; head?: Uint8Array },
     options: DecodeOptions,
     private readonly label: string,
   ) {
@@ -97,6 +100,7 @@ export class FrameDecoder {
     });
     if (source.stream && this.child.stdin) {
       this.child.stdin.on('error', () => undefined); // EPIPE when ffmpeg stops reading: its exit says why
+      source.stream.once('data', (chunk: Buffer | string) => (this.source.head ??= Buffer.from(chunk).subarray(0, 16)));
       source.stream.pipe(this.child.stdin);
     }
     this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -110,8 +114,9 @@ export class FrameDecoder {
     if (typeof input === 'string') {
       const stat = await fs.promises.stat(input).catch(() => undefined);
       if (!stat) throw new RetinaFaceError('IMAGE_NOT_FOUND', `no video file at ${input}`);
+      const head = await readHead(input);
       // `file:` keeps ffmpeg from reading a name as an option or a URL.
-      return new FrameDecoder(binary, { arg: `file:${path.resolve(input)}` }, options, input);
+      return new FrameDecoder(binary, { arg: `file:${path.resolve(input)}`, head }, options, input);
     }
     if (input instanceof Uint8Array) {
       if (input.length === 0) throw new RetinaFaceError('VIDEO_INVALID', 'the video buffer is empty');
@@ -119,7 +124,7 @@ export class FrameDecoder {
       const tempDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'retinaface-video-'));
       const file = path.join(tempDir, 'input');
       await fs.promises.writeFile(file, input);
-      return new FrameDecoder(binary, { arg: `file:${file}`, tempDir }, options, 'video buffer');
+      return new FrameDecoder(binary, { arg: `file:${file}`, tempDir, head: input.subarray(0, 16) }, options, 'video buffer');
     }
     if (input instanceof Readable || (typeof input === 'object' && input !== null && typeof (input as Readable).pipe === 'function')) {
       return new FrameDecoder(binary, { arg: 'pipe:0', stream: input as Readable }, options, 'video stream');
@@ -182,6 +187,8 @@ export class FrameDecoder {
     } else if (event.kind === 'input' && isStillOrTextFormat(event.format)) {
       this.fail(new RetinaFaceError('VIDEO_INVALID', `${this.label} is not a video (ffmpeg reads it as '${event.format}')`));
       this.child.kill('SIGKILL');
+    } else if (event.kind === 'duration') {
+      this.durationMs ??= event.ms;
     } else if (event.kind === 'error') {
       this.errors.push({ message: event.message, atFrame: this.framesLogged });
     }
@@ -205,7 +212,9 @@ export class FrameDecoder {
         else this.chunks[0] = chunk.subarray(take);
       }
       this.pendingBytes -= size;
-      this.ready.push({ index: info.n * this.every, timeMs: info.ptsTime * 1000, width: info.width, height: info.height, data });
+      this.ready.push({
+        index: info.n * this.every, timeMs: info.ptsTime * 1000, width: info.width, height: info.height, durationMs: this.durationMs, data,
+      });
     }
     this.updateFlow();
     this.notify();
@@ -255,7 +264,8 @@ export class FrameDecoder {
     const said = first ? first.message : signal ? `ffmpeg was killed by ${signal}` : `ffmpeg exited with code ${code}`;
     const all = this.errors.map((e) => e.message).join(' ');
     if (this.framesLogged === 0) {
-      if (/moov atom not found|partial file|end of file/i.test(all)) {
+      // A video container's header, but not one frame: cut short (an MP4 without its index at the end).
+      if (this.source.head && hasVideoContainerMagic(this.source.head)) {
         return new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: frame 0 could not be decoded; the file looks truncated (${said})`);
       }
       if (/matches no streams|does not contain any stream/i.test(all)) {
@@ -270,6 +280,25 @@ export class FrameDecoder {
       `${this.label}: decoding failed at frame ${frame} (${this.framesLogged} frames delivered): ${said}${more}`,
     );
   }
+}
+
+async function readHead(file: string): Promise<Uint8Array | undefined> {
+  const handle = await fs.promises.open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, 16, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** ISO BMFF (MP4, MOV, 3GP: an `ftyp` box first) or EBML (Matroska, WebM). */
+function hasVideoContainerMagic(head: Uint8Array): boolean {
+  const ftyp = head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString('latin1') === 'ftyp';
+  const ebml = head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3;
+  return ftyp || ebml;
 }
 
 /** The frames of `input` as an async iterable; breaking out of the loop (or an error) stops ffmpeg at once. */

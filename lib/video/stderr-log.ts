@@ -15,11 +15,13 @@ export interface FrameInfo {
 export type LogEvent =
   | { kind: 'frame'; info: FrameInfo }
   | { kind: 'input'; format: string }
+  | { kind: 'duration'; ms: number }
   | { kind: 'error'; message: string }
   | { kind: 'other' };
 
 const SHOWINFO = /\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(\S+).*?\bs:(\d+)x(\d+)/;
 const INPUT = /^\[info\] Input #0, ([^ ]+), from /;
+const DURATION = /^\[info\]\s+Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/;
 const LEVEL = /\[(error|fatal|panic)\] (.*)$/;
 
 export function parseLogLine(line: string): LogEvent {
@@ -30,6 +32,8 @@ export function parseLogLine(line: string): LogEvent {
   }
   const input = INPUT.exec(line);
   if (input) return { kind: 'input', format: input[1]!.replace(/,$/, '') };
+  const duration = DURATION.exec(line);
+  if (duration) return { kind: 'duration', ms: ((Number(duration[1]) * 60 + Number(duration[2])) * 60 + Number(duration[3])) * 1000 };
   const error = LEVEL.exec(line);
   if (error) return { kind: 'error', message: error[2]!.trim() };
   return { kind: 'other' };
