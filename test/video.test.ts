@@ -147,6 +147,16 @@ t.test('track: ids stay with their faces through the first photo of the clip', D
   t.same([...ids].sort(), [1, 2], 'two people, two track ids over 2 s of zooming video');
 });
 
+t.test('variable frame rate: timestamps come from the stream, not index / fps', DEADLINE, async (t) => {
+  // 10 small frames: 5 at 10 frames/s, then 5 at 30 frames/s.
+  const vfr = path.join(tmp, 'vfr.mp4');
+  execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', CLIP_VP9, '-frames:v', '10',
+    '-vf', "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1\\,0.5+(N-5)/30)/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', vfr]);
+  const times: number[] = [];
+  for await (const r of detector.detectVideo(vfr)) times.push(Math.round(r.timeMs));
+  t.same(times, [0, 100, 200, 300, 400, 500, 533, 567, 600, 633]);
+});
+
 /** Frames delivered before the error, and the error. */
 async function drain(input: Parameters<Detector['detectVideo']>[0], every = 10): Promise<{ frames: number; error: RetinaFaceError | undefined }> {
   let frames = 0;
