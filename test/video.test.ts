@@ -230,6 +230,22 @@ t.test('not a video: VIDEO_INVALID at once, before any frame', DEADLINE, async (
   await t.rejects(detector.detectVideo(Buffer.alloc(0)).next(), { code: 'VIDEO_INVALID' });
 });
 
+t.test('a stream that fails part way: VIDEO_DECODE_FAILED, no hang', DEADLINE, async (t) => {
+  const bytes = fs.readFileSync(CLIP_VP9);
+  const { Readable } = await import('node:stream');
+  const failing = new Readable({
+    read() {
+      this.push(bytes.subarray(0, 200_000));
+      this.destroy(new Error('connection reset'));
+    },
+  });
+  const result = await drain(failing, 1);
+  t.ok(result.frames > 0, `the frames in the bytes that came: ${result.frames}`);
+  t.equal(result.error?.code, 'VIDEO_DECODE_FAILED');
+  t.match(result.error?.message, /connection reset/);
+  t.same(childProcesses(), []);
+});
+
 t.test('no decoder: VIDEO_DECODER_MISSING says what to install', async (t) => {
   const saved = process.env.RETINAFACE_FFMPEG;
   process.env.RETINAFACE_FFMPEG = path.join(tmp, 'no-ffmpeg-here');

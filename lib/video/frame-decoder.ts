@@ -65,6 +65,7 @@ export class FrameDecoder {
   private wake: (() => void) | undefined;
   private stderrTail = '';
   private durationMs: number | undefined;
+  private streamError: Error | undefined;
   private readonly every: number;
   private readonly queueFrames: number;
 
@@ -101,6 +102,12 @@ export class FrameDecoder {
     if (source.stream && this.child.stdin) {
       this.child.stdin.on('error', () => undefined); // EPIPE when ffmpeg stops reading: its exit says why
       source.stream.once('data', (chunk: Buffer | string) => (this.source.head ??= Buffer.from(chunk).subarray(0, 16)));
+      // pipe() does not end ffmpeg's stdin when the source fails, and ffmpeg would wait for more input for ever: end
+      // it, so that ffmpeg decodes what it has; the failure is reported after those frames.
+      source.stream.once('error', (error) => {
+        this.streamError = error;
+        this.child.stdin?.end();
+      });
       source.stream.pipe(this.child.stdin);
     }
     this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -259,6 +266,10 @@ export class FrameDecoder {
 
   /** Why a finished ffmpeg run is a failure, if it is: nothing decodable is VIDEO_INVALID, damage part way is VIDEO_DECODE_FAILED. */
   private exitFailure(code: number | null, signal: NodeJS.Signals | null): RetinaFaceError | undefined {
+    if (this.streamError) {
+      return new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: reading it failed after ${this.framesLogged * this.every} frames: ${
+        this.streamError.message}`, { cause: this.streamError });
+    }
     const first = this.errors[0];
     if (code === 0 && !first) return undefined;
     const said = first ? first.message : signal ? `ffmpeg was killed by ${signal}` : `ffmpeg exited with code ${code}`;
