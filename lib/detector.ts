@@ -17,6 +17,8 @@ import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './op
 import { PixelBudget } from './pixel-budget';
 import type { BatchEvent, CallTimings, DetectorStats } from './stats';
 import { TensorPool } from './tensor-pool';
+import { detectVideo, type VideoFrameResult, type VideoOptions } from './video/detect-video';
+import type { VideoInput } from './video/frame-decoder';
 
 export type { DetectCallOptions } from './call-options';
 
@@ -260,6 +262,18 @@ export class Detector {
       signal?.removeEventListener('abort', forward);
     }
     return results;
+  }
+
+  /**
+   * The faces of a video's frames, as an async iterable in display order: `{ index, timeMs, width, height, faces }`
+   * with coordinates in the displayed (rotation applied) frame. Decoding needs the optional package
+   * @ffmpeg-installer/ffmpeg (VIDEO_DECODER_MISSING without it). See docs/video.md.
+   */
+  detectVideo(input: VideoInput, options?: VideoOptions): AsyncGenerator<VideoFrameResult, void, undefined> {
+    this.assertOpen();
+    // Enough frames in flight for full batches, one being prepared while the other runs.
+    const inFlight = Math.max(2, Math.min(this.options.maxQueue, 2 * this.options.maxBatch));
+    return detectVideo(this, input, options, inFlight);
   }
 
   /** Counters since creation, and the queue now. */

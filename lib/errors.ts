@@ -22,6 +22,9 @@ export const ErrorCodes = [
   'CHECKPOINT_INVALID', // a weights file that is not a readable PyTorch state_dict of a supported RetinaFace
   'CHECKPOINT_UNSAFE', // a weights file whose pickle asks for code (globals or calls) a state_dict never needs
   'CALIBRATION_FAILED', // INT8 calibration found no image, or an image it cannot read
+  'VIDEO_INVALID', // not a video: no container the decoder knows, or no video stream in it
+  'VIDEO_DECODE_FAILED', // a video that stops decoding part way (truncated, corrupt); earlier frames were delivered
+  'VIDEO_DECODER_MISSING', // the optional video decoder package (@ffmpeg-installer/ffmpeg) is not installed
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -10,3 +10,6 @@ export { RetinaFaceError, isRetinaFaceError, ErrorCodes, type ErrorCode } from '
 export { evaluateWider, evaluateDetections, type EvaluateWiderOptions, type EvaluationResult, type WiderEvaluation } from './eval/evaluate';
 export { loadGroundTruth, type GroundTruth } from './eval/ground-truth';
 export { runtimeInfo, type RuntimeInfo, type CudaInfo } from './runtime-info';
+export type { VideoOptions, VideoFrameResult } from './video/detect-video';
+export type { VideoInput } from './video/frame-decoder';
+export { FaceTracker, type TrackerOptions, type TrackedFace } from './video/tracker';

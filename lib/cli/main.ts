@@ -13,6 +13,7 @@ import { registerModelCommands } from './models-command';
 import { registerQuantizeCommand } from './quantize-command';
 import { registerServeCommand } from './serve-command';
 import { registerVerifyCommand } from './verify-command';
+import { registerVideoCommand } from './video-command';
 
 function formatFace(face: Face): string {
   const [x1, y1, x2, y2] = face.box.map((v) => v.toFixed(1));
@@ -107,6 +108,7 @@ export function buildProgram(): Command {
   registerEvalCommand(program);
   registerDoctorCommand(program);
   registerVerifyCommand(program);
+  registerVideoCommand(program);
   return program;
 }
 

@@ -1,0 +1,149 @@
+/**
+ * Video in, faces out: decoded RGB frames go straight into the detector (its batcher gathers them), a few frames in
+ * flight at once, results in display order. Decoding runs ahead in ffmpeg with a bounded queue (frame-decoder.ts).
+ */
+import type { DetectCallOptions } from '../call-options';
+import { RetinaFaceError } from '../errors';
+import type { Face } from '../faces';
+import type { ImageInput } from '../image';
+import { numberIn } from '../options';
+import { type DecodedFrame, FrameDecoder, type VideoInput } from './frame-decoder';
+import { FaceTracker, type TrackedFace, type TrackerOptions } from './tracker';
+
+export interface VideoOptions extends DetectCallOptions {
+  /** Detect on every Nth frame (0, N, 2N, …); the others are decoded but not converted or detected. Default 1. */
+  every?: number;
+  /** Skip frames before this time (ms of stream time). */
+  start?: number;
+  /** Stop at this time (ms, exclusive). */
+  end?: number;
+  /** Stop after this many results. */
+  maxFrames?: number;
+  /** Give each face a trackId that stays the same while the face stays in view (true, or tracker settings). */
+  track?: boolean | TrackerOptions;
+  /** Frames decoded ahead of detection. Default 4. */
+  queueFrames?: number;
+  /** Play a file input this many extra times (benchmarks). */
+  loop?: number;
+}
+
+export interface VideoFrameResult {
+  /** Frame position in the video, display order, from 0. */
+  index: number;
+  /** Presentation time from the stream, ms. */
+  timeMs: number;
+  /** Displayed frame size (rotation applied): face coordinates are in this frame. */
+  width: number;
+  height: number;
+  faces: TrackedFace[];
+  /** Length of the whole video when its container says, ms (for progress). */
+  durationMs: number | undefined;
+  /** Time spent waiting for the decoder for this frame, ms (0 when it was decoded ahead). */
+  decodeWaitMs: number;
+}
+
+/** What detectVideo needs of the detector. */
+export interface FrameDetector {
+  detect(input: ImageInput, options?: DetectCallOptions): Promise<Face[]>;
+}
+
+const KNOWN = new Set(['signal', 'scoreThreshold', 'maxFaces', 'every', 'start', 'end', 'maxFrames', 'track', 'queueFrames', 'loop']);
+
+function checkOptions(options: VideoOptions): void {
+  if (typeof options !== 'object' || options === null) throw new RetinaFaceError('INVALID_ARGUMENT', 'video options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new RetinaFaceError('INVALID_ARGUMENT', `unknown video option '${key}'`);
+  }
+  if (options.every !== undefined) numberIn('every', options.every, 1, 1_000_000, true);
+  if (options.start !== undefined) numberIn('start', options.start, 0, Number.MAX_SAFE_INTEGER, false);
+  if (options.end !== undefined) numberIn('end', options.end, 0, Number.MAX_SAFE_INTEGER, false);
+  if (options.maxFrames !== undefined) numberIn('maxFrames', options.maxFrames, 1, Number.MAX_SAFE_INTEGER, true);
+  if (options.queueFrames !== undefined) numberIn('queueFrames', options.queueFrames, 1, 256, true);
+  if (options.loop !== undefined) numberIn('loop', options.loop, 0, 1_000_000, true);
+}
+
+/**
+ * The faces of every frame of `input` (or every `every`th), as an async iterable in display order. Stopping early
+ * (break, return(), an aborted signal) stops the decoder and waits until it is gone.
+ */
+export async function* detectVideo(
+  detector: FrameDetector,
+  input: VideoInput,
+  options: VideoOptions = {},
+  inFlightFrames = 4,
+): AsyncGenerator<VideoFrameResult, void, undefined> {
+  checkOptions(options);
+  const { signal, scoreThreshold, maxFaces, every, start, end, maxFrames, track, queueFrames, loop } = options;
+  if (signal?.aborted) throw new RetinaFaceError('ABORTED', 'the video was aborted before it started', { cause: signal.reason });
+  const decoder = await FrameDecoder.open(input, {
+    ...(every !== undefined ? { every } : {}),
+    ...(loop !== undefined ? { loop } : {}),
+    // Frames waiting in flight hold pixels of their own (detect copies them), so the decoder needs little slack.
+    queueFrames: queueFrames ?? 4,
+  });
+  // Calls in flight listen to this one signal; it fires on the caller's abort and when we stop early.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const aborted = new Promise<never>((_, reject) => {
+    stop.signal.addEventListener('abort', () => reject(new RetinaFaceError('ABORTED', 'the video was aborted')), { once: true });
+  });
+  aborted.catch(() => undefined);
+  const tracker = track ? new FaceTracker(track === true ? {} : track) : undefined;
+  const callOptions: DetectCallOptions = {
+    signal: stop.signal,
+    ...(scoreThreshold !== undefined ? { scoreThreshold } : {}),
+    ...(maxFaces !== undefined ? { maxFaces } : {}),
+  };
+  type Pending = Omit<VideoFrameResult, 'faces'> & { faces: Promise<Face[]> };
+  const pending: Pending[] = [];
+  let delivered = 0;
+  let decodeFailure: unknown;
+  try {
+    let decodingDone = false;
+    for (;;) {
+      // Keep the detector fed: up to inFlightFrames frames submitted before waiting for the oldest result.
+      while (!decodingDone && pending.length < inFlightFrames && (maxFrames === undefined || delivered + pending.length < maxFrames)) {
+        const t0 = performance.now();
+        let frame: DecodedFrame | null;
+        try {
+          frame = await Promise.race([decoder.next(), aborted]);
+        } catch (error) {
+          if (stop.signal.aborted) throw error;
+          // A decode failure comes after the frames decoded before it, including those still in detection.
+          decodeFailure = error;
+          frame = null;
+        }
+        const decodeWaitMs = performance.now() - t0;
+        if (!frame || (end !== undefined && frame.timeMs >= end)) {
+          decodingDone = true;
+          break;
+        }
+        if (start !== undefined && frame.timeMs < start) continue;
+        const { data, width, height, index, timeMs, durationMs } = frame;
+        // detect() copies the pixels before it returns, so the decoder may reuse `data` for a later frame.
+        const faces = detector.detect({ data, width, height, channels: 3 }, callOptions);
+        faces.catch(() => undefined); // awaited below, in order; an early stop leaves some unobserved
+        pending.push({ index, timeMs, width, height, durationMs, decodeWaitMs, faces });
+      }
+      const next = pending.shift();
+      if (!next) {
+        if (decodeFailure !== undefined) throw decodeFailure;
+        break;
+      }
+      const faces = await Promise.race([next.faces, aborted]);
+      const { faces: _, ...frame } = next;
+      yield { ...frame, faces: tracker ? tracker.update(faces, frame.timeMs) : faces };
+      delivered++;
+      if (maxFrames !== undefined && delivered >= maxFrames) break;
+    }
+  } catch (error) {
+    if (stop.signal.aborted && signal?.aborted) throw new RetinaFaceError('ABORTED', 'the video was aborted', { cause: signal.reason });
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (!stop.signal.aborted) stop.abort(new RetinaFaceError('ABORTED', 'the video iteration stopped'));
+    await decoder.close();
+    await Promise.allSettled(pending.map((p) => p.faces));
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Video -> RGB frames in display order, through an ffmpeg child process: frames as raw rgb24 on its stdout, one
+ * showinfo line per frame (stream timestamp, displayed size) on its stderr. ffmpeg applies the display rotation
+ * (autorotate) and decodes ahead of the consumer until `queueFrames` frames wait; then the pipe fills and ffmpeg
+ * blocks, so memory stays flat however long the video.
+ */
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { RetinaFaceError } from '../errors';
+import { ffmpegPath } from './decoder-binary';
+import { type FrameInfo, isStillOrTextFormat, parseLogLine } from './stderr-log';
+
+/** A file path, the bytes of a whole file, or a readable stream (an MP4 whose index is at its end needs a file). */
+export type VideoInput = string | Buffer | Uint8Array | Readable;
+
+export interface DecodedFrame {
+  /** Position of the frame in the video (display order, counting every frame, from 0). */
+  index: number;
+  /** Presentation time from the stream's timestamps, in milliseconds. */
+  timeMs: number;
+  /** Displayed size (after rotation). */
+  width: number;
+  height: number;
+  /** Length of the whole video when the container says (before any `loop`), ms. */
+  durationMs: number | undefined;
+  /** width * height * 3 bytes of RGB. Reused for a later frame once the consumer asks for the next one. */
+  data: Uint8Array;
+}
+
+export interface DecodeOptions {
+  /** Decode every frame but deliver only every Nth (frames 0, N, 2N, …). Default 1. */
+  every?: number;
+  /** Frames decoded ahead of the consumer. Default 4. */
+  queueFrames?: number;
+  /** Play the input this many extra times (benchmarks: a long clip from a short one). Paths only. */
+  loop?: number;
+}
+
+interface LoggedError {
+  message: string;
+  /** Frames delivered by ffmpeg when the error was logged. */
+  atFrame: number;
+}
+
+/** Pause stdout when this many undelivered bytes wait for their frame line (the two pipes are read independently). */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
+export class FrameDecoder {
+  private readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>;
+  private readonly exited: Promise<void>;
+  private readonly infos: FrameInfo[] = [];
+  private readonly ready: DecodedFrame[] = [];
+  private readonly pool: Uint8Array[] = [];
+  private chunks: Buffer[] = [];
+  private pendingBytes = 0;
+  private framesLogged = 0;
+  private readonly errors: LoggedError[] = [];
+  private failure: RetinaFaceError | undefined;
+  private ended = false;
+  private closing = false;
+  private handedOut: Uint8Array | undefined;
+  private wake: (() => void) | undefined;
+  private stderrTail = '';
+  private durationMs: number | undefined;
+  private streamError: Error | undefined;
+  private readonly every: number;
+  private readonly queueFrames: number;
+
+  private constructor(
+    binary: string,
+    private readonly source: { arg: string; stream?: Readable; tempDir?: string; head?: Uint8Array },
+    options: DecodeOptions,
+    private readonly label: string,
+  ) {
+    this.every = options.every ?? 1;
+    this.queueFrames = options.queueFrames ?? 4;
+    const filter = this.every > 1 ? `select=not(mod(n\\,${this.every})),showinfo` : 'showinfo';
+    const args = [
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
+      ...(options.loop ? ['-stream_loop', String(options.loop)] : []),
+      '-i', source.arg,
+      '-map', '0:v:0', '-an', '-sn', '-dn',
+      '-vf', filter,
+      // Every decoded frame once, with its own timestamp (no duplication or dropping to a constant rate).
+      '-vsync', 'passthrough',
+      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    ];
+    this.child = spawn(binary, args, { stdio: [source.stream ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as
+      ChildProcessByStdio<Writable | null, Readable, Readable>;
+    this.exited = new Promise<void>((resolve) => {
+      this.child.once('close', (code, signal) => {
+        this.onExit(code, signal);
+        resolve();
+      });
+    });
+    this.child.once('error', (error) => {
+      this.fail(new RetinaFaceError('VIDEO_DECODER_MISSING', `cannot run the video decoder ${binary}: ${error.message}`, { cause: error }));
+    });
+    if (source.stream && this.child.stdin) {
+      this.child.stdin.on('error', () => undefined); // EPIPE when ffmpeg stops reading: its exit says why
+      source.stream.once('data', (chunk: Buffer | string) => (this.source.head ??= Buffer.from(chunk).subarray(0, 16)));
+      // pipe() does not end ffmpeg's stdin when the source fails, and ffmpeg would wait for more input for ever: end
+      // it, so that ffmpeg decodes what it has; the failure is reported after those frames.
+      source.stream.once('error', (error) => {
+        this.streamError = error;
+        this.child.stdin?.end();
+      });
+      source.stream.pipe(this.child.stdin);
+    }
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (text: string) => this.onLog(text));
+  }
+
+  /** Starts decoding `input`. VIDEO_DECODER_MISSING when there is no decoder, IMAGE_NOT_FOUND for a missing path. */
+  static async open(input: VideoInput, options: DecodeOptions = {}): Promise<FrameDecoder> {
+    const binary = ffmpegPath();
+    if (typeof input === 'string') {
+      const stat = await fs.promises.stat(input).catch(() => undefined);
+      if (!stat) throw new RetinaFaceError('IMAGE_NOT_FOUND', `no video file at ${input}`);
+      const head = await readHead(input);
+      // `file:` keeps ffmpeg from reading a name as an option or a URL.
+      return new FrameDecoder(binary, { arg: `file:${path.resolve(input)}`, head }, options, input);
+    }
+    if (input instanceof Uint8Array) {
+      if (input.length === 0) throw new RetinaFaceError('VIDEO_INVALID', 'the video buffer is empty');
+      // A file, not a pipe: MP4s usually keep their index (moov) at the end, which a pipe cannot seek to.
+      const tempDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'retinaface-video-'));
+      const file = path.join(tempDir, 'input');
+      await fs.promises.writeFile(file, input);
+      return new FrameDecoder(binary, { arg: `file:${file}`, tempDir, head: input.subarray(0, 16) }, options, 'video buffer');
+    }
+    if (input instanceof Readable || (typeof input === 'object' && input !== null && typeof (input as Readable).pipe === 'function')) {
+      return new FrameDecoder(binary, { arg: 'pipe:0', stream: input as Readable }, options, 'video stream');
+    }
+    throw new RetinaFaceError('INVALID_ARGUMENT', 'a video is a file path, a Buffer or a readable stream');
+  }
+
+  /** The next frame, or null at the end; rejects with the decode failure once every frame before it was delivered. */
+  async next(): Promise<DecodedFrame | null> {
+    if (this.handedOut) {
+      this.pool.push(this.handedOut);
+      this.handedOut = undefined;
+    }
+    for (;;) {
+      const frame = this.ready.shift();
+      if (frame) {
+        this.updateFlow();
+        this.handedOut = frame.data;
+        return frame;
+      }
+      if (this.failure) throw this.failure;
+      if (this.ended) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Stops ffmpeg (if still running), waits until it and its pipes are gone, removes any temporary file. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.source.stream && this.child.stdin) this.source.stream.unpipe(this.child.stdin);
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.child.stdin?.destroy();
+    this.child.stdout.destroy();
+    this.child.stderr.destroy();
+    if (this.child.pid !== undefined) await this.exited;
+    this.ready.length = 0;
+    this.pool.length = 0;
+    this.chunks = [];
+    if (this.source.tempDir) await fs.promises.rm(this.source.tempDir, { recursive: true, force: true });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.cutFrames();
+  }
+
+  private onLog(text: string): void {
+    const lines = (this.stderrTail + text).split(/\r?\n/);
+    this.stderrTail = lines.pop() ?? '';
+    for (const line of lines) this.onLogLine(line);
+  }
+
+  private onLogLine(line: string): void {
+    const event = parseLogLine(line);
+    if (event.kind === 'frame') {
+      this.framesLogged++;
+      this.infos.push(event.info);
+      this.cutFrames();
+    } else if (event.kind === 'input' && isStillOrTextFormat(event.format)) {
+      this.fail(new RetinaFaceError('VIDEO_INVALID', `${this.label} is not a video (ffmpeg reads it as '${event.format}')`));
+      this.child.kill('SIGKILL');
+    } else if (event.kind === 'duration') {
+      this.durationMs ??= event.ms;
+    } else if (event.kind === 'error') {
+      this.errors.push({ message: event.message, atFrame: this.framesLogged });
+    }
+  }
+
+  /** Moves complete frames (their line logged, their bytes read) into the ready queue. */
+  private cutFrames(): void {
+    while (this.infos.length > 0) {
+      const info = this.infos[0]!;
+      const size = info.width * info.height * 3;
+      if (this.pendingBytes < size) break;
+      this.infos.shift();
+      const data = this.takeBuffer(size);
+      let filled = 0;
+      while (filled < size) {
+        const chunk = this.chunks[0]!;
+        const take = Math.min(chunk.length, size - filled);
+        data.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
+        filled += take;
+        if (take === chunk.length) this.chunks.shift();
+        else this.chunks[0] = chunk.subarray(take);
+      }
+      this.pendingBytes -= size;
+      this.ready.push({
+        index: info.n * this.every, timeMs: info.ptsTime * 1000, width: info.width, height: info.height, durationMs: this.durationMs, data,
+      });
+    }
+    this.updateFlow();
+    this.notify();
+  }
+
+  private takeBuffer(size: number): Uint8Array {
+    const i = this.pool.findIndex((b) => b.length === size);
+    return i >= 0 ? this.pool.splice(i, 1)[0]! : new Uint8Array(size);
+  }
+
+  /** Backpressure: ffmpeg blocks on a full pipe while the consumer is behind. */
+  private updateFlow(): void {
+    if (this.ended || this.closing) return;
+    const stdout = this.child.stdout;
+    const full = this.ready.length >= this.queueFrames || this.pendingBytes >= MAX_PENDING_BYTES;
+    if (full && !stdout.isPaused()) stdout.pause();
+    else if (!full && stdout.isPaused()) stdout.resume();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private fail(error: RetinaFaceError): void {
+    this.failure ??= error;
+    this.notify();
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stderrTail) this.onLogLine(this.stderrTail);
+    this.stderrTail = '';
+    this.cutFrames();
+    this.ended = true;
+    if (!this.closing && !this.failure) {
+      const failure = this.exitFailure(code, signal);
+      if (failure) this.failure = failure;
+    }
+    this.notify();
+  }
+
+  /** Why a finished ffmpeg run is a failure, if it is: nothing decodable is VIDEO_INVALID, damage part way is VIDEO_DECODE_FAILED. */
+  private exitFailure(code: number | null, signal: NodeJS.Signals | null): RetinaFaceError | undefined {
+    if (this.streamError) {
+      return new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: reading it failed after ${this.framesLogged * this.every} frames: ${
+        this.streamError.message}`, { cause: this.streamError });
+    }
+    const first = this.errors[0];
+    if (code === 0 && !first) return undefined;
+    const said = first ? first.message : signal ? `ffmpeg was killed by ${signal}` : `ffmpeg exited with code ${code}`;
+    const all = this.errors.map((e) => e.message).join(' ');
+    if (this.framesLogged === 0) {
+      // A video container's header, but not one frame: cut short (an MP4 without its index at the end).
+      if (this.source.head && hasVideoContainerMagic(this.source.head)) {
+        return new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: frame 0 could not be decoded; the file looks truncated (${said})`);
+      }
+      if (/matches no streams|does not contain any stream/i.test(all)) {
+        return new RetinaFaceError('VIDEO_INVALID', `${this.label} has no video stream`);
+      }
+      return new RetinaFaceError('VIDEO_INVALID', `${this.label} is not a video the decoder can read (${said})`);
+    }
+    const frame = (first?.atFrame ?? this.framesLogged) * this.every;
+    const more = this.errors.length > 1 ? ` (${this.errors.length - 1} more decoder errors)` : '';
+    return new RetinaFaceError(
+      'VIDEO_DECODE_FAILED',
+      `${this.label}: decoding failed at frame ${frame} (${this.framesLogged} frames delivered): ${said}${more}`,
+    );
+  }
+}
+
+async function readHead(file: string): Promise<Uint8Array | undefined> {
+  const handle = await fs.promises.open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, 16, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** ISO BMFF (MP4, MOV, 3GP: an `ftyp` box first) or EBML (Matroska, WebM). */
+function hasVideoContainerMagic(head: Uint8Array): boolean {
+  const ftyp = head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString('latin1') === 'ftyp';
+  const ebml = head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3;
+  return ftyp || ebml;
+}
+
+/** The frames of `input` as an async iterable; breaking out of the loop (or an error) stops ffmpeg at once. */
+export async function* decodeVideoFrames(input: VideoInput, options: DecodeOptions = {}): AsyncGenerator<DecodedFrame> {
+  const decoder = await FrameDecoder.open(input, options);
+  try {
+    for (let frame = await decoder.next(); frame; frame = await decoder.next()) yield frame;
+  } finally {
+    await decoder.close();
+  }
+}
