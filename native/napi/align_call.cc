@@ -7,13 +7,13 @@
 
 #include "../core/face_align.h"
 #include "args.h"
+#include "pixel_view_arg.h"
 #include "job_thread.h"
 
 namespace retinaface::napi {
 
 namespace {
 
-constexpr int kMaxSide = 1 << 16;
 
 class AlignJob : public Job {
  public:
@@ -49,16 +49,8 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return promiseOrRejection(env, [&]() -> Napi::Value {
     Napi::Object image = objectArg(info[0], "image");
-    Napi::TypedArray data = typedArray(image.Get("data"), napi_uint8_array, "image.data");
-    PixelView view;
-    view.width = intProperty(image, "width", 1, kMaxSide);
-    view.height = intProperty(image, "height", 1, kMaxSide);
-    view.channels = intProperty(image, "channels", 1, 4);
-    if (view.channels == 2) throw CodedError(kInvalidArgument, "channels must be 1, 3 or 4");
-    view.rowStride = view.width * view.channels;
-    if (data.ByteLength() < static_cast<size_t>(view.rowStride) * view.height)
-      throw CodedError(kInvalidArgument, "image.data is shorter than width * height * channels");
-    view.data = typedArrayData<uint8_t>(data);
+    Napi::TypedArray data;
+    const PixelView view = pixelViewArg(image, "image", data);
 
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
       throw CodedError(kInvalidArgument, "landmarks must be a Float64Array");

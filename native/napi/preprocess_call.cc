@@ -9,12 +9,12 @@
 #include "args.h"
 #include "job_thread.h"
 #include "letterbox_object.h"
+#include "pixel_view_arg.h"
 
 namespace retinaface::napi {
 
 namespace {
 
-constexpr int kMaxSide = 1 << 16;
 
 class PreprocessJob : public Job {
  public:
@@ -59,8 +59,8 @@ Napi::Value preprocess(const Napi::CallbackInfo& info) {
     int canvasWidth = 0, canvasHeight = 0;
     if (!original) {
       Napi::Object canvas = objectArg(info[1], "canvas");
-      canvasWidth = intProperty(canvas, "width", 1, kMaxSide);
-      canvasHeight = intProperty(canvas, "height", 1, kMaxSide);
+      canvasWidth = intProperty(canvas, "width", 1, kMaxImageSide);
+      canvasHeight = intProperty(canvas, "height", 1, kMaxImageSide);
     }
     Napi::TypedArray out = typedArray(info[2], napi_float32_array, "out");
 
@@ -70,16 +70,8 @@ Napi::Value preprocess(const Napi::CallbackInfo& info) {
     size_t needed = 0;
     for (uint32_t i = 0; i < list.Length(); ++i) {
       Napi::Object image = objectArg(list.Get(i), "images[" + std::to_string(i) + "]");
-      Napi::TypedArray data = typedArray(image.Get("data"), napi_uint8_array, "images[].data");
-      PixelView view;
-      view.width = intProperty(image, "width", 1, kMaxSide);
-      view.height = intProperty(image, "height", 1, kMaxSide);
-      view.channels = intProperty(image, "channels", 1, 4);
-      if (view.channels == 2) throw CodedError(kInvalidArgument, "channels must be 1, 3 or 4");
-      view.rowStride = view.width * view.channels;
-      if (data.ByteLength() < static_cast<size_t>(view.rowStride) * view.height)
-        throw CodedError(kInvalidArgument, "images[].data is shorter than width * height * channels");
-      view.data = typedArrayData<uint8_t>(data);
+      Napi::TypedArray data;
+      const PixelView view = pixelViewArg(image, "images[]", data);
       const Letterbox box = original ? identityLetterbox(view.width, view.height)
                                      : computeLetterbox(view.width, view.height, canvasWidth, canvasHeight);
       needed += static_cast<size_t>(3) * box.inputWidth * box.inputHeight;
