@@ -13,7 +13,8 @@ import { binding, type PostprocessOptions, type RawPixels } from '../binding';
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from '../errors';
 import { modelCacheDir } from '../models/cache-dir';
 import { rewriteToFloat16 } from '../models/onnx/fp16-rewrite';
-import { DataType, decodeModel, encodeModel } from '../models/onnx/graph-builder';
+import { decodeOnnxFile } from '../models/onnx/decode-onnx';
+import { DataType, encodeModel } from '../models/onnx/graph-builder';
 import type { ModelShape } from './backend';
 
 export type TensorRtPrecision = 'fp16' | 'fp32' | 'int8';
@@ -224,17 +225,6 @@ async function readModel(file: string): Promise<Uint8Array> {
   }
 }
 
-function decodeOnnx(file: string, bytes: Uint8Array) {
-  let model;
-  try {
-    model = decodeModel(bytes);
-  } catch (error) {
-    throw new RetinaFaceError('MODEL_INVALID', `${file} is not an ONNX model: ${(error as Error).message}`, { cause: error });
-  }
-  if (!model.graph?.node?.length) throw new RetinaFaceError('MODEL_INVALID', `${file} is not an ONNX model (no graph)`);
-  return model as typeof model & { graph: NonNullable<typeof model.graph> };
-}
-
 /**
  * The exact ONNX bytes the engine is built from: the model itself for fp32; for int8 the model itself, which must be
  * a QDQ model (a float one would build a float32 engine labelled int8); for fp16 the given FP16 file, the model if it
@@ -245,7 +235,7 @@ export async function onnxForPrecision(options: Pick<TensorRtOptions, 'model' | 
   if (precision === 'fp32') return readModel(options.model);
   if (precision === 'int8') {
     const bytes = await readModel(options.model);
-    const model = decodeOnnx(options.model, bytes);
+    const model = decodeOnnxFile(options.model, bytes);
     if (!model.graph.node!.some((node) => node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear')) {
       throw new RetinaFaceError('MODEL_INVALID', `precision 'int8' needs an INT8 QDQ model; ${options.model} has no ` +
         'QuantizeLinear/DequantizeLinear nodes (make one with `retinaface quantize`)');
@@ -254,7 +244,7 @@ export async function onnxForPrecision(options: Pick<TensorRtOptions, 'model' | 
   }
   if (options.fp16Model) return readModel(options.fp16Model);
   const bytes = await readModel(options.model);
-  const model = decodeOnnx(options.model, bytes);
+  const model = decodeOnnxFile(options.model, bytes);
   if ((model.graph.initializer ?? []).some((t) => t.dataType === DataType.FLOAT16)) return bytes;
   return encodeModel(rewriteToFloat16(model));
 }

@@ -1,12 +1,12 @@
 /** .pth -> ONNX: read the state_dict safely, build the RetinaFace graph, serialise it; and ONNX -> FP16 ONNX. */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { RetinaFaceError } from '../errors';
 import { checkFileTarget, writeFileAtomic } from './atomic-write';
 import { parseCheckpoint, readWeightsFile } from './checkpoint/read-checkpoint';
 import { readModelInput } from './input-file';
 import { rewriteToFloat16 } from './onnx/fp16-rewrite';
-import { decodeModel, encodeModel } from './onnx/graph-builder';
+import { decodeOnnxFile } from './onnx/decode-onnx';
+import { encodeModel } from './onnx/graph-builder';
 import { packageInfo } from './package-root';
 import { type Architecture, buildRetinaFace, detectArchitecture } from './retinaface/build-graph';
 import type { Precision } from './retinaface/layers';
@@ -58,12 +58,6 @@ export async function rewriteOnnxFileToFp16(inputFile: string, outputFile: strin
   await checkFileTarget(outputFile);
   // protobuf caps a serialised model at 2 GiB
   const bytes = await readModelInput(inputFile, { maxBytes: 2 ** 31 - 1, tooLargeCode: 'MODEL_INVALID', what: 'ONNX model' });
-  let model;
-  try {
-    model = decodeModel(bytes);
-  } catch (error) {
-    throw new RetinaFaceError('MODEL_INVALID', `${inputFile} is not an ONNX model: ${(error as Error).message}`, { cause: error });
-  }
-  if (!model.graph?.node?.length) throw new RetinaFaceError('MODEL_INVALID', `${inputFile} is not an ONNX model (no graph)`);
+  const model = decodeOnnxFile(inputFile, bytes);
   await writeFileAtomic(outputFile, encodeModel(rewriteToFloat16(model)));
 }
