@@ -23,8 +23,6 @@ export interface SelectOptions {
   tensorrt: Omit<TensorRtOptions, 'model' | 'log'>;
   /** Where the choice, TensorRT's log and engine-build news go. Default: stderr for warnings and build news. */
   log?: BackendLogger;
-  /** Why TensorRT cannot run this request although the machine could (e.g. a precision not built yet). */
-  tensorRtUnsupported?: string;
 }
 
 export interface BackendSelection {
@@ -49,7 +47,7 @@ export async function selectBackend(
   });
   if (requested === 'cpu') return cpu('requested explicitly');
 
-  const unavailable = options.tensorRtUnsupported ?? tensorRtUnavailableReason({ layerDir: options.tensorrt.layerDir });
+  const unavailable = tensorRtUnavailableReason({ layerDir: options.tensorrt.layerDir });
   if (requested === 'tensorrt' && unavailable) {
     throw new RetinaFaceError('BACKEND_UNAVAILABLE', `backend 'tensorrt' is unavailable: ${unavailable}`);
   }
