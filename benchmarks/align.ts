@@ -18,6 +18,7 @@ import { alignDecoded } from '../lib/align';
 import type { RawPixels } from '../lib/binding';
 import { alignFace } from '../lib/index';
 import { describeMachine } from './common/machine';
+import { writeReport } from './common/report';
 import { SHARED } from './harness/images';
 import { median } from './harness/stats';
 
@@ -100,8 +101,6 @@ async function main(): Promise<void> {
     loadAverage: os.loadavg(),
   };
   const day = result.date.slice(0, 10);
-  const out = path.join(__dirname, 'results', `align-${day}`);
-  fs.writeFileSync(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`);
   const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
   const md = [
     `# Aligned face crops per second on the CPU, ${options.size}x${options.size} (${day})`,
@@ -123,8 +122,7 @@ async function main(): Promise<void> {
       'thread gets a smaller share of the CPU than short single calls do, so its wall-clock rate drops first.',
     '',
   ].join('\n');
-  fs.writeFileSync(`${out}.md`, md);
-  process.stdout.write(md);
+  writeReport('align', day, result, md);
 }
 
 main().catch((error) => {

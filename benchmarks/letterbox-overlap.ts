@@ -11,12 +11,11 @@
  * benchmarks/results/letterbox-overlap-<date>.{json,md}.
  *   npx tsx benchmarks/letterbox-overlap.ts [--iterations 2400] [--block 10]
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { binding } from '../lib/binding';
 import { describeMachine } from './common/machine';
+import { writeReport } from './common/report';
 import { BENCH_MODEL, loadImages } from './harness/images';
 import { createRawSession } from './harness/measure';
 import { trimmedMean } from './harness/stats';
@@ -73,8 +72,6 @@ async function main(): Promise<void> {
     oursOverRawBound: { overlapped: ms.plain / ms.overlap, serial: ms.plain / ms.serial },
   };
   const day = result.date.slice(0, 10);
-  const out = path.join(__dirname, 'results', `letterbox-overlap-${day}`);
-  fs.writeFileSync(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`);
   const md = [
     `# One letterbox per batch-1 inference: what it costs onnxruntime (${day})`,
     '',
@@ -88,8 +85,7 @@ async function main(): Promise<void> {
     `| letterbox alone | ${ms.alone.toFixed(2)} | - | - |`,
     '',
   ].join('\n');
-  fs.writeFileSync(`${out}.md`, md);
-  process.stdout.write(md);
+  writeReport('letterbox-overlap', day, result, md);
 }
 
 main().catch((error) => {

@@ -75,7 +75,7 @@ export async function runLiveSlots<S, R>(slots: ReadonlyArray<S | undefined>, ru
 }
 
 /** Stages for a plain `runBatch(items)`: nothing to prepare per item, no per-batch state. */
-function plainStages<I, R>(runBatch: (items: I[]) => Promise<R[]>): BatchStages<I, I, R, undefined> {
+export function plainStages<I, R>(runBatch: (items: I[]) => Promise<R[]>): BatchStages<I, I, R, undefined> {
   return {
     open: () => undefined,
     stage: (item) => Promise.resolve(item),

@@ -1,7 +1,6 @@
 /** Loads the native addon (prebuilt or locally built) and types its surface. */
-import fs from 'node:fs';
-import path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
+import { packageInfo } from './package-root';
 
 /** Where and how an image was placed in the network input; produced by preprocess, consumed by postprocess. */
 export interface Letterbox {
@@ -52,20 +51,9 @@ export interface NativeBinding {
   napiVersion: number;
 }
 
-function packageRoot(): string {
-  // Works from lib/ (sources run by tests) and from dist/lib/ (compiled package).
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('retinaface-trt: package.json not found above ' + __dirname);
-    dir = parent;
-  }
-  return dir;
-}
-
 let cached: NativeBinding | undefined;
 
 export function binding(): NativeBinding {
-  cached ??= nodeGypBuild(packageRoot()) as NativeBinding;
+  cached ??= nodeGypBuild(packageInfo().root) as NativeBinding;
   return cached;
 }

@@ -1,14 +1,16 @@
-/** The public detector: image in, faces out, on whichever backend fits the machine. */
+/**
+ * The public detector: image in, faces out, on whichever backend fits the machine. A call's image is decoded to
+ * pixels here (under the pixel budget), then batched; the backend's stages turn a batch of pixels into faces.
+ */
 import { setMaxListeners } from 'node:events';
 import { alignDecoded, type AlignedFace, resolveAlignSize } from './align';
-import type { BackendInfo, InferenceBackend } from './backends/backend';
+import type { BackendInfo, DetectionBackend, ImageFaces } from './backends/backend';
 import { selectBackend } from './backends/select';
-import { isPixelBackend, type PixelBackend } from './backends/tensorrt';
-import { abortError, Batcher, type BatchStages, runLiveSlots } from './batcher';
-import { binding, type Letterbox, type PostprocessOptions, type RawOutputs, type RawPixels } from './binding';
+import { abortError, Batcher } from './batcher';
+import type { PostprocessOptions, RawPixels } from './binding';
 import { applyCallFilters, type DetectCallOptions, resolveCallOptions } from './call-options';
-import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from './errors';
-import { type Face, unpackFaces } from './faces';
+import { type ErrorCode, RetinaFaceError } from './errors';
+import type { Face } from './faces';
 import { captureInput, decodeCaptured, decodeImage, type ImageInput, type ImageLimits, readHeader } from './image';
 import { type FastDecodePlan, mapFacesToSource, planFastDecode } from './fast-decode';
 import { resolveInt8Model } from './models/int8-model';
@@ -16,7 +18,6 @@ import { resolveModel } from './models/resolve';
 import { type DetectorOptions, type ResolvedOptions, resolveOptions } from './options';
 import { PixelBudget } from './pixel-budget';
 import type { BatchEvent, CallTimings, DetectorStats } from './stats';
-import { TensorPool } from './tensor-pool';
 import { detectVideo, type VideoFrameResult, type VideoOptions } from './video/detect-video';
 import type { VideoInput } from './video/frame-decoder';
 
@@ -34,49 +35,20 @@ export interface DetectAndAlignOptions extends DetectCallOptions {
 export type AlignedDetection = Face & { aligned: AlignedFace };
 
 type Canvas = { width: number; height: number };
-type BatchTimings = Omit<BatchEvent, 'size'>;
-interface BatchResult {
-  faces: Face[];
-  /** With queueMs where the detector knows it better than the batcher (staged images). */
-  timings: BatchTimings & { queueMs?: number };
-}
-/** A batch's own state: the input tensor its images are letterboxed into (CPU path at a fixed input size). */
-interface BatchContext {
-  tensor?: Float32Array;
-}
-/** An image with its slot in a batch: letterboxed into the batch's tensor, where that applies. */
-interface StagedImage {
-  pixels: RawPixels;
-  letterbox?: Letterbox;
-  preprocessMs: number;
-  stagedAt: number;
-}
-
-/** The letterbox of an image that fills the canvas exactly (used for blank slots). */
-function identityLetterbox(canvas: Canvas): Letterbox {
-  return {
-    sourceWidth: canvas.width, sourceHeight: canvas.height, inputWidth: canvas.width, inputHeight: canvas.height,
-    resizedWidth: canvas.width, resizedHeight: canvas.height, scale: 1,
-  };
-}
 
 export class Detector {
   private closed = false;
   /** The one close() in progress: every close() call waits for it. */
   private closing: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly postprocessOptions: PostprocessOptions;
-  private readonly batcher: Batcher<RawPixels, BatchResult, StagedImage, BatchContext>;
+  private readonly batcher: Batcher<RawPixels, ImageFaces>;
   private readonly batchListeners = new Set<(event: BatchEvent) => void>();
-  /** Inference is serialised (it uses every core); preprocessing of the next batch overlaps it. */
-  private inferenceTail: Promise<unknown> = Promise.resolve();
-  private readonly tensors: TensorPool;
   private readonly budget: PixelBudget;
   private readonly limits: ImageLimits;
   private readonly counters = { completed: 0, batches: 0, images: 0, failed: {} as Partial<Record<ErrorCode, number>> };
 
   private constructor(
-    private readonly backend: InferenceBackend | PixelBackend,
+    private readonly backend: DetectionBackend,
     /** Which backend runs this detector, and why. */
     readonly backendInfo: BackendInfo,
     /** The model file in use. */
@@ -85,14 +57,14 @@ export class Detector {
     readonly inputSize: Canvas | 'original',
     private readonly options: ResolvedOptions,
   ) {
-    this.postprocessOptions = {
+    const postprocess: PostprocessOptions = {
       scoreThreshold: options.scoreThreshold,
       nmsThreshold: options.nmsThreshold,
       preNmsTopK: options.preNmsTopK,
       maxFaces: options.maxFaces,
       clip: options.clip,
     };
-    const maxBatch = Math.min(options.maxBatch, isPixelBackend(backend) ? backend.maxBatch : backend.shape.fixedBatch ?? Infinity);
+    const maxBatch = Math.min(options.maxBatch, backend.maxBatch);
     this.limits = {
       maxPixels: options.maxPixels,
       minSide: options.minSide,
@@ -100,14 +72,22 @@ export class Detector {
       ...(inputSize === 'original' ? { maxOriginalPixels: options.maxOriginalPixels } : {}),
     };
     this.budget = new PixelBudget(options.maxInflightPixels);
-    // Room for the batch tensors of a fixed input size (one per batch holding a context); original-size tensors
-    // beyond the default are not kept.
-    const batchTensorBytes = inputSize === 'original' ? 0
-      : 4 * 3 * inputSize.width * inputSize.height * Math.max(maxBatch, isPixelBackend(backend) ? 0 : backend.shape.fixedBatch ?? 0);
-    this.tensors = new TensorPool({ keepBytes: Math.max(256 * 1024 * 1024, (CONCURRENT_BATCHES + 1) * batchTensorBytes) });
-    this.batcher = new Batcher<RawPixels, BatchResult, StagedImage, BatchContext>(
+    const stages = backend.batchStages({
+      inputSize,
+      maxBatch,
+      concurrentBatches: CONCURRENT_BATCHES,
+      postprocess,
+      observer: {
+        runStarted: (images) => {
+          this.counters.batches++;
+          this.counters.images += images;
+        },
+        runFinished: (event) => this.notifyBatch(event),
+      },
+    });
+    this.batcher = new Batcher(
       { maxBatch, maxDelayMs: options.maxDelayMs, maxQueue: options.maxQueue, maxConcurrentBatches: CONCURRENT_BATCHES },
-      this.stagesFor(backend, inputSize, maxBatch),
+      stages,
     );
   }
 
@@ -128,40 +108,15 @@ export class Detector {
       },
     });
     try {
-      const inputSize = Detector.chooseInputSize(resolved, backend);
-      // The TensorRT engine build has checked the model already.
-      if (!isPixelBackend(backend)) await Detector.probe(backend, modelPath);
-      return new Detector(backend, info, modelPath, inputSize, resolved);
+      return new Detector(backend, info, modelPath, Detector.chooseInputSize(resolved, backend), resolved);
     } catch (error) {
       await backend.close();
       throw error;
     }
   }
 
-  /**
-   * Runs the model once on a blank input and checks that its outputs fit RetinaFace's anchors, so a wrong model
-   * fails at load with MODEL_INVALID instead of failing every detect().
-   */
-  private static async probe(backend: InferenceBackend, modelPath: string): Promise<void> {
-    const { width, height } = backend.shape.fixedSize ?? { width: 64, height: 64 };
-    const batch = backend.shape.fixedBatch ?? 1;
-    const outputs = await backend.run(new Float32Array(batch * 3 * width * height), batch, height, width).catch((error) => {
-      throw new RetinaFaceError('MODEL_INVALID', `${modelPath} fails on a blank ${batch}x3x${height}x${width} input: ${
-        (error as Error).message}`, { cause: error });
-    });
-    const letterbox = identityLetterbox({ width, height });
-    try {
-      binding().postprocess(outputs, new Array<Letterbox>(batch).fill(letterbox), {
-        scoreThreshold: 1, nmsThreshold: 0.4, preNmsTopK: 0, maxFaces: 0, clip: false,
-      });
-    } catch (error) {
-      throw new RetinaFaceError('MODEL_INVALID', `${modelPath} is not a RetinaFace model with the standard anchors: ${
-        (error as Error).message}`, { cause: error });
-    }
-  }
-
   /** A fixed-size model dictates the input size; asking for another one is an error, not a silent change. */
-  private static chooseInputSize(options: ResolvedOptions, backend: InferenceBackend | PixelBackend): Detector['inputSize'] {
+  private static chooseInputSize(options: ResolvedOptions, backend: DetectionBackend): Detector['inputSize'] {
     const fixed = backend.shape.fixedSize;
     if (!fixed) return options.inputSize;
     const wanted = options.inputSize;
@@ -302,7 +257,6 @@ export class Detector {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.inFlight]);
       await this.backend.close();
-      this.tensors.clear();
     })();
     return this.closing;
   }
@@ -358,131 +312,10 @@ export class Detector {
     }
   }
 
-  /**
-   * How the batcher runs this detector's batches. With a fixed network input on the CPU path, each image is
-   * letterboxed into its slot of the batch's tensor as soon as it joins the batch, while the previous batch is
-   * still in inference; the batch then starts the moment the engine is free. Otherwise there is nothing to
-   * prepare ahead: the GPU takes pixels, and original-size images each need a tensor of their own size.
-   */
-  private stagesFor(backend: InferenceBackend | PixelBackend, inputSize: Canvas | 'original', maxBatch: number):
-    BatchStages<RawPixels, StagedImage, BatchResult, BatchContext> {
-    if (isPixelBackend(backend) || inputSize === 'original') {
-      return {
-        open: () => ({}),
-        stage: (pixels) => Promise.resolve({ pixels, preprocessMs: 0, stagedAt: performance.now() }),
-        run: (slots) => this.runUnstaged(slots),
-        close: () => undefined,
-      };
-    }
-    const canvas = inputSize;
-    const perImage = 3 * canvas.width * canvas.height;
-    const capacity = Math.max(maxBatch, backend.shape.fixedBatch ?? 0);
-    return {
-      open: () => ({ tensor: this.tensors.acquire(capacity * perImage) }),
-      stage: async (pixels, context, slot) => {
-        const t0 = performance.now();
-        const [letterbox] = await preprocess(pixels, canvas, context.tensor!.subarray(slot * perImage, (slot + 1) * perImage));
-        const stagedAt = performance.now();
-        return { pixels, letterbox, preprocessMs: stagedAt - t0, stagedAt };
-      },
-      run: (slots, context) => this.runStaged(backend, slots, canvas, context.tensor!),
-      close: (context) => this.tensors.release(context.tensor!),
-    };
-  }
-
-  /** A batch whose images are already letterboxed into `tensor`, slot by slot: inference, then decode + NMS. */
-  private async runStaged(backend: InferenceBackend, slots: ReadonlyArray<StagedImage | undefined>, canvas: Canvas,
-    tensor: Float32Array): Promise<Array<BatchResult | undefined>> {
-    const perImage = 3 * canvas.width * canvas.height;
-    // A fixed-batch model runs full batches; slots of calls that left hold stale pixels. Blank both (mean colour):
-    // their outputs are ignored, and a blank input keeps their decode + NMS cheap.
-    const runSize = Math.max(slots.length, backend.shape.fixedBatch ?? 0);
-    slots.forEach((slot, i) => slot === undefined && tensor.fill(0, i * perImage, (i + 1) * perImage));
-    if (runSize > slots.length) tensor.fill(0, slots.length * perImage, runSize * perImage);
-    const blank = identityLetterbox(canvas);
-    const letterboxes = slots.map((slot) => slot?.letterbox ?? blank);
-    const live = slots.filter((slot) => slot !== undefined).length;
-    const { faces, inferenceStart, inferenceMs, postprocessMs } = await this.inferAndDecode(backend, tensor, runSize, canvas,
-      letterboxes, live);
-    const preprocessMs = slots.reduce((sum, slot) => sum + (slot?.preprocessMs ?? 0), 0);
-    this.notifyBatch(live, { preprocessMs, inferenceMs, postprocessMs });
-    return slots.map((slot, i) => slot && {
-      faces: faces[i]!,
-      // Its own letterboxing; its wait runs from then until its batch reached the engine.
-      timings: { preprocessMs: slot.preprocessMs, queueMs: Math.max(0, inferenceStart - slot.stagedAt), inferenceMs, postprocessMs },
-    });
-  }
-
-  /** Batches with nothing staged ahead: the GPU path, and original-size images (one inference per image). */
-  private runUnstaged(slots: ReadonlyArray<StagedImage | undefined>): Promise<Array<BatchResult | undefined>> {
-    return runLiveSlots(slots, async (staged) => {
-      const images = staged.map((s) => s.pixels);
-      const backend = this.backend;
-      if (isPixelBackend(backend)) return this.runPixelBatch(backend, images, this.inputSize === 'original' ? null : this.inputSize);
-      const results: BatchResult[] = [];
-      for (const image of images) results.push(...(await this.runOriginalSize(backend, image)));
-      return results;
-    });
-  }
-
-  /** One image at its own size: preprocess -> inference -> decode + NMS. */
-  private async runOriginalSize(backend: InferenceBackend, image: RawPixels): Promise<BatchResult[]> {
-    const canvas = { width: image.width, height: image.height };
-    const t0 = performance.now();
-    const tensor = this.tensors.acquire(3 * image.width * image.height);
-    try {
-      const letterboxes = await preprocess(image, null, tensor);
-      const preprocessMs = performance.now() - t0;
-      const { faces, inferenceMs, postprocessMs } = await this.inferAndDecode(backend, tensor, 1, canvas, letterboxes, 1);
-      const timings: BatchTimings = { preprocessMs, inferenceMs, postprocessMs };
-      this.notifyBatch(1, timings);
-      return [{ faces: faces[0]!, timings }];
-    } finally {
-      this.tensors.release(tensor);
-    }
-  }
-
-  /**
-   * Inference on `runSize` images of `tensor` (serialised with other batches: it uses every core), then decode + NMS
-   * of the first `letterboxes.length`. `live` counts the images that belong to callers.
-   */
-  private async inferAndDecode(backend: InferenceBackend, tensor: Float32Array, runSize: number, canvas: Canvas,
-    letterboxes: Letterbox[], live: number) {
-    this.counters.batches++;
-    this.counters.images += live;
-    let inferenceStart = performance.now();
-    const inference = this.inferenceTail.then(() => {
-      inferenceStart = performance.now(); // not counting the wait for the previous batch's inference
-      return backend.run(tensor, runSize, canvas.height, canvas.width);
-    });
-    this.inferenceTail = inference.catch(() => undefined);
-    const outputs = await inference;
-    const t2 = performance.now();
-    let faces: Face[][];
-    try {
-      const flat = binding().postprocess(trimOutputs(outputs, letterboxes.length, runSize), letterboxes, this.postprocessOptions);
-      faces = unpackFaces(flat.faces, flat.counts);
-    } catch (error) {
-      throw toRetinaFaceError(error, 'NATIVE_ERROR', `post-processing the outputs of ${this.modelPath} failed`);
-    }
-    return { faces, inferenceStart, inferenceMs: t2 - inferenceStart, postprocessMs: performance.now() - t2 };
-  }
-
-  /** The TensorRT path: pixels in, faces out; preprocessing, inference and decode + NMS all run on the GPU. */
-  private async runPixelBatch(backend: PixelBackend, images: RawPixels[], canvas: Canvas | null): Promise<BatchResult[]> {
-    const t0 = performance.now();
-    this.counters.batches++;
-    this.counters.images += images.length;
-    const flat = await backend.detect(images, canvas, this.postprocessOptions);
-    const timings: BatchTimings = { preprocessMs: 0, inferenceMs: performance.now() - t0, postprocessMs: 0 };
-    this.notifyBatch(images.length, timings);
-    return unpackFaces(flat.faces, flat.counts).map((faces) => ({ faces, timings }));
-  }
-
-  private notifyBatch(size: number, timings: BatchTimings): void {
+  private notifyBatch(event: BatchEvent): void {
     for (const listener of this.batchListeners) {
       try {
-        listener({ size, ...timings });
+        listener({ ...event }); // each its own copy
       } catch {
         // A failing observer (metrics, logging) must not fail the callers' detections.
       }
@@ -502,19 +335,4 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
       (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
     );
   });
-}
-
-/** Letterboxes one image into `out` (a null canvas: at its own size). */
-async function preprocess(image: RawPixels, canvas: Canvas | null, out: Float32Array): Promise<Letterbox[]> {
-  try {
-    return await binding().preprocess([image], canvas, out);
-  } catch (error) {
-    throw toRetinaFaceError(error, 'NATIVE_ERROR', 'preprocessing failed');
-  }
-}
-
-function trimOutputs(outputs: RawOutputs, used: number, total: number): RawOutputs {
-  if (used === total) return outputs;
-  const part = (a: Float32Array) => a.subarray(0, (a.length / total) * used);
-  return { loc: part(outputs.loc), conf: part(outputs.conf), landms: part(outputs.landms) };
 }

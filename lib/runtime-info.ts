@@ -1,8 +1,7 @@
 /** What this installation can do: the addon, its CUDA kernels, the GPU, TensorRT, and what 'auto' would choose. */
-import fs from 'node:fs';
-import path from 'node:path';
 import { probeTensorRt, type TensorRtProbe } from './backends/tensorrt';
 import { binding } from './binding';
+import { packageInfo } from './package-root';
 
 export interface CudaInfo {
   compiledArchitectures: string[];
@@ -24,17 +23,11 @@ export interface RuntimeInfo {
   auto: { backend: 'tensorrt' | 'cpu'; reason: string };
 }
 
-function packageVersion(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
 export function runtimeInfo(): RuntimeInfo {
   const native = binding() as ReturnType<typeof binding> & { cudaInfo?: () => CudaInfo };
   const tensorrt = probeTensorRt();
   return {
-    packageVersion: packageVersion(),
+    packageVersion: packageInfo().version,
     node: process.version,
     napiVersion: native.napiVersion,
     cuda: native.cudaInfo ? native.cudaInfo() : null,

@@ -2,36 +2,25 @@
 // answer {error: {code, message}}, a failed request never freezes its keep-alive connection, stalled uploads time
 // out, a client that leaves cancels its detection, query-string options are honoured or refused.
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { Detector } from '../lib';
 import Fastify from 'fastify';
-import { createServer, retinafaceRoutes, type ServerOptions } from '../lib/server/app';
-import { fieldPart, filePart, multipartBody, RawConnection, request, requestHead } from './helpers/raw-http';
-import { MODEL_DYNAMIC, PHOTOS } from './helpers/shared';
+import { retinafaceRoutes } from '../lib/server/app';
+import { fieldPart, filePart, multipartBody, type RawConnection, request, requestHead } from './helpers/raw-http';
+import { listening, listeningApp } from './helpers/server-start';
+import { PHOTOS } from './helpers/shared';
 
 const jpeg = fs.readFileSync(path.join(PHOTOS, 'fr_two_people.jpg'));
 /** Long enough for a detection on a loaded 2-core CI machine, far below the 73 s keep-alive freeze it guards. */
 const ANSWER_DEADLINE_MS = 15_000;
 
-async function listening(t: Test, options: Partial<ServerOptions> = {}, detectorOptions = {}) {
-  const detector = await Detector.create({ model: MODEL_DYNAMIC, ...detectorOptions });
-  const app = await createServer({ detector, ...options });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as AddressInfo;
-  const connections: RawConnection[] = [];
-  t.teardown(async () => {
-    for (const c of connections) c.destroy();
-    await app.close();
-    await detector.close();
-  });
-  const connect = async () => {
-    const c = await RawConnection.open(port);
-    connections.push(c);
-    return c;
-  };
-  return { detector, app, port, connect };
+/** The connection is answered 408 REQUEST_TIMEOUT, then closed. */
+async function timedOutAndClosed(t: Test, c: RawConnection): Promise<void> {
+  const res = await c.readResponse(ANSWER_DEADLINE_MS);
+  t.equal(res.status, 408);
+  t.equal(res.json().error?.code, 'REQUEST_TIMEOUT');
+  await c.closed;
+  t.pass('connection closed');
 }
 
 const B = 'XBOUNDARYX';
@@ -113,10 +102,7 @@ t.test('a stalled chunked upload is answered 408 and closed once requestTimeout 
   const c = await connect();
   await c.write(requestHead('POST', '/detect', { 'Content-Type': 'image/jpeg', 'Transfer-Encoding': 'chunked' }));
   await c.write(`400\r\n${'x'.repeat(0x400)}\r\n`); // one chunk, then nothing more
-  const res = await c.readResponse(ANSWER_DEADLINE_MS);
-  t.equal(res.status, 408);
-  t.equal(res.json().error?.code, 'REQUEST_TIMEOUT');
-  await c.closed;
+  await timedOutAndClosed(t, c);
   t.equal(detector.stats().completed, 0, 'no detection ran');
   const m = await connect();
   await m.write(request('GET', '/metrics'));
@@ -129,11 +115,7 @@ t.test('headers that stop half-way are answered 408 once headersTimeout passes',
   const { connect } = await listening(t, { requestTimeout: 5000, headersTimeout: 500 });
   const c = await connect();
   await c.write('POST /detect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n'); // and no blank line
-  const res = await c.readResponse(ANSWER_DEADLINE_MS);
-  t.equal(res.status, 408);
-  t.equal(res.json().error?.code, 'REQUEST_TIMEOUT');
-  await c.closed;
-  t.pass('connection closed');
+  await timedOutAndClosed(t, c);
 });
 
 t.test('a client that disconnects after its upload cancels its detection', async (t) => {
@@ -190,23 +172,15 @@ t.test('shutting down: a request arriving on an open connection gets 503 JSON wi
 });
 
 t.test('mounted in your own fastify app: bodyTimeout answers a stalled upload 408 and closes it', async (t) => {
-  const detector = await Detector.create({ model: MODEL_DYNAMIC });
-  const app = Fastify();
-  await app.register(retinafaceRoutes, { prefix: '/faces', detector, bodyTimeout: 500 });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const c = await RawConnection.open((app.server.address() as AddressInfo).port);
-  t.teardown(async () => {
-    c.destroy();
-    await app.close();
-    await detector.close();
+  const { connect } = await listeningApp(t, async (detector) => {
+    const app = Fastify();
+    await app.register(retinafaceRoutes, { prefix: '/faces', detector, bodyTimeout: 500 });
+    return app;
   });
+  const c = await connect();
   await c.write(requestHead('POST', '/faces/detect', { 'Content-Type': 'image/jpeg', 'Content-Length': jpeg.length }));
   await c.write(jpeg.subarray(0, 1000)); // the rest never comes
-  const res = await c.readResponse(ANSWER_DEADLINE_MS);
-  t.equal(res.status, 408);
-  t.equal(res.json().error?.code, 'REQUEST_TIMEOUT');
-  await c.closed;
-  t.pass('connection closed');
+  await timedOutAndClosed(t, c);
 });
 
 t.test('the pixel budget full: 503 QUEUE_FULL with Retry-After, admitted requests get their faces', async (t) => {

@@ -1,12 +1,11 @@
 // Serving at scale (issue 21): GET /readyz (ready once the detector exists, 503 while draining or closed) distinct
 // from GET /healthz, and the in-flight gauge that an autoscaler reads from /metrics.
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { Detector } from '../lib';
 import { createServer } from '../lib/server/app';
-import { RawConnection } from './helpers/raw-http';
+import { listening } from './helpers/server-start';
 import { MODEL_DYNAMIC, PHOTOS } from './helpers/shared';
 
 const jpeg = fs.readFileSync(path.join(PHOTOS, 'fr_two_people.jpg'));
@@ -52,15 +51,8 @@ t.test('/readyz: ready with the backend and model; 503 once the detector is clos
 });
 
 t.test('/readyz while draining: 503 SHUTTING_DOWN on a connection still open', async (t) => {
-  const detector = await Detector.create({ model: MODEL_DYNAMIC });
-  const app = await createServer({ detector });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const c = await RawConnection.open((app.server.address() as AddressInfo).port);
-  t.teardown(async () => {
-    c.destroy();
-    await app.close();
-    await detector.close();
-  });
+  const { app, connect } = await listening(t);
+  const c = await connect();
   t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready before');
   await c.write('GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // begun, so the connection is not idle at close
   await new Promise((r) => setTimeout(r, 200)); // (once the server has read it)

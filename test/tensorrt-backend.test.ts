@@ -1,12 +1,14 @@
 // The TensorRT backend's JS side without TensorRT: the engine profile, the exact ONNX bytes each precision builds
-// from, and the addon's session opening on its native thread (failure paths, which are all this machine allows).
+// from, its batch stages over a stand-in session, and the addon's session opening on its native thread (failure
+// paths, which are all this machine allows).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { binding } from '../lib/binding';
+import { binding, FACE_FLOATS, type RawPixels } from '../lib/binding';
 import { decodeModel } from '../lib/models/onnx/graph-builder';
-import { engineProfile, isPixelBackend, onnxForPrecision } from '../lib/backends/tensorrt';
+import { engineProfile, onnxForPrecision, TensorRtBackend } from '../lib/backends/tensorrt';
+import type { BatchEvent } from '../lib/stats';
 import { MODEL_DYNAMIC } from './helpers/shared';
 
 const FAKE_LAYERS = path.resolve(__dirname, '../build/trt-test-layers');
@@ -51,9 +53,46 @@ t.test('the ONNX each precision builds from', async (t) => {
   t.equal(((await onnxForPrecision({ model: junk }).catch((e: unknown) => e)) as { code?: string }).code, 'MODEL_INVALID');
 });
 
-t.test('isPixelBackend tells the two backend shapes apart', async (t) => {
-  t.ok(isPixelBackend({ kind: 'pixels' }));
-  t.notOk(isPixelBackend({ name: 'cpu', run() {} }));
+t.test('batch stages over a session: the live slots\' pixels in, their faces out, every run observed', async (t) => {
+  const detects: { images: number[]; canvas: unknown }[] = [];
+  const size = { width: 64, height: 64 };
+  const session = {
+    info: { profile: { maxBatch: 4, optBatch: 4, min: size, opt: size, max: size } },
+    // Image i of a batch gets i faces, each record filled with the image's width.
+    async detect(images: RawPixels[], canvas: unknown) {
+      detects.push({ images: images.map((image) => image.width), canvas });
+      const counts = Int32Array.from(images, (_, i) => i);
+      const faces = new Float32Array(images.flatMap((image, i) => new Array<number>(i * FACE_FLOATS).fill(image.width)));
+      return { faces, counts };
+    },
+    async close() {},
+  };
+  // The constructor is private: load() needs TensorRT; the session is all the stages use.
+  const backend = new (TensorRtBackend as unknown as new (s: unknown, info: unknown) => TensorRtBackend)(session, session.info);
+  t.same(backend.shape, { fixedSize: size });
+  t.equal(backend.maxBatch, 4);
+  let started = 0;
+  const finished: BatchEvent[] = [];
+  const stages = backend.batchStages({
+    inputSize: size, maxBatch: 4, concurrentBatches: 2,
+    postprocess: { scoreThreshold: 0.5, nmsThreshold: 0.4, preNmsTopK: 100, maxFaces: 10, clip: true },
+    observer: { runStarted: (images) => (started += images), runFinished: (event) => finished.push(event) },
+  });
+  const pixels = (width: number): RawPixels => ({ data: new Uint8Array(width * 8 * 3), width, height: 8, channels: 3 });
+  const context = stages.open();
+  const staged = await Promise.all([stages.stage(pixels(10), context, 0), stages.stage(pixels(20), context, 2)]);
+  const results = await stages.run([staged[0], undefined, staged[1]], context);
+  stages.close(context);
+  t.same(detects, [{ images: [10, 20], canvas: size }], 'one detect call with the live images, letterboxed to the input size');
+  t.equal(results.length, 3);
+  t.equal(results[1], undefined, 'nothing for the empty slot');
+  t.same(results[0]?.faces, []);
+  t.same(results[2]?.faces.map((face) => face.score), [20]);
+  t.equal(started, 2);
+  t.same(finished.map((event) => event.size), [2]);
+  await backend.close();
+  await t.rejects(backend.detect([pixels(10)], size, { scoreThreshold: 0.5, nmsThreshold: 0.4, preNmsTopK: 100, maxFaces: 10, clip: true }),
+    { code: 'DETECTOR_CLOSED' });
 });
 
 interface OpenError {

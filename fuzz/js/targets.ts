@@ -92,6 +92,13 @@ const checkpointCodes: ErrorCode[] = ['CHECKPOINT_INVALID', 'CHECKPOINT_UNSAFE']
 /** The models onnx-graph mutates (filled by its prepare). */
 const onnxBases: Uint8Array[] = [];
 
+/** What both ONNX targets (mutated bytes, mutated graphs) reach, and their one clean rejection. */
+const ONNX_READERS: Pick<FuzzTarget, 'covers' | 'expected' | 'maxMutations'> = {
+  covers: ['lib/models/onnx/', 'lib/models/convert'],
+  expected: ['MODEL_INVALID'],
+  maxMutations: 6,
+};
+
 export const TARGETS: FuzzTarget[] = [
   {
     name: 'checkpoint',
@@ -144,9 +151,7 @@ export const TARGETS: FuzzTarget[] = [
   },
   {
     name: 'onnx',
-    covers: ['lib/models/onnx/', 'lib/models/convert'],
-    expected: ['MODEL_INVALID'],
-    maxMutations: 6,
+    ...ONNX_READERS,
     async prepare() {
       return {
         seeds: [
@@ -167,9 +172,7 @@ export const TARGETS: FuzzTarget[] = [
   },
   {
     name: 'onnx-graph',
-    covers: ['lib/models/onnx/', 'lib/models/convert'],
-    expected: ['MODEL_INVALID'],
-    maxMutations: 6,
+    ...ONNX_READERS,
     async prepare() {
       // The real graphs with their weights cut to 4 values each: the same structure, decoded 100x faster.
       const slim = (file: string) => {

@@ -1,9 +1,14 @@
-/** CPU backend: onnxruntime-node runs the ONNX; works on any machine. */
+/**
+ * CPU backend: onnxruntime-node runs the ONNX; works on any machine. Pixels become the network input in the addon
+ * (letterbox), and its outputs faces there too (decode + NMS): lib/backends/cpu-batches.ts.
+ */
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { RawOutputs } from '../binding';
+import type { BatchStages } from '../batcher';
+import { binding, type Letterbox, type RawOutputs, type RawPixels } from '../binding';
 import { RetinaFaceError, toRetinaFaceError } from '../errors';
-import type { InferenceBackend, ModelShape } from './backend';
+import type { BatchPlan, DetectionBackend, ImageFaces, ModelShape } from './backend';
+import { CpuBatches, identityLetterbox, type TensorEngine } from './cpu-batches';
 
 type Head = 'loc' | 'conf' | 'landms';
 const HEAD_BY_LAST_DIM: Record<number, Head> = { 4: 'loc', 2: 'conf', 10: 'landms' };
@@ -38,17 +43,24 @@ function mapHeads(path: string, outputs: readonly ort.InferenceSession.ValueMeta
   return heads as Record<Head, string>;
 }
 
-export class CpuBackend implements InferenceBackend {
+export class CpuBackend implements DetectionBackend, TensorEngine {
   readonly name = 'cpu' as const;
+  readonly maxBatch: number;
   private closed = false;
+  private batches: CpuBatches | undefined;
 
   private constructor(
     private readonly session: ort.InferenceSession,
     private readonly inputName: string,
     private readonly heads: Record<Head, string>,
     readonly shape: ModelShape,
-  ) {}
+    /** The model file, for error messages. */
+    private readonly modelPath: string,
+  ) {
+    this.maxBatch = shape.fixedBatch ?? Infinity;
+  }
 
+  /** Opens the model and proves it on a blank input (MODEL_INVALID for anything but a RetinaFace ONNX). */
   static async load(path: string, options: { threads?: number } = {}): Promise<CpuBackend> {
     if (!fs.existsSync(path)) throw new RetinaFaceError('MODEL_NOT_FOUND', `no model file at '${path}'`);
     let session: ort.InferenceSession;
@@ -75,11 +87,40 @@ export class CpuBackend implements InferenceBackend {
       const shape: ModelShape = {};
       if (typeof height === 'number' && typeof width === 'number') shape.fixedSize = { width, height };
       if (typeof batch === 'number') shape.fixedBatch = batch;
-      return new CpuBackend(session, input.name, heads, shape);
+      const backend = new CpuBackend(session, input.name, heads, shape, path);
+      await backend.probe();
+      return backend;
     } catch (error) {
       await session.release();
       throw error;
     }
+  }
+
+  /**
+   * Runs the model once on a blank input and checks that its outputs fit RetinaFace's anchors, so a wrong model
+   * fails at load with MODEL_INVALID instead of failing every detect().
+   */
+  private async probe(): Promise<void> {
+    const { width, height } = this.shape.fixedSize ?? { width: 64, height: 64 };
+    const batch = this.shape.fixedBatch ?? 1;
+    const outputs = await this.run(new Float32Array(batch * 3 * width * height), batch, height, width).catch((error) => {
+      throw new RetinaFaceError('MODEL_INVALID', `${this.modelPath} fails on a blank ${batch}x3x${height}x${width} input: ${
+        (error as Error).message}`, { cause: error });
+    });
+    const letterbox = identityLetterbox({ width, height });
+    try {
+      binding().postprocess(outputs, new Array<Letterbox>(batch).fill(letterbox), {
+        scoreThreshold: 1, nmsThreshold: 0.4, preNmsTopK: 0, maxFaces: 0, clip: false,
+      });
+    } catch (error) {
+      throw new RetinaFaceError('MODEL_INVALID', `${this.modelPath} is not a RetinaFace model with the standard anchors: ${
+        (error as Error).message}`, { cause: error });
+    }
+  }
+
+  batchStages(plan: BatchPlan): BatchStages<RawPixels, unknown, ImageFaces, unknown> {
+    this.batches = new CpuBatches(this, this.shape.fixedBatch, this.modelPath, plan);
+    return this.batches.stages();
   }
 
   async run(input: Float32Array, batch: number, height: number, width: number): Promise<RawOutputs> {
@@ -99,5 +140,6 @@ export class CpuBackend implements InferenceBackend {
     if (this.closed) return;
     this.closed = true;
     await this.session.release();
+    this.batches?.clear();
   }
 }

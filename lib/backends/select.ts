@@ -1,15 +1,8 @@
 /** Picks the backend for `backend: 'auto' | 'cpu' | 'tensorrt'` and explains the choice. */
 import { RetinaFaceError } from '../errors';
-import type { BackendInfo, InferenceBackend } from './backend';
+import type { BackendInfo, DetectionBackend } from './backend';
 import { CpuBackend } from './cpu';
-import {
-  type BackendLogger,
-  defaultBackendLogger,
-  type PixelBackend,
-  probeTensorRt,
-  TensorRtBackend,
-  type TensorRtOptions,
-} from './tensorrt';
+import { type BackendLogger, defaultBackendLogger, probeTensorRt, TensorRtBackend, type TensorRtOptions } from './tensorrt';
 
 /** Why TensorRT cannot be used here (library, driver, GPU or a piece of this build), or undefined when it can. */
 export function tensorRtUnavailableReason(options: { layerDir?: string } = {}): string | undefined {
@@ -26,7 +19,7 @@ export interface SelectOptions {
 }
 
 export interface BackendSelection {
-  backend: InferenceBackend | PixelBackend;
+  backend: DetectionBackend;
   info: BackendInfo;
 }
 

@@ -1,7 +1,7 @@
 /**
- * TensorRT backend. Unlike the CPU backend it takes decoded pixels and returns faces: letterboxing, the engine, and
- * decode + NMS all run on the GPU in the addon, on native threads (never the libuv pool), so JS hands over a batch of
- * RawPixels and gets the same flat face records the CPU path's postprocess produces.
+ * TensorRT backend: letterboxing, the engine, and decode + NMS all run on the GPU in the addon, on native threads
+ * (never the libuv pool), so JS hands over a batch of RawPixels and gets the same flat face records the CPU
+ * backend's postprocess produces.
  *
  * The addon loads a TensorRT layer library for whichever TensorRT (10.x or 11.x) is installed; where there is none,
  * or no driver or GPU, `probeTensorRt()` says exactly what is missing and `load()` fails with BACKEND_UNAVAILABLE.
@@ -9,13 +9,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import util from 'node:util';
+import { type BatchStages, plainStages } from '../batcher';
 import { binding, type PostprocessOptions, type RawPixels } from '../binding';
 import { type ErrorCode, RetinaFaceError, toRetinaFaceError } from '../errors';
+import { unpackFaces } from '../faces';
 import { modelCacheDir } from '../models/cache-dir';
 import { rewriteToFloat16 } from '../models/onnx/fp16-rewrite';
 import { decodeOnnxFile } from '../models/onnx/decode-onnx';
 import { DataType, encodeModel } from '../models/onnx/graph-builder';
-import type { ModelShape } from './backend';
+import type { BatchPlan, DetectionBackend, ImageFaces, ModelShape } from './backend';
 
 export type TensorRtPrecision = 'fp16' | 'fp32' | 'int8';
 /** TensorRT log lines at this level or more severe are passed on. */
@@ -86,26 +88,6 @@ export interface TensorRtEngineInfo {
 export interface PixelBatchResult {
   faces: Float32Array;
   counts: Int32Array;
-}
-
-/**
- * A backend that takes decoded pixels and returns faces (pre- and post-processing inside). The detector calls
- * `detect` instead of preprocess -> run -> postprocess. (Proposed to move to backend.ts beside InferenceBackend.)
- */
-export interface PixelBackend {
-  readonly name: 'tensorrt';
-  readonly kind: 'pixels';
-  readonly shape: ModelShape;
-  /** Largest batch one detect() call takes. */
-  readonly maxBatch: number;
-  /** images share one network input: `canvas` (letterboxed) or, with null, their own common size. */
-  detect(images: RawPixels[], canvas: Size | null, options: PostprocessOptions): Promise<PixelBatchResult>;
-  /** Waits for batches in flight, then frees engine, contexts, streams and pinned memory. */
-  close(): Promise<void>;
-}
-
-export function isPixelBackend(backend: object): backend is PixelBackend {
-  return (backend as Partial<PixelBackend>).kind === 'pixels';
 }
 
 export interface TensorRtOptions {
@@ -277,10 +259,10 @@ const unclosed = new FinalizationRegistry<() => Promise<void>>((close) => {
   close().catch(() => {});
 });
 
-export class TensorRtBackend implements PixelBackend {
+export class TensorRtBackend implements DetectionBackend {
   readonly name = 'tensorrt' as const;
-  readonly kind = 'pixels' as const;
   readonly shape: ModelShape;
+  /** Largest batch one detect() call takes. */
   readonly maxBatch: number;
   private closed = false;
   private closing?: Promise<void>;
@@ -343,6 +325,23 @@ export class TensorRtBackend implements PixelBackend {
     return new TensorRtBackend(session, session.info);
   }
 
+  /** Nothing to prepare ahead: the GPU takes the pixels as they are. */
+  batchStages(plan: BatchPlan): BatchStages<RawPixels, RawPixels, ImageFaces, undefined> {
+    const canvas = plan.inputSize === 'original' ? null : plan.inputSize;
+    return plainStages((images) => this.runBatch(images, canvas, plan));
+  }
+
+  /** One batch, pixels in, faces out: preprocessing, inference and decode + NMS all run on the GPU. */
+  private async runBatch(images: RawPixels[], canvas: Size | null, plan: BatchPlan): Promise<ImageFaces[]> {
+    const t0 = performance.now();
+    plan.observer.runStarted(images.length);
+    const flat = await this.detect(images, canvas, plan.postprocess);
+    const timings = { preprocessMs: 0, inferenceMs: performance.now() - t0, postprocessMs: 0 };
+    plan.observer.runFinished({ size: images.length, ...timings });
+    return unpackFaces(flat.faces, flat.counts).map((faces) => ({ faces, timings }));
+  }
+
+  /** `images` share one network input: `canvas` (letterboxed) or, with null, their own common size. */
   async detect(images: RawPixels[], canvas: Size | null, options: PostprocessOptions): Promise<PixelBatchResult> {
     if (this.closed) throw new RetinaFaceError('DETECTOR_CLOSED', 'the TensorRT backend was closed');
     if (images.length === 0 || images.length > this.maxBatch) {
@@ -356,6 +355,7 @@ export class TensorRtBackend implements PixelBackend {
     }
   }
 
+  /** Waits for batches in flight, then frees engine, contexts, streams and pinned memory. */
   async close(): Promise<void> {
     this.closed = true;
     unclosed.unregister(this);

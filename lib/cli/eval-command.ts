@@ -3,13 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { SETTINGS } from '../eval/ground-truth';
 import { evaluateWider, type WiderEvaluation } from '../eval/evaluate';
 import { formatAp, prCurvesSvg } from '../eval/plot';
 import { writeSubmission } from '../eval/submission';
 import type { BackendName, InputSize } from '../options';
-import { parseInputSize, parseNumber } from './parse';
+import { backendOption, inputSizeOption, modelOption, nmsOption, scoreOption } from './detector-flags';
 
 export interface EvalFlags {
   images: string;
@@ -115,12 +115,12 @@ export function registerEvalCommand(program: Command): void {
     .description('WIDER FACE evaluation: run the detector on validation images and report AP (easy / medium / hard)')
     .requiredOption('--images <dir>', 'WIDER_val/images folder (or any subset of it, same layout)')
     .requiredOption('--gt <path>', 'gt.json, the ground_truth folder of WIDER .mat files, or wider_face_val.mat')
-    .option('--input-size <size>', "network input: 'original' (each image at its own size), 640, or WIDTHxHEIGHT",
-      parseInputSize, 'original' as InputSize)
-    .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
-    .option('-s, --score <threshold>', 'minimum face score kept for evaluation', parseNumber, 0.02)
-    .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
-    .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
+    .addOption(inputSizeOption("network input: 'original' (each image at its own size), 640, or WIDTHxHEIGHT")
+      .default('original' as InputSize))
+    .addOption(modelOption())
+    .addOption(scoreOption('minimum face score kept for evaluation', 0.02))
+    .addOption(nmsOption())
+    .addOption(backendOption())
     .option('--out <file>', 'write AP, timing and PR curves as JSON')
     .option('--plot <file>', 'write the three PR curves as an SVG')
     .option('--submission <dir>', 'write detections in the WIDER submission format (<dir>/<event>/<name>.txt)')

@@ -4,9 +4,12 @@ import { Command, Option } from 'commander';
 import { Detector } from '../detector';
 import { isRetinaFaceError } from '../errors';
 import type { Face } from '../faces';
-import type { DetectorOptions, FailOn, InputSize } from '../options';
-import { parseInputSize, parseInteger, parseNumber } from './parse';
+import type { DetectorOptions, FailOn } from '../options';
+import { parseInteger, parseNumber } from './parse';
 import { detectWithOutputs, type DetectOutputFlags } from './detect-outputs';
+import {
+  backendOption, type DetectorFlags, detectorOptions, inputSizeOption, modelOption, nmsOption, scoreOption,
+} from './detector-flags';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
 import { registerModelCommands } from './models-command';
@@ -21,27 +24,16 @@ function formatFace(face: Face): string {
   return `  score ${face.score.toFixed(3)}  box [${x1}, ${y1}, ${x2}, ${y2}]  landmarks ${marks}`;
 }
 
-interface DetectFlags extends DetectOutputFlags {
+interface DetectFlags extends DetectOutputFlags, DetectorFlags {
   json?: boolean;
-  model?: string;
-  score: number;
-  nms: number;
-  inputSize?: InputSize;
-  maxPixels?: number;
   failOn?: FailOn;
-  backend: DetectorOptions['backend'];
   precision?: DetectorOptions['precision'];
   decode?: DetectorOptions['decode'];
 }
 
 async function detectCommand(images: string[], flags: DetectFlags): Promise<number> {
   const detector = await Detector.create({
-    model: flags.model,
-    backend: flags.backend,
-    scoreThreshold: flags.score,
-    nmsThreshold: flags.nms,
-    ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
-    ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
+    ...detectorOptions(flags),
     ...(flags.failOn !== undefined ? { failOn: flags.failOn } : {}),
     ...(flags.precision !== undefined ? { precision: flags.precision } : {}),
     ...(flags.decode !== undefined ? { decode: flags.decode } : {}),
@@ -86,14 +78,14 @@ export function buildProgram(): Command {
     .description('detect faces in image files and print them')
     .argument('<images...>', 'image files (JPEG, PNG, WebP, AVIF, TIFF, GIF)')
     .option('--json', 'print JSON instead of text')
-    .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
-    .option('-s, --score <threshold>', 'minimum face score', parseNumber, 0.5)
-    .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
-    .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
+    .addOption(modelOption())
+    .addOption(scoreOption())
+    .addOption(nmsOption())
+    .addOption(inputSizeOption())
     .option('--max-pixels <n>', 'largest image in pixels (IMAGE_TOO_LARGE beyond; default 100000000)', parseInteger)
     .addOption(new Option('--fail-on <level>', "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data (default: truncated)")
       .choices(['none', 'truncated', 'error', 'warning']).default(undefined, 'truncated'))
-    .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
+    .addOption(backendOption())
     .option('--annotate <file>', 'write the image with boxes, landmarks and scores (.jpg, .png, .webp; with several images: file-<image>.jpg)')
     .option('--crops <dir>', 'write each face aligned to the ArcFace template: <image>_<i>.png + <image>_<i>.json')
     .option('--crop-size <pixels>', 'side of the aligned crops (16..1024)', parseNumber, 112)

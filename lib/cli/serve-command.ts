@@ -2,22 +2,19 @@
  * `retinaface serve`: the HTTP server, with graceful shutdown on SIGTERM / SIGINT that ends by a deadline (a
  * stalled upload cannot keep the process alive), and request timeouts.
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import sharp from 'sharp';
 import { Detector } from '../detector';
 import { RetinaFaceError } from '../errors';
-import type { DetectorOptions, InputSize } from '../options';
 import { closeWithDeadline, createServer } from '../server/app';
-import { parseBytes, parseInputSize, parseInteger, parseNumber } from './parse';
+import {
+  backendOption, type DetectorFlags, detectorOptions, inputSizeOption, modelOption, nmsOption, scoreOption,
+} from './detector-flags';
+import { parseBytes, parseInteger, parseNumber } from './parse';
 
-interface ServeFlags {
+interface ServeFlags extends DetectorFlags {
   port: number;
   host: string;
-  model?: string;
-  backend: DetectorOptions['backend'];
-  inputSize?: InputSize;
-  score: number;
-  nms: number;
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
@@ -75,17 +72,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   // Memory). This process is ours: turn it off.
   if (!flags.sharpCache) sharp.cache(false);
   const detector = await Detector.create({
-    model: flags.model,
-    backend: flags.backend,
-    scoreThreshold: flags.score,
-    nmsThreshold: flags.nms,
+    ...detectorOptions(flags),
     maxBatch: flags.maxBatch,
     maxDelayMs: flags.maxDelayMs,
     maxQueue: flags.maxQueue,
-    maxPixels: flags.maxPixels,
     ...(flags.maxInflightPixels !== undefined ? { maxInflightPixels: flags.maxInflightPixels } : {}),
     ...(flags.maxOriginalPixels !== undefined ? { maxOriginalPixels: flags.maxOriginalPixels } : {}),
-    ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
   });
   const app = await createServer({
     detector,
@@ -135,11 +127,11 @@ export function registerServeCommand(program: Command): void {
     .description('serve POST /detect, GET /healthz, GET /readyz and GET /metrics over HTTP')
     .option('-p, --port <port>', 'TCP port (0 = any free one)', parseInteger, 8080)
     .option('--host <address>', 'address to bind', '127.0.0.1')
-    .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
-    .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
-    .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
-    .option('-s, --score <threshold>', 'minimum face score', parseNumber, 0.5)
-    .option('--nms <iou>', 'NMS IoU threshold', parseNumber, 0.4)
+    .addOption(modelOption())
+    .addOption(backendOption())
+    .addOption(inputSizeOption())
+    .addOption(scoreOption())
+    .addOption(nmsOption())
     .option('--max-batch <n>', 'images per inference', parseInteger, 8)
     .option('--max-delay-ms <ms>', 'longest wait to fill a batch', parseNumber, 2)
     .option('--max-queue <n>', 'waiting requests before 503', parseInteger, 256)

@@ -7,21 +7,12 @@ import path from 'node:path';
 import { Detector } from '../detector';
 import { RetinaFaceError } from '../errors';
 import type { DetectorOptions, InputSize } from '../options';
-import { type GroundTruth, type GroundTruthImage, loadGroundTruth, type Setting } from './ground-truth';
-import { evaluateProtocol, type PrCurve, type ProtocolImage, type WiderDetection } from './protocol';
+import { type GroundTruth, type GroundTruthImage, loadGroundTruth } from './ground-truth';
+import { evaluateProtocol, type ProtocolImage, type ProtocolResult, type WiderDetection } from './protocol';
 import { type ScoredBox, toWiderDetection } from './submission';
 
-export interface EvaluationResult {
-  /** Average precision per setting, in [0, 1] (NaN for a setting with no counted face among the images). */
-  ap: Record<Setting, number>;
-  /** Precision/recall at the protocol's 1000 score thresholds. */
-  curves: Record<Setting, PrCurve>;
-  /** Faces that count per setting, over the evaluated images. */
-  faces: Record<Setting, number>;
-  /** Images evaluated. */
-  images: number;
-  /** Detections evaluated, all images together. */
-  detections: number;
+/** The protocol's numbers, and the detections they were computed from. */
+export interface EvaluationResult extends ProtocolResult {
   /** The evaluated detections in submission form, keyed '<event>/<name>.jpg'. */
   predictions: Map<string, WiderDetection[]>;
 }

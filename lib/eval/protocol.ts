@@ -31,12 +31,15 @@ export interface PrCurve {
 }
 
 export interface ProtocolResult {
-  /** NaN for a setting with no counted face among the images. */
+  /** Average precision per setting, in [0, 1] (NaN for a setting with no counted face among the images). */
   ap: Record<Setting, number>;
+  /** Precision/recall at the protocol's 1000 score thresholds. */
   curves: Record<Setting, PrCurve>;
-  /** Faces that count, per setting. */
+  /** Faces that count per setting, over the evaluated images. */
   faces: Record<Setting, number>;
+  /** Images evaluated. */
   images: number;
+  /** Detections evaluated, all images together. */
   detections: number;
 }
 

@@ -7,7 +7,7 @@ import { readModelInput } from './input-file';
 import { rewriteToFloat16 } from './onnx/fp16-rewrite';
 import { decodeOnnxFile } from './onnx/decode-onnx';
 import { encodeModel } from './onnx/graph-builder';
-import { packageInfo } from './package-root';
+import { packageInfo } from '../package-root';
 import { type Architecture, buildRetinaFace, detectArchitecture } from './retinaface/build-graph';
 import type { Precision } from './retinaface/layers';
 

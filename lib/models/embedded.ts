@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RetinaFaceError } from '../errors';
 import type { ManifestModel } from './manifest';
-import { packageInfo } from './package-root';
+import { packageInfo } from '../package-root';
 
 /** Where the package keeps `model`'s embedded ONNX (whether or not it is there). */
 export function embeddedModelFile(model: ManifestModel, root: string = packageInfo().root): string {

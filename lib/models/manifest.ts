@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RetinaFaceError } from '../errors';
-import { packageInfo } from './package-root';
+import { packageInfo } from '../package-root';
 import { ARCHITECTURES, type Architecture } from './retinaface/build-graph';
 
 export interface ManifestModel {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageInfo } from './package-root';
+import { packageInfo } from '../package-root';
 
 const PHOTO = /\.(jpe?g|png|webp)$/i;
 

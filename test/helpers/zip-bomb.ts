@@ -24,6 +24,18 @@ function zeroCrc(mib: number): number {
 
 export interface ZipEntry { name: string; data: Buffer; method: 0 | 8; crc: number; size: number }
 
+/**
+ * Writes the fields a local header and a central directory entry share (method, CRC, sizes, name length) at `at`,
+ * the method's offset: 8 in a local header, 10 in a central entry (whose "version made by" comes first).
+ */
+function writeEntryFields(header: Buffer, at: number, e: ZipEntry, nameLength: number): void {
+  header.writeUInt16LE(e.method, at);
+  header.writeUInt32LE(e.crc >>> 0, at + 6);
+  header.writeUInt32LE(e.data.length, at + 10);
+  header.writeUInt32LE(e.size, at + 14);
+  header.writeUInt16LE(nameLength, at + 18);
+}
+
 /** A zip archive of `entries`, written by hand (any sizes, any method, no zip64). */
 export function zip(entries: ZipEntry[]): Buffer {
   const locals: Buffer[] = [];
@@ -33,21 +45,13 @@ export function zip(entries: ZipEntry[]): Buffer {
     const name = Buffer.from(e.name, 'utf8');
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(e.method, 8);
-    local.writeUInt32LE(e.crc >>> 0, 14);
-    local.writeUInt32LE(e.data.length, 18);
-    local.writeUInt32LE(e.size, 22);
-    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(20, 4); // version needed
+    writeEntryFields(local, 8, e, name.length);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(e.method, 10);
-    central.writeUInt32LE(e.crc >>> 0, 16);
-    central.writeUInt32LE(e.data.length, 20);
-    central.writeUInt32LE(e.size, 24);
-    central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(20, 4); // version made by
+    central.writeUInt16LE(20, 6); // version needed
+    writeEntryFields(central, 10, e, name.length);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, e.data);
     centrals.push(central, name);

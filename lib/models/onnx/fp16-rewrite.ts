@@ -97,43 +97,111 @@ function inferTypes(graph: onnx.IGraphProto): Map<string, number> {
   return types;
 }
 
-/** Returns the FP16 twin of `model` (a new object; the input is not modified). */
-export function rewriteToFloat16(model: onnx.IModelProto): onnx.ModelProto {
+type Use = { node: onnx.INodeProto; slot: number };
+
+/** How the graph reads each tensor: which are float32, and which consumer slots need float32 or take any type. */
+class FloatUses {
+  private readonly types: Map<string, number>;
+  private readonly consumers = new Map<string, Use[]>();
+  private readonly graphOutputs: Set<string>;
+
+  constructor(graph: onnx.IGraphProto, private readonly opset: number) {
+    this.types = inferTypes(graph);
+    this.graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+    for (const node of graph.node ?? []) {
+      (node.input ?? []).forEach((name, slot) => {
+        if (!name) return;
+        if (!this.consumers.has(name)) this.consumers.set(name, []);
+        this.consumers.get(name)!.push({ node, slot });
+      });
+    }
+  }
+
+  isFloat(name: string): boolean {
+    return this.types.get(name) === F32;
+  }
+
+  isGraphOutput(name: string): boolean {
+    return this.graphOutputs.has(name);
+  }
+
+  /** Does this consumer slot need float32? */
+  wantsF32(node: onnx.INodeProto, slot: number): boolean {
+    return KEEP_FLOAT32_OPS.has(node.opType ?? '') || floatOnlySlots(node.opType ?? '', this.opset).includes(slot);
+  }
+
+  anyType(node: onnx.INodeProto, slot: number): boolean {
+    return (ANY_TYPE_INPUTS[node.opType ?? ''] ?? []).includes(slot);
+  }
+
+  /** The consumers of `name` whose slot has a type to match. */
+  typedUses(name: string): Use[] {
+    return (this.consumers.get(name) ?? []).filter((u) => !this.anyType(u.node, u.slot));
+  }
+
+  /** A value whose every consumer needs float32 (and that is no graph output) is better produced in float32. */
+  onlyF32Consumers(name: string): boolean {
+    const uses = this.typedUses(name);
+    return uses.length > 0 && !this.graphOutputs.has(name) && uses.every((u) => this.wantsF32(u.node, u.slot));
+  }
+}
+
+/** Where each float tensor lives after the rewrite: the name of each precision available so far. */
+class TensorVersions {
+  private readonly versions = new Map<string, Map<number, string>>();
+  private readonly castCounter = new Map<string, number>();
+
+  provide(original: string, type: number, name: string): void {
+    if (!this.versions.has(original)) this.versions.set(original, new Map());
+    this.versions.get(original)!.set(type, name);
+  }
+
+  get(original: string, type: number): string | undefined {
+    return this.versions.get(original)?.get(type);
+  }
+
+  /** The first version provided of `original`, if any. */
+  first(original: string): string | undefined {
+    return this.versions.get(original)?.values().next().value;
+  }
+
+  /** The name of `original` in `type`, appending a Cast to `nodes` when only the other precision exists. */
+  asType(original: string, type: number, nodes: onnx.INodeProto[]): string {
+    const available = this.versions.get(original);
+    if (!available) throw invalid(`${original} is used before it is produced (graph not topologically sorted?)`);
+    const existing = available.get(type);
+    if (existing) return existing;
+    const from = available.get(type === F16 ? F32 : F16)!;
+    const suffix = type === F16 ? 'fp16' : 'fp32';
+    const count = (this.castCounter.get(original) ?? 0) + 1;
+    this.castCounter.set(original, count);
+    const name = `${original}.as_${suffix}${count > 1 ? `_${count}` : ''}`;
+    nodes.push(castNode(`${name}/Cast`, from, name, type));
+    this.provide(original, type, name);
+    return name;
+  }
+}
+
+function castNode(name: string, input: string, output: string, to: number): onnx.INodeProto {
+  return { opType: 'Cast', name, input: [input], output: [output], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to }] };
+}
+
+/** The graph and its opset, once it is known to be one graph (no If/Loop/Scan subgraphs). */
+function checkRewritable(model: onnx.IModelProto): { graph: onnx.IGraphProto; opset: number } {
   const graph = model.graph;
   if (!graph) throw invalid('the model has no graph');
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
   for (const node of graph.node ?? []) {
     if ((node.attribute ?? []).some((a) => a.g || (a.graphs && a.graphs.length))) throw invalid(`${node.opType} ${node.name} has a subgraph`);
   }
-  const types = inferTypes(graph);
-  const isFloat = (name: string) => types.get(name) === F32;
-  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+  return { graph, opset };
+}
 
-  /** Does this consumer slot need float32? */
-  const wantsF32 = (node: onnx.INodeProto, slot: number) =>
-    KEEP_FLOAT32_OPS.has(node.opType ?? '') || floatOnlySlots(node.opType ?? '', opset).includes(slot);
-  const anyType = (node: onnx.INodeProto, slot: number) => (ANY_TYPE_INPUTS[node.opType ?? ''] ?? []).includes(slot);
-  const consumers = new Map<string, { node: onnx.INodeProto; slot: number }[]>();
-  for (const node of graph.node ?? []) {
-    (node.input ?? []).forEach((name, slot) => {
-      if (!name) return;
-      if (!consumers.has(name)) consumers.set(name, []);
-      consumers.get(name)!.push({ node, slot });
-    });
-  }
-  /** A value whose every consumer needs float32 (and that is no graph output) is better produced in float32. */
-  const onlyF32Consumers = (name: string) => {
-    const uses = (consumers.get(name) ?? []).filter((u) => !anyType(u.node, u.slot));
-    return uses.length > 0 && !graphOutputs.has(name) && uses.every((u) => wantsF32(u.node, u.slot));
-  };
-
-  // Where each float tensor lives after the rewrite: name and precision of its available versions.
-  const versions = new Map<string, Map<number, string>>();
-  const provide = (original: string, type: number, name: string) => {
-    if (!versions.has(original)) versions.set(original, new Map());
-    versions.get(original)!.set(type, name);
-  };
-
+/**
+ * Float initializers in half, kept in float32 as well where a consumer needs float32 (the half copy then named
+ * `<name>.fp16`); others as they are.
+ */
+function halveInitializers(graph: onnx.IGraphProto, uses: FloatUses, versions: TensorVersions): onnx.ITensorProto[] {
   const initializers: onnx.ITensorProto[] = [];
   for (const init of graph.initializer ?? []) {
     const name = init.name ?? '';
@@ -141,93 +209,109 @@ export function rewriteToFloat16(model: onnx.IModelProto): onnx.ModelProto {
       initializers.push(init);
       continue;
     }
-    const uses = (consumers.get(name) ?? []).filter((u) => !anyType(u.node, u.slot));
-    const f32Uses = uses.filter((u) => wantsF32(u.node, u.slot)).length;
+    const typed = uses.typedUses(name);
+    const f32Uses = typed.filter((u) => uses.wantsF32(u.node, u.slot)).length;
     if (f32Uses > 0) { // kept exactly for float32 consumers
       initializers.push(init);
-      provide(name, F32, name);
+      versions.provide(name, F32, name);
     }
-    if (f32Uses < uses.length || uses.length === 0) {
+    if (f32Uses < typed.length || typed.length === 0) {
       const halfName = f32Uses > 0 ? `${name}.fp16` : name;
       initializers.push(toHalfTensor(init, halfName));
-      provide(name, F16, halfName);
+      versions.provide(name, F16, halfName);
     }
   }
-  // Old exports (IR < 4) also list initializers as inputs; those stay weights, no longer overridable inputs.
+  return initializers;
+}
+
+/** The graph inputs, float32 as they were. Old exports (IR < 4) also list initializers as inputs: those stay weights. */
+function float32Inputs(graph: onnx.IGraphProto, uses: FloatUses, versions: TensorVersions): onnx.IValueInfoProto[] {
   const initializerNames = new Set((graph.initializer ?? []).map((i) => i.name ?? ''));
   const inputs = (graph.input ?? []).filter((i) => !initializerNames.has(i.name ?? ''));
-  for (const input of inputs) if (isFloat(input.name ?? '')) provide(input.name ?? '', F32, input.name ?? '');
+  for (const input of inputs) if (uses.isFloat(input.name ?? '')) versions.provide(input.name ?? '', F32, input.name ?? '');
+  return inputs;
+}
 
-  const nodes: onnx.INodeProto[] = [];
-  const castCounter = new Map<string, number>();
-  /** The name of `original` in `type`, adding a Cast when only the other precision exists. */
-  const asType = (original: string, type: number): string => {
-    const available = versions.get(original);
-    if (!available) throw invalid(`${original} is used before it is produced (graph not topologically sorted?)`);
-    const existing = available.get(type);
-    if (existing) return existing;
-    const from = available.get(type === F16 ? F32 : F16)!;
-    const suffix = type === F16 ? 'fp16' : 'fp32';
-    const count = (castCounter.get(original) ?? 0) + 1;
-    castCounter.set(original, count);
-    const name = `${original}.as_${suffix}${count > 1 ? `_${count}` : ''}`;
-    nodes.push({ opType: 'Cast', name: `${name}/Cast`, input: [from], output: [name], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: type }] });
-    provide(original, type, name);
-    return name;
-  };
-
-  for (const original of graph.node ?? []) {
-    const node = onnx.NodeProto.create({ ...original, input: [...(original.input ?? [])], output: [...(original.output ?? [])], attribute: [...(original.attribute ?? [])] });
-    const op = node.opType ?? '';
-    node.input = node.input.map((name, slot) => {
-      if (!name || !isFloat(name) || anyType(node, slot)) return versions.get(name)?.values().next().value ?? name;
-      return asType(name, wantsF32(node, slot) ? F32 : F16);
-    });
-
-    // Which precision this node's float outputs take.
-    const floatOutputs = node.output.filter((o) => o && isFloat(o));
-    let outputType = KEEP_FLOAT32_OPS.has(op) ? F32 : F16;
-    if ((op === 'Cast' || op === 'Constant' || op === 'ConstantOfShape') && floatOutputs.length && floatOutputs.every(onlyF32Consumers)) {
-      outputType = F32; // feeds only float-only inputs (e.g. Resize scales): keep exact
-    }
-    if (outputType === F16 && floatOutputs.length) {
-      if (op === 'Cast') {
-        node.attribute = node.attribute.map((a) => (a.name === 'to' ? { ...a, i: F16 } : a));
-      } else if (op === 'Constant' || op === 'ConstantOfShape') {
-        if (op === 'ConstantOfShape' && !node.attribute.some((a) => a.name === 'value')) { // default: float32 zeros
-          node.attribute.push({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: toHalfTensor({ dims: [1], dataType: F32, floatData: [0] }) });
-        }
-        node.attribute = node.attribute.map((a) => {
-          if (a.name === 'value' && a.t?.dataType === F32) return { ...a, t: toHalfTensor(a.t, a.t.name ?? '') };
-          if (a.name === 'value_float' || a.name === 'value_floats') {
-            const values = a.name === 'value_float' ? [a.f ?? 0] : a.floats ?? [];
-            const dims = a.name === 'value_float' ? [] : [values.length];
-            return { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: toHalfTensor({ dims, dataType: F32, floatData: values }) };
-          }
-          return a;
-        });
-      }
-    }
-    node.output = node.output.map((name) => {
-      if (!name || !isFloat(name)) return name;
-      // A graph output keeps its name for the float32 cast added at the end.
-      const emitted = outputType === F16 && graphOutputs.has(name) ? `${name}.fp16` : name;
-      provide(name, outputType, emitted);
-      return emitted;
-    });
-    nodes.push(node);
+/** The precision a node's float outputs take: half, unless the op stays float32 or only feeds float-only inputs. */
+function outputTypeOf(node: onnx.INodeProto, uses: FloatUses): number {
+  const op = node.opType ?? '';
+  if (KEEP_FLOAT32_OPS.has(op)) return F32;
+  const floatOutputs = (node.output ?? []).filter((o) => o && uses.isFloat(o));
+  if ((op === 'Cast' || op === 'Constant' || op === 'ConstantOfShape') && floatOutputs.length && floatOutputs.every((o) => uses.onlyF32Consumers(o))) {
+    return F32; // feeds only float-only inputs (e.g. Resize scales): keep exact
   }
+  return F16;
+}
 
+/** A Cast to float32 now casts to half; a float Constant (or ConstantOfShape) now holds half values. */
+function halveConstant(node: onnx.NodeProto): void {
+  const op = node.opType ?? '';
+  if (op === 'Cast') {
+    node.attribute = node.attribute.map((a) => (a.name === 'to' ? { ...a, i: F16 } : a));
+    return;
+  }
+  if (op !== 'Constant' && op !== 'ConstantOfShape') return;
+  if (op === 'ConstantOfShape' && !node.attribute.some((a) => a.name === 'value')) { // default: float32 zeros
+    node.attribute.push({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: toHalfTensor({ dims: [1], dataType: F32, floatData: [0] }) });
+  }
+  node.attribute = node.attribute.map((a) => {
+    if (a.name === 'value' && a.t?.dataType === F32) return { ...a, t: toHalfTensor(a.t, a.t.name ?? '') };
+    if (a.name === 'value_float' || a.name === 'value_floats') {
+      const values = a.name === 'value_float' ? [a.f ?? 0] : a.floats ?? [];
+      const dims = a.name === 'value_float' ? [] : [values.length];
+      return { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: toHalfTensor({ dims, dataType: F32, floatData: values }) };
+    }
+    return a;
+  });
+}
+
+/**
+ * A copy of `original` reading each float input in the precision its slot wants (Casts appended to `nodes` where
+ * needed) and producing its float outputs in its own precision.
+ */
+function rewriteNode(original: onnx.INodeProto, uses: FloatUses, versions: TensorVersions, nodes: onnx.INodeProto[]): onnx.NodeProto {
+  const node = onnx.NodeProto.create({ ...original, input: [...(original.input ?? [])], output: [...(original.output ?? [])], attribute: [...(original.attribute ?? [])] });
+  node.input = node.input.map((name, slot) => {
+    if (!name || !uses.isFloat(name) || uses.anyType(node, slot)) return versions.first(name) ?? name;
+    return versions.asType(name, uses.wantsF32(node, slot) ? F32 : F16, nodes);
+  });
+  const outputType = outputTypeOf(node, uses);
+  if (outputType === F16 && node.output.some((o) => o && uses.isFloat(o))) halveConstant(node);
+  node.output = node.output.map((name) => {
+    if (!name || !uses.isFloat(name)) return name;
+    // A graph output keeps its name for the float32 cast added at the end.
+    const emitted = outputType === F16 && uses.isGraphOutput(name) ? `${name}.fp16` : name;
+    versions.provide(name, outputType, emitted);
+    return emitted;
+  });
+  return node;
+}
+
+/** Casts back to float32 under its own name every float graph output that was produced in half. */
+function castOutputsToFloat32(graph: onnx.IGraphProto, uses: FloatUses, versions: TensorVersions, nodes: onnx.INodeProto[]): void {
   for (const output of graph.output ?? []) {
     const name = output.name ?? '';
-    if (!isFloat(name)) continue;
-    const available = versions.get(name);
-    if (available?.get(F32) === name) continue; // produced in float32 under its own name already
-    const from = available?.get(F16);
+    if (!uses.isFloat(name)) continue;
+    if (versions.get(name, F32) === name) continue; // produced in float32 under its own name already
+    const from = versions.get(name, F16);
     if (!from) throw invalid(`output ${name} is not produced`);
-    nodes.push({ opType: 'Cast', name: `${name}/Cast`, input: [from], output: [name], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: F32 }] });
+    nodes.push(castNode(`${name}/Cast`, from, name, F32));
   }
+}
 
+/** Returns the FP16 twin of `model` (a new object; the input is not modified). */
+export function rewriteToFloat16(model: onnx.IModelProto): onnx.ModelProto {
+  const { graph, opset } = checkRewritable(model);
+  const uses = new FloatUses(graph, opset);
+  const versions = new TensorVersions();
+  const initializers = halveInitializers(graph, uses, versions);
+  const inputs = float32Inputs(graph, uses, versions);
+  const nodes: onnx.INodeProto[] = [];
+  for (const original of graph.node ?? []) {
+    const node = rewriteNode(original, uses, versions, nodes); // appends the Casts it reads first
+    nodes.push(node);
+  }
+  castOutputsToFloat32(graph, uses, versions, nodes);
   return onnx.ModelProto.create({
     ...model,
     graph: onnx.GraphProto.create({

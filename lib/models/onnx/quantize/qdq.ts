@@ -197,7 +197,9 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
         if (dq) node.input[slot] = dq;
       }
     }
-    if (node.opType === 'Conv') quantizeConvWeights(node, initializers, scaleOfInput(node), options.bias ?? 'int32', unique, newInitializers, nodes, dropped, uses);
+    if (node.opType === 'Conv') {
+      quantizeConvWeights(node, initializers, scaleOfInput(node), options.bias ?? 'int32', { unique, newInitializers, nodes, dropped, uses });
+    }
     nodes.push(node);
     for (const o of node.output) nodes.push(...(qdqNodes.get(o) ?? []));
   }
@@ -220,17 +222,26 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
   return out;
 }
 
+/** The QDQ model under construction, as the Conv weight rewrite adds to it. */
+interface GraphEdit {
+  /** A name no tensor or node has yet. */
+  unique: (base: string) => string;
+  newInitializers: onnx.ITensorProto[];
+  /** The rewritten node list (a Conv's DequantizeLinear nodes go before it). */
+  nodes: onnx.INodeProto[];
+  /** Initializers replaced and read by nothing else. */
+  dropped: Set<string>;
+  /** How many nodes read each tensor. */
+  uses: ReadonlyMap<string, number>;
+}
+
 /** Replaces a Conv's float weight (and bias) initializers with int8 (int32) ones behind DequantizeLinear nodes. */
 function quantizeConvWeights(
   node: onnx.NodeProto,
   initializers: ReadonlyMap<string, onnx.ITensorProto>,
   inputScale: number | undefined,
   biasMode: BiasMode,
-  unique: (base: string) => string,
-  newInitializers: onnx.ITensorProto[],
-  nodes: onnx.INodeProto[],
-  dropped: Set<string>,
-  uses: ReadonlyMap<string, number>,
+  edit: GraphEdit,
 ): void {
   const weight = initializers.get(node.input![1] ?? '');
   if (!weight || weight.dataType !== DataType.FLOAT) return; // weights computed at run time: leave the Conv float
@@ -256,21 +267,12 @@ function quantizeConvWeights(
     // onnxruntime can lay out for its fast float kernels (NCHWc) instead of a DequantizeLinear on every run.
     const dequantized = new Float32Array(values.length);
     for (let i = 0; i < values.length; i++) dequantized[i] = Math.fround(quantized[i]! * scales[Math.floor(i / perChannel)]!);
-    const name = unique(`${base}_int8_rounded`);
-    newInitializers.push(tensorProto(name, dims, DataType.FLOAT, dequantized));
-    if ((uses.get(base) ?? 0) <= 1) dropped.add(base);
-    node.input![1] = name;
+    const name = edit.unique(`${base}_int8_rounded`);
+    edit.newInitializers.push(tensorProto(name, dims, DataType.FLOAT, dequantized));
+    replaceInput(edit, node, 1, name);
     return;
   }
-  const wq = unique(`${base}_quantized`), ws = unique(`${base}_scale`), wz = unique(`${base}_zero_point`), wdq = unique(`${base}_dequantized`);
-  newInitializers.push(tensorProto(wq, dims, DataType.INT8, quantized), tensorProto(ws, [channels], DataType.FLOAT, scales),
-    tensorProto(wz, [channels], DataType.INT8, new Int8Array(channels)));
-  nodes.push(onnx.NodeProto.create({
-    opType: 'DequantizeLinear', name: unique(`${base}_DequantizeLinear`), input: [wq, ws, wz], output: [wdq],
-    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }],
-  }));
-  if ((uses.get(base) ?? 0) <= 1) dropped.add(base);
-  node.input![1] = wdq;
+  dequantizePerChannel(edit, node, 1, dims, quantized, scales);
 
   const bias = initializers.get(node.input![2] ?? '');
   if (biasMode === 'float' || !bias || bias.dataType !== DataType.FLOAT || inputScale === undefined) return;
@@ -281,15 +283,40 @@ function quantizeConvWeights(
     biasScales[c] = Math.fround(inputScale * scales[c]!);
     biasQuantized[c] = Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(biasValues[c]! / biasScales[c]!)));
   }
-  const biasName = bias.name!;
-  const bq = unique(`${biasName}_quantized`), bs = unique(`${biasName}_scale`), bz = unique(`${biasName}_zero_point`), bdq = unique(`${biasName}_dequantized`);
-  newInitializers.push(tensorProto(bq, [channels], DataType.INT32, biasQuantized), tensorProto(bs, [channels], DataType.FLOAT, biasScales),
-    tensorProto(bz, [channels], DataType.INT32, new Int32Array(channels)));
-  nodes.push(onnx.NodeProto.create({
-    opType: 'DequantizeLinear', name: unique(`${biasName}_DequantizeLinear`), input: [bq, bs, bz], output: [bdq],
+  dequantizePerChannel(edit, node, 2, [channels], biasQuantized, biasScales);
+}
+
+/**
+ * Replaces the float initializer read at input `slot` of `node` by `values` (int8 or int32) with their per-channel
+ * scales and zero points, behind a DequantizeLinear along axis 0.
+ */
+function dequantizePerChannel(
+  edit: GraphEdit,
+  node: onnx.NodeProto,
+  slot: number,
+  dims: readonly number[],
+  values: Int8Array | Int32Array,
+  scales: Float32Array,
+): void {
+  const { unique } = edit;
+  const name = node.input![slot]!;
+  const channels = scales.length;
+  const type = values instanceof Int8Array ? DataType.INT8 : DataType.INT32;
+  const zeros = values instanceof Int8Array ? new Int8Array(channels) : new Int32Array(channels);
+  const q = unique(`${name}_quantized`), s = unique(`${name}_scale`), z = unique(`${name}_zero_point`), dq = unique(`${name}_dequantized`);
+  edit.newInitializers.push(tensorProto(q, dims, type, values), tensorProto(s, [channels], DataType.FLOAT, scales),
+    tensorProto(z, [channels], type, zeros));
+  edit.nodes.push(onnx.NodeProto.create({
+    opType: 'DequantizeLinear', name: unique(`${name}_DequantizeLinear`), input: [q, s, z], output: [dq],
     attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }],
   }));
-  if ((uses.get(biasName) ?? 0) <= 1) dropped.add(biasName);
-  node.input![2] = bdq;
+  replaceInput(edit, node, slot, dq);
+}
+
+/** `node` reads `replacement` at `slot`; the initializer it read there goes unless another node reads it too. */
+function replaceInput(edit: GraphEdit, node: onnx.NodeProto, slot: number, replacement: string): void {
+  const original = node.input![slot]!;
+  if ((edit.uses.get(original) ?? 0) <= 1) edit.dropped.add(original);
+  node.input![slot] = replacement;
 }
 

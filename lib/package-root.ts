@@ -1,4 +1,7 @@
-/** The installed package's root (holds package.json and models/), found from here whether running lib/ or dist/lib/. */
+/**
+ * The installed package's root (package.json, models/, the addon's build/ or prebuilds/) and its version, found from
+ * here whether running lib/ or dist/lib/.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 
