@@ -26,9 +26,9 @@
         "native/napi/postprocess_call.cc",
         "native/napi/align_call.cc",
         "native/napi/trt_probe.cc",
-        "native/trt/availability.cc",
-        "native/trt/layer_loader.cc",
-        "native/trt/system_probe.cc"
+        "native/trt/probe/availability.cc",
+        "native/trt/layer/layer_loader.cc",
+        "native/trt/probe/system_probe.cc"
       ],
       "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],

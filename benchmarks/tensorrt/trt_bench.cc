@@ -23,14 +23,14 @@
 #include <vector>
 
 #include "core/face.h"
-#include "trt/availability.h"
-#include "trt/cache_dir.h"
+#include "trt/cache/cache_dir.h"
+#include "trt/cache/file_io.h"
 #include "trt/coded_error.h"
-#include "trt/cuda_platform.h"
-#include "trt/detector_session.h"
-#include "trt/file_io.h"
-#include "trt/layer_loader.h"
-#include "trt/layer_runtime.h"
+#include "trt/gpu/cuda_platform.h"
+#include "trt/layer/layer_loader.h"
+#include "trt/layer/layer_runtime.h"
+#include "trt/pipeline/detector_session.h"
+#include "trt/probe/availability.h"
 
 using namespace retinaface;
 using namespace retinaface::trt;

@@ -8,15 +8,15 @@
 #include <thread>
 #include <vector>
 
-#include "../trt/availability.h"
 #include "../trt/coded_error.h"
-#include "../trt/cuda_platform.h"
-#include "../trt/detector_session.h"
-#include "../trt/layer_loader.h"
-#include "../trt/layer_runtime.h"
+#include "../trt/gpu/cuda_platform.h"
+#include "../trt/layer/layer_loader.h"
+#include "../trt/layer/layer_runtime.h"
+#include "../trt/layer/log_router.h"
+#include "../trt/pipeline/detector_session.h"
+#include "../trt/probe/availability.h"
 #include "errors.h"
 #include "trt_args.h"
-#include "trt_log_router.h"
 
 namespace retinaface::napi {
 

@@ -56,7 +56,7 @@ std::string EngineCacheKey::fileName() const {
 }
 
 std::string builderFlagsText(Precision precision) {
-  // Bump kFlagsVersion whenever native/trt/tensorrt/engine_builder.cc changes the flags or config it builds with.
+  // Bump kFlagsVersion whenever native/trt/layer_library/engine_builder.cc changes the flags or config it builds with.
   constexpr int kFlagsVersion = 2;
   // int8 builds with fp32's flags: the QDQ ONNX's float layers stay float32, its Q/DQ nodes make the INT8 ones.
   const bool noTf32 = precision == Precision::Fp32 || precision == Precision::Int8;

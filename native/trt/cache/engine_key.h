@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine_spec.h"
+#include "trt/engine/engine_spec.h"
 
 namespace retinaface::trt {
 

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "engine.h"
 #include "engine_events.h"
 #include "engine_key.h"
-#include "engine_runtime.h"
+#include "trt/engine/engine.h"
+#include "trt/engine/engine_runtime.h"
 
 namespace retinaface::trt {
 

@@ -1,6 +1,6 @@
 // The seam between the batching pipeline and TensorRT: a deserialized engine and its per-stream execution contexts.
-// The addon implements it over the TensorRT layer library (layer_runtime.*); the C++ tests implement it with a fake
-// that replays recorded network outputs, so everything around the engine runs without TensorRT or a GPU.
+// The addon implements it over the TensorRT layer library (layer/layer_runtime.*); the C++ tests implement it with a
+// fake that replays recorded network outputs, so everything around the engine runs without TensorRT or a GPU.
 #pragma once
 #include <cstdint>
 #include <memory>

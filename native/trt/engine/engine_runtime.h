@@ -1,5 +1,5 @@
 // What the pipeline needs from one TensorRT generation: its version, building a serialized engine from an ONNX,
-// and deserializing one. The addon implements it over a TensorRT layer library (layer_runtime.*), the tests with
+// and deserializing one. The addon implements it over a TensorRT layer library (layer/layer_runtime.*), the tests with
 // a fake. Calls may come from any thread, one build at a time per runtime.
 #pragma once
 #include <cstddef>

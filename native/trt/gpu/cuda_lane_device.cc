@@ -4,10 +4,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "coded_error.h"
 #include "core/priors.h"
 #include "cuda/batch_layout.h"
 #include "cuda/cuda_error.h"
+#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 

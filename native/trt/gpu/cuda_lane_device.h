@@ -11,7 +11,7 @@
 #include "cuda/gpu_postprocess.h"
 #include "cuda/letterbox_preprocess.h"
 #include "cuda/pinned_pool.h"
-#include "lane_device.h"
+#include "trt/pipeline/lane_device.h"
 
 namespace retinaface::trt {
 

@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <string>
 
-#include "coded_error.h"
 #include "cuda/cuda_error.h"
 #include "cuda/runtime_info.h"
 #include "cuda_lane_device.h"
+#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 

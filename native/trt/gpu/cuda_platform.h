@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "cuda/pinned_pool.h"
-#include "device_platform.h"
+#include "trt/pipeline/device_platform.h"
 
 namespace retinaface::trt {
 

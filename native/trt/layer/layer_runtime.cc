@@ -5,10 +5,10 @@
 #include <array>
 #include <regex>
 
-#include "availability.h"
-#include "coded_error.h"
 #include "core/priors.h"
-#include "engine_tensors.h"
+#include "trt/coded_error.h"
+#include "trt/engine/engine_tensors.h"
+#include "trt/probe/availability.h"
 
 namespace retinaface::trt {
 

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "engine_runtime.h"
 #include "layer_api.h"
+#include "trt/engine/engine_runtime.h"
 
 namespace retinaface::trt {
 

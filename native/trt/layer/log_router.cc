@@ -1,4 +1,4 @@
-#include "trt_log_router.h"
+#include "log_router.h"
 
 namespace retinaface::napi {
 

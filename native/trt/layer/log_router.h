@@ -7,7 +7,7 @@
 #include <map>
 #include <mutex>
 
-#include "../trt/layer_api.h"
+#include "layer_api.h"
 
 namespace retinaface::napi {
 

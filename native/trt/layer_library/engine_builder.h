@@ -3,8 +3,8 @@
 // has no kFP16/kINT8 flag and 10.x deprecates them, so the FP16 engine comes from the FP16 ONNX and the INT8 engine
 // from the QDQ ONNX (explicit quantization, no calibrator) in both generations.
 #pragma once
-#include "../layer_api.h"
 #include "tensorrt_library.h"
+#include "trt/layer/layer_api.h"
 
 namespace retinaface::trt::layer {
 

@@ -1,8 +1,8 @@
 // Deserialized engines and their execution contexts behind the C ABI: describe the I/O tensors, set an input shape
 // and read the output shapes it implies, bind every tensor address and enqueueV3 on the caller's stream.
 #pragma once
-#include "../layer_api.h"
 #include "tensorrt_library.h"
+#include "trt/layer/layer_api.h"
 
 namespace retinaface::trt::layer {
 

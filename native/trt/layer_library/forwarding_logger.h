@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "../layer_api.h"
+#include "trt/layer/layer_api.h"
 
 namespace retinaface::trt::layer {
 

@@ -5,7 +5,7 @@
 
 #include <atomic>
 
-#include "../layer_api.h"
+#include "trt/layer/layer_api.h"
 
 namespace retinaface::trt::layer {
 

@@ -7,12 +7,12 @@
 #include <new>
 #include <string>
 
-#include "../layer_api.h"
 #include "engine_builder.h"
 #include "engine_runner.h"
 #include "forwarding_logger.h"
 #include "layer_errors.h"
 #include "tensorrt_library.h"
+#include "trt/layer/layer_api.h"
 
 namespace retinaface::trt::layer {
 

@@ -2,8 +2,8 @@
 #pragma once
 #include <string>
 
-#include "../layer_api.h"
 #include "forwarding_logger.h"
+#include "trt/layer/layer_api.h"
 
 namespace retinaface::trt::layer {
 

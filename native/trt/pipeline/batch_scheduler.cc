@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "coded_error.h"
+#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 

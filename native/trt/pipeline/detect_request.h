@@ -7,7 +7,7 @@
 
 #include "core/postprocess.h"
 #include "core/preprocess.h"
-#include "engine_spec.h"
+#include "trt/engine/engine_spec.h"
 
 namespace retinaface::trt {
 

@@ -1,8 +1,8 @@
 #include "detector_session.h"
 
-#include "coded_error.h"
-#include "engine_provider.h"
-#include "sha256.h"
+#include "trt/cache/engine_provider.h"
+#include "trt/cache/sha256.h"
+#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 

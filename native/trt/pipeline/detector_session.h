@@ -9,9 +9,9 @@
 
 #include "batch_scheduler.h"
 #include "device_platform.h"
-#include "engine_events.h"
-#include "engine_runtime.h"
-#include "engine_tensors.h"
+#include "trt/cache/engine_events.h"
+#include "trt/engine/engine_runtime.h"
+#include "trt/engine/engine_tensors.h"
 
 namespace retinaface::trt {
 

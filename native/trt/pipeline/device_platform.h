@@ -1,5 +1,5 @@
 // The GPU side a session needs besides the engine: which card it runs on (part of the engine cache key) and a
-// lane device per stream. cuda_platform.* implements it with CUDA; the tests with CPU stand-ins.
+// lane device per stream. gpu/cuda_platform.* implements it with CUDA; the tests with CPU stand-ins.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "coded_error.h"
+#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "detect_request.h"
-#include "engine.h"
 #include "lane_device.h"
+#include "trt/engine/engine.h"
 
 namespace retinaface::trt {
 

@@ -1,5 +1,5 @@
 // The device half of a lane: one stream and the buffers and kernels a batch passes through on it. The CUDA
-// implementation (cuda_lane_device.*) uses a pinned slot, the GPU letterbox, decode and NMS kernels of native/cuda;
+// implementation (gpu/cuda_lane_device.*) uses a pinned slot, the GPU letterbox, decode and NMS kernels of native/cuda;
 // the tests' implementation runs the same steps on the CPU with a stream that defers work until it is waited on, so
 // a pipeline that reads results before waiting fails there too.
 #pragma once
@@ -9,7 +9,7 @@
 #include "core/postprocess.h"
 #include "core/preprocess.h"
 #include "detect_request.h"
-#include "engine.h"
+#include "trt/engine/engine.h"
 
 namespace retinaface::trt {
 

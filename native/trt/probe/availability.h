@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "layer_loader.h"
 #include "system_probe.h"
+#include "trt/layer/layer_loader.h"
 
 namespace retinaface::trt {
 
