@@ -1,6 +1,6 @@
 #include "log_router.h"
 
-namespace retinaface::napi {
+namespace retinaface::trt {
 
 LogRouter& LogRouter::instance() {
   static LogRouter router;
@@ -31,4 +31,4 @@ void LogRouter::forward(void* user, int32_t severity, const char* message) {
   }
 }
 
-}  // namespace retinaface::napi
+}  // namespace retinaface::trt

@@ -9,7 +9,7 @@
 
 #include "layer_api.h"
 
-namespace retinaface::napi {
+namespace retinaface::trt {
 
 class LogRouter {
  public:
@@ -29,4 +29,4 @@ class LogRouter {
   std::map<uint64_t, std::pair<int, Sink>> sinks_;
 };
 
-}  // namespace retinaface::napi
+}  // namespace retinaface::trt
