@@ -9,12 +9,8 @@
 #include <vector>
 
 #include "../trt/coded_error.h"
-#include "../trt/gpu/cuda_platform.h"
-#include "../trt/layer/layer_loader.h"
-#include "../trt/layer/layer_runtime.h"
 #include "../trt/layer/log_router.h"
-#include "../trt/pipeline/detector_session.h"
-#include "../trt/probe/availability.h"
+#include "../trt/open_session.h"
 #include "errors.h"
 #include "trt_args.h"
 
@@ -142,16 +138,10 @@ Napi::Value SessionHandle::open(const Napi::CallbackInfo& info) {
 
 void SessionHandle::openOnThread(OpenOptions options, std::unique_ptr<Delivery> result) {
   try {
-    // The whole probe first, so a missing driver is reported as such rather than as a CUDA error later.
-    const trt::Availability availability = trt::probeAvailability(options.layerDir, true);
-    if (!availability.available) throw trt::CodedError(trt::codes::kBackendUnavailable, availability.reason);
-    trt::LayerProbe layer = trt::loadTensorRtLayer(options.layerDir);
-    if (!layer.api) throw trt::CodedError(trt::codes::kBackendUnavailable, "the TensorRT layer stopped loading after the probe found it");
-    trt::LogRouter::instance().attach(layer.api);
-    auto runtime = std::make_shared<trt::LayerRuntime>(layer.api);
-    auto platform = std::make_shared<trt::CudaPlatform>(options.pinnedSlots, options.pinnedSlotBytes);
+    const trt::TensorRtBackend backend =
+        trt::openTensorRt(options.layerDir, options.pinnedSlots, options.pinnedSlotBytes);
     EventForwarder forwarder(this);
-    session_ = trt::DetectorSession::open(options.session, runtime, platform, &forwarder);
+    session_ = trt::openSession(backend, options.session, &forwarder);
     result->outcome.ok = true;
   } catch (const trt::CodedError& e) {
     result->outcome = trt::DetectOutcome::failure(e.code(), e.what());
