@@ -1,5 +1,6 @@
 # CPU-only fallback build, used by `node-gyp-build` when no prebuilt binary matches this platform.
 # The full build (CUDA kernels, TensorRT loader) is CMakeLists.txt, driven by cmake-js.
+# "sources" repeats CMake's lists in cmake/sources.cmake; test/build-sources.test.ts checks that they agree.
 {
   "targets": [
     {
