@@ -1,5 +1,6 @@
 # CPU-only fallback build, used by `node-gyp-build` when no prebuilt binary matches this platform.
 # The full build (CUDA kernels, TensorRT loader) is CMakeLists.txt, driven by cmake-js.
+# "sources" repeats CMake's lists in cmake/sources.cmake; test/build-sources.test.ts checks that they agree.
 {
   "targets": [
     {
@@ -26,9 +27,9 @@
         "native/napi/postprocess_call.cc",
         "native/napi/align_call.cc",
         "native/napi/trt_probe.cc",
-        "native/trt/availability.cc",
-        "native/trt/layer_loader.cc",
-        "native/trt/system_probe.cc"
+        "native/trt/probe/availability.cc",
+        "native/trt/layer/layer_loader.cc",
+        "native/trt/probe/system_probe.cc"
       ],
       "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],

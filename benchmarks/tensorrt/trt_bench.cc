@@ -23,14 +23,14 @@
 #include <vector>
 
 #include "core/face.h"
-#include "trt/availability.h"
-#include "trt/cache_dir.h"
+#include "trt/cache/cache_dir.h"
+#include "trt/cache/file_io.h"
 #include "trt/coded_error.h"
-#include "trt/cuda_platform.h"
-#include "trt/detector_session.h"
-#include "trt/file_io.h"
-#include "trt/layer_loader.h"
-#include "trt/layer_runtime.h"
+#include "trt/layer/layer_loader.h"
+#include "trt/layer/log_router.h"
+#include "trt/open_session.h"
+#include "trt/pipeline/detector_session.h"
+#include "trt/probe/availability.h"
 
 using namespace retinaface;
 using namespace retinaface::trt;
@@ -156,8 +156,8 @@ class PrintingObserver : public EngineObserver {
   }
 };
 
-void printTensorRtLog(void*, int32_t severity, const char* message) {
-  if (severity <= 2) std::fprintf(stderr, "  [TensorRT %s] %s\n", severity <= 1 ? "error" : "warning", message);
+void printTensorRtLog(int severity, const char* message) {
+  std::fprintf(stderr, "  [TensorRT %s] %s\n", severity <= 1 ? "error" : "warning", message);
 }
 
 // Submits and waits; the benchmark's own thread plays the part of JS.
@@ -256,14 +256,16 @@ int main(int argc, char** argv) {
   options.maxFaces = std::stoi(bundle.settings.at("maxfaces"));
   options.clip = bundle.settings.at("clip") == "1";
 
-  const LayerProbe layer = loadTensorRtLayer(args.layerDir);
-  const Availability availability = probeAvailability(args.layerDir, true);
-  if (!layer.api || !availability.available) die(availability.reason.empty() ? "no TensorRT layer" : availability.reason);
-  layer.api->setLogger(printTensorRtLog, nullptr);
-  std::printf("TensorRT %s (layer %s, library %s)\n", availability.tensorrtVersion.c_str(), layer.path.c_str(),
-              availability.libraryPath.c_str());
-  auto runtime = std::make_shared<LayerRuntime>(layer.api);
-  auto platform = std::make_shared<CudaPlatform>(args.streams + 1, 64u << 20);
+  LogRouter::instance().add(2, printTensorRtLog);  // warnings and errors
+  TensorRtBackend backend;
+  try {
+    backend = openTensorRt(args.layerDir, args.streams + 1, 64u << 20);
+  } catch (const CodedError& e) {
+    die(e.what());
+  }
+  const Availability& availability = backend.availability;
+  std::printf("TensorRT %s (layer %s, library %s)\n", availability.tensorrtVersion.c_str(),
+              availability.layerPath.c_str(), availability.libraryPath.c_str());
 
   int passed = 0, failed = 0;
   std::ostringstream json;
@@ -287,7 +289,7 @@ int main(int argc, char** argv) {
     PrintingObserver observer;
     std::unique_ptr<DetectorSession> session;
     try {
-      session = DetectorSession::open(config, runtime, platform, &observer);
+      session = openSession(backend, config, &observer);
     } catch (const CodedError& e) {
       std::printf("FAIL %s: %s: %s\n", name, e.code(), e.what());
       ++failed;

@@ -2,14 +2,12 @@
 #pragma once
 #include <vector>
 
+#include "decode_face.h"
 #include "face.h"
 #include "letterbox.h"
 #include "priors.h"
 
 namespace retinaface {
-
-constexpr float kCenterVariance = 0.1f;
-constexpr float kSizeVariance = 0.2f;
 
 // Raw outputs of one image: loc [N,4], conf [N,2] (already softmaxed; face score = conf[:,1]), landms [N,10].
 struct RawOutputs {

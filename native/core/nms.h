@@ -3,11 +3,9 @@
 #include <vector>
 
 #include "face.h"
+#include "iou.h"  // iouPlusOne(a, b): the "+1" IoU, shared with the CUDA NMS
 
 namespace retinaface {
-
-// Intersection over union with the "+1" convention: width = x2 - x1 + 1.
-float iouPlusOne(const Face& a, const Face& b);
 
 // Sorts faces by descending score (stable: equal scores keep decode order), keeps at most preNmsTopK of them
 // (0 = all), then suppresses any face whose IoU with an already kept, higher-scoring face exceeds iouThreshold.

@@ -11,13 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifndef RETINAFACE_HOST_DEVICE
-#if defined(__CUDACC__)
-#define RETINAFACE_HOST_DEVICE __host__ __device__
-#else
-#define RETINAFACE_HOST_DEVICE
-#endif
-#endif
+#include "host_device.h"
 
 namespace retinaface {
 

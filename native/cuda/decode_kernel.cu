@@ -1,6 +1,6 @@
 #include "decode_kernel.h"
 
-#include "core/decode.h"
+#include "core/decode_face.h"
 #include "cuda_error.h"
 
 namespace retinaface::cuda {
@@ -16,11 +16,6 @@ __device__ __forceinline__ uint64_t descendingSortKey(float score, int prior) {
   return (static_cast<uint64_t>(bits) << 32) | static_cast<uint32_t>(~static_cast<uint32_t>(prior));
 }
 
-// std::exp(float) on the CPU is glibc's expf (error under 0.502 ulp, so nearly always the correctly rounded float);
-// exp in double rounded once to float nearly always gives that same float, where CUDA's expf may be 1-2 ulp off.
-// Only survivors pay for the double exp.
-__device__ __forceinline__ float hostLikeExp(float x) { return static_cast<float>(exp(static_cast<double>(x))); }
-
 __global__ void decodeKernel(DeviceRawOutputs raw, const Prior* priors, int priorCount, const ImageGeometry* geometry,
                              float inputWidth, float inputHeight, float scoreThreshold, Face* candidates,
                              uint64_t* sortKeys, int* sortValues, int* counts) {
@@ -31,28 +26,10 @@ __global__ void decodeKernel(DeviceRawOutputs raw, const Prior* priors, int prio
   const float score = raw.conf[2 * row + 1];
   if (!(score > scoreThreshold)) return;  // also drops NaN
 
-  // From here on: decodeFaces() expression by expression (compiled without FMA contraction).
-  const float inW = inputWidth, inH = inputHeight;
-  const float scale = geometry[image].scale;
-  const Prior p = priors[i];
-  const float* l = raw.loc + 4 * row;
-  const float cx = p.cx + l[0] * kCenterVariance * p.w;
-  const float cy = p.cy + l[1] * kCenterVariance * p.h;
-  const float w = p.w * hostLikeExp(l[2] * kSizeVariance);
-  const float h = p.h * hostLikeExp(l[3] * kSizeVariance);
-  const float x1 = cx - w / 2;
-  const float y1 = cy - h / 2;
-  Face face;
-  face.x1 = x1 * inW / scale;
-  face.y1 = y1 * inH / scale;
-  face.x2 = (w + x1) * inW / scale;
-  face.y2 = (h + y1) * inH / scale;
-  face.score = score;
-  const float* m = raw.landms + 10 * row;
-  for (int k = 0; k < kLandmarkCount; ++k) {
-    face.landmarks[2 * k] = (p.cx + m[2 * k] * kCenterVariance * p.w) * inW / scale;
-    face.landmarks[2 * k + 1] = (p.cy + m[2 * k + 1] * kCenterVariance * p.h) * inH / scale;
-  }
+  // decodeFaces()'s arithmetic (core/decode_face.h, compiled without FMA contraction); only survivors pay for its
+  // double exp.
+  const Face face = decodeFace(priors[i], raw.loc + 4 * row, raw.landms + 10 * row, score, inputWidth, inputHeight,
+                               geometry[image].scale);
 
   const int slot = atomicAdd(&counts[image], 1);
   const size_t out = static_cast<size_t>(image) * priorCount + slot;

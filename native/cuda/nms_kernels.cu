@@ -2,7 +2,8 @@
 
 #include <string>
 
-#include "cpu_twins.cuh"
+#include "core/iou.h"
+#include "core/min_max.h"
 #include "cuda_error.h"
 
 namespace retinaface::cuda {
@@ -21,15 +22,6 @@ __device__ __forceinline__ int rankedCount(const RankedCandidates& ranked, int i
 __device__ __forceinline__ const Face& rankedFace(const RankedCandidates& ranked, int image, int rank) {
   const size_t base = static_cast<size_t>(image) * ranked.stride;
   return ranked.candidates[base + ranked.order[base + rank]];
-}
-
-// areaPlusOne() and iouPlusOne() of nms.cc, operand for operand (a: the higher-ranked face).
-__device__ __forceinline__ float areaPlusOne(const Box& f) { return (f.x2 - f.x1 + 1) * (f.y2 - f.y1 + 1); }
-__device__ __forceinline__ float iouPlusOne(const Box& a, const Box& b) {
-  const float w = stdMax(0.0f, stdMin(a.x2, b.x2) - stdMax(a.x1, b.x1) + 1);
-  const float h = stdMax(0.0f, stdMin(a.y2, b.y2) - stdMax(a.y1, b.y1) + 1);
-  const float inter = w * h;
-  return inter / (areaPlusOne(a) + areaPlusOne(b) - inter);
 }
 
 // Block of 64 threads; blockIdx.y is the image. The block walks the image's (row block, column block) pairs with
@@ -56,7 +48,7 @@ __global__ void nmsMaskKernel(RankedCandidates ranked, float iouThreshold, uint6
       const int first = (rowBlock == columnBlock) ? threadIdx.x + 1 : 0;
       uint64_t bits = 0;
       for (int k = first; k < columns; ++k) {
-        // Upstream keeps a candidate while ovr <= thresh.
+        // Upstream keeps a candidate while ovr <= thresh; core/iou.h, the higher-ranked face first as on the CPU.
         if (iouPlusOne(mine, columnBoxes[k]) > iouThreshold) bits |= 1ull << k;
       }
       mask[(static_cast<size_t>(image) * rows + i) * words + columnBlock] = bits;

@@ -1,6 +1,6 @@
 #include "trt_args.h"
 
-#include "../trt/layer_loader.h"
+#include "../trt/layer/layer_loader.h"
 #include "args.h"
 #include "errors.h"
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "../trt/detect_request.h"
-#include "../trt/detector_session.h"
+#include "../trt/pipeline/detect_request.h"
+#include "../trt/pipeline/detector_session.h"
 
 namespace retinaface::napi {
 

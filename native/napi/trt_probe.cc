@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "../trt/availability.h"
+#include "../trt/probe/availability.h"
 
 namespace retinaface::napi {
 

@@ -8,15 +8,11 @@
 #include <thread>
 #include <vector>
 
-#include "../trt/availability.h"
 #include "../trt/coded_error.h"
-#include "../trt/cuda_platform.h"
-#include "../trt/detector_session.h"
-#include "../trt/layer_loader.h"
-#include "../trt/layer_runtime.h"
+#include "../trt/layer/log_router.h"
+#include "../trt/open_session.h"
 #include "errors.h"
 #include "trt_args.h"
-#include "trt_log_router.h"
 
 namespace retinaface::napi {
 
@@ -122,7 +118,7 @@ Napi::Value SessionHandle::open(const Napi::CallbackInfo& info) {
   napi_add_env_cleanup_hook(env, &SessionHandle::onEnvironmentCleanup, handle->hookReference_);
 
   SessionHandle* raw = handle.get();
-  handle->logRoute_ = LogRouter::instance().add(options.logSeverity, [raw](int severity, const char* message) {
+  handle->logRoute_ = trt::LogRouter::instance().add(options.logSeverity, [raw](int severity, const char* message) {
     auto delivery = std::make_unique<Delivery>();
     delivery->kind = Delivery::Kind::Log;
     delivery->severity = severity;
@@ -142,16 +138,10 @@ Napi::Value SessionHandle::open(const Napi::CallbackInfo& info) {
 
 void SessionHandle::openOnThread(OpenOptions options, std::unique_ptr<Delivery> result) {
   try {
-    // The whole probe first, so a missing driver is reported as such rather than as a CUDA error later.
-    const trt::Availability availability = trt::probeAvailability(options.layerDir, true);
-    if (!availability.available) throw trt::CodedError(trt::codes::kBackendUnavailable, availability.reason);
-    trt::LayerProbe layer = trt::loadTensorRtLayer(options.layerDir);
-    if (!layer.api) throw trt::CodedError(trt::codes::kBackendUnavailable, "the TensorRT layer stopped loading after the probe found it");
-    LogRouter::instance().attach(layer.api);
-    auto runtime = std::make_shared<trt::LayerRuntime>(layer.api);
-    auto platform = std::make_shared<trt::CudaPlatform>(options.pinnedSlots, options.pinnedSlotBytes);
+    const trt::TensorRtBackend backend =
+        trt::openTensorRt(options.layerDir, options.pinnedSlots, options.pinnedSlotBytes);
     EventForwarder forwarder(this);
-    session_ = trt::DetectorSession::open(options.session, runtime, platform, &forwarder);
+    session_ = trt::openSession(backend, options.session, &forwarder);
     result->outcome.ok = true;
   } catch (const trt::CodedError& e) {
     result->outcome = trt::DetectOutcome::failure(e.code(), e.what());
@@ -252,7 +242,7 @@ Napi::Value SessionHandle::close(const Napi::CallbackInfo& info) {
   done->handle = shared_from_this();
   closer_ = std::thread([this, done = std::move(done)]() mutable {
     session_->close(trt::CloseMode::Drain);  // every batch already submitted completes first
-    LogRouter::instance().remove(logRoute_);
+    trt::LogRouter::instance().remove(logRoute_);
     post(std::move(done));
   });
   return waiter.Promise();
@@ -264,7 +254,7 @@ void SessionHandle::closed(Napi::Env env, Delivery& delivery) {
     finishOperation(env);
   }
   session_.reset();  // the engine and runtime; lanes, streams and pinned memory went in session_->close()
-  LogRouter::instance().remove(logRoute_);
+  trt::LogRouter::instance().remove(logRoute_);
   if (hookReference_) {
     napi_remove_env_cleanup_hook(env, &SessionHandle::onEnvironmentCleanup, hookReference_);
     delete hookReference_;  // `delivery` still holds the handle
@@ -292,7 +282,7 @@ void SessionHandle::teardown() {
   if (opener_.joinable()) opener_.join();
   if (session_) session_->close(trt::CloseMode::CancelQueued);  // running batches finish, queued ones fail
   if (closer_.joinable()) closer_.join();
-  LogRouter::instance().remove(logRoute_);
+  trt::LogRouter::instance().remove(logRoute_);
   {
     std::lock_guard<std::mutex> lock(channelMutex_);
     channelOpen_ = false;  // the channel is torn down by Node right after this hook

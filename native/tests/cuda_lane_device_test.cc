@@ -15,7 +15,7 @@
 #include "cuda/pinned_pool.h"
 #include "cuda_test_support.h"
 #include "harness.h"
-#include "trt/cuda_lane_device.h"
+#include "trt/gpu/cuda_lane_device.h"
 
 using namespace retinaface;
 

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "harness.h"
-#include "trt/availability.h"
-#include "trt/layer_loader.h"
+#include "trt/layer/layer_loader.h"
+#include "trt/probe/availability.h"
 #include "trt_test_support.h"
 
 using namespace retinaface::trt;

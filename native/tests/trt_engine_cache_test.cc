@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "harness.h"
-#include "trt/cache_dir.h"
+#include "trt/cache/cache_dir.h"
+#include "trt/cache/engine_file.h"
+#include "trt/cache/engine_key.h"
+#include "trt/cache/engine_provider.h"
+#include "trt/cache/file_io.h"
 #include "trt/coded_error.h"
-#include "trt/engine_file.h"
-#include "trt/engine_key.h"
-#include "trt/engine_provider.h"
-#include "trt/file_io.h"
 #include "trt_fakes.h"
 #include "trt_test_support.h"
 

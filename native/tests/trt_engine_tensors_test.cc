@@ -4,7 +4,7 @@
 
 #include "harness.h"
 #include "trt/coded_error.h"
-#include "trt/engine_tensors.h"
+#include "trt/engine/engine_tensors.h"
 #include "trt_test_support.h"
 
 using namespace retinaface::trt;

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/priors.h"
-#include "trt/layer_api.h"
+#include "trt/layer/layer_api.h"
 
 #if defined(FAKE_LAYER_WORKS)
 

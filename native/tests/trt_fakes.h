@@ -23,11 +23,11 @@
 #include "core/postprocess.h"
 #include "cuda/slot_pool.h"
 #include "trt/coded_error.h"
-#include "trt/engine_tensors.h"
-#include "trt/device_platform.h"
-#include "trt/engine.h"
-#include "trt/engine_runtime.h"
-#include "trt/lane_device.h"
+#include "trt/engine/engine.h"
+#include "trt/engine/engine_runtime.h"
+#include "trt/engine/engine_tensors.h"
+#include "trt/pipeline/device_platform.h"
+#include "trt/pipeline/lane_device.h"
 
 namespace trtfake {
 

@@ -11,9 +11,9 @@
 #include "core/priors.h"
 #include "harness.h"
 #include "trt/coded_error.h"
-#include "trt/detector_session.h"
-#include "trt/layer_loader.h"
-#include "trt/layer_runtime.h"
+#include "trt/layer/layer_loader.h"
+#include "trt/layer/layer_runtime.h"
+#include "trt/pipeline/detector_session.h"
 #include "trt_fakes.h"
 #include "trt_test_support.h"
 

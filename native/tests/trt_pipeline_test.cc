@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "harness.h"
-#include "trt/batch_scheduler.h"
 #include "trt/coded_error.h"
-#include "trt/detector_session.h"
-#include "trt/lane.h"
+#include "trt/pipeline/batch_scheduler.h"
+#include "trt/pipeline/detector_session.h"
+#include "trt/pipeline/lane.h"
 #include "trt_fakes.h"
 #include "trt_test_support.h"
 

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "harness.h"
-#include "trt/sha256.h"
+#include "trt/cache/sha256.h"
 
 using namespace retinaface::trt;
 

@@ -17,15 +17,15 @@
 #include <vector>
 
 #include "harness.h"
-#include "trt/availability.h"
+#include "trt/cache/engine_events.h"
+#include "trt/cache/engine_file.h"
+#include "trt/cache/engine_key.h"
+#include "trt/cache/engine_provider.h"
+#include "trt/cache/sha256.h"
 #include "trt/coded_error.h"
-#include "trt/engine_events.h"
-#include "trt/engine_file.h"
-#include "trt/engine_key.h"
-#include "trt/engine_provider.h"
-#include "trt/layer_loader.h"
-#include "trt/layer_runtime.h"
-#include "trt/sha256.h"
+#include "trt/layer/layer_loader.h"
+#include "trt/layer/layer_runtime.h"
+#include "trt/probe/availability.h"
 #include "trt_test_support.h"
 
 using namespace retinaface::trt;

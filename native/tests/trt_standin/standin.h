@@ -1,5 +1,5 @@
 // The TensorRT stand-in: fake libnvinfer.so.N / libnvonnxparser.so.N compiled against the real headers, so the real
-// layer (native/trt/tensorrt) runs through TensorRT's actual interfaces (the inline I* wrappers forwarding to
+// layer (native/trt/layer_library) runs through TensorRT's actual interfaces (the inline I* wrappers forwarding to
 // apiv::V* implementations, the C factory symbols). Methods the layer does not call abort with their name
 // (generated, trt_standin_interfaces.h). Behaviour is steered by environment variables read at call time, and every
 // call and object lifetime is appended to $RETINAFACE_STANDIN_LOG, which the tests read:
