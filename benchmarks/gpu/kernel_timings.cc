@@ -23,7 +23,7 @@
 #include "core/preprocess.h"
 #include "core/priors.h"
 #include "cuda/batch_upload.h"
-#include "cuda/cuda_error.h"
+#include "cuda/cuda_check.h"
 #include "cuda/gpu_postprocess.h"
 #include "cuda/letterbox_preprocess.h"
 #include "cuda/pinned_pool.h"
@@ -414,7 +414,7 @@ int main(int argc, char** argv) {
     }
     measureCpu(results, set, frame, settings);
     write(results, settings);
-  } catch (const GpuError& e) {
+  } catch (const CodedError& e) {
     std::fprintf(stderr, "%s: %s\n", e.code(), e.what());
     return 1;
   }

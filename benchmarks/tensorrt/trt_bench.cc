@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "core/coded_error.h"
 #include "core/face.h"
 #include "trt/cache/cache_dir.h"
 #include "trt/cache/file_io.h"
-#include "trt/coded_error.h"
 #include "trt/layer/layer_loader.h"
 #include "trt/layer/log_router.h"
 #include "trt/open_session.h"

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "core/warp_tap.h"
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 
@@ -29,8 +29,10 @@ __global__ void affineWarpKernel(const uint8_t* base, const ImageGeometry* geome
 
 void enqueueAffineWarps(const uint8_t* base, const ImageGeometry* geometry, const WarpCrop* crops, int count, int size,
                         uint8_t* output, cudaStream_t stream) {
-  if (count <= 0 || count > 65535) throwInvalidArgument("crop count " + std::to_string(count) + " is not in [1, 65535]");
-  if (size <= 0 || size > 4096) throwInvalidArgument("crop size " + std::to_string(size) + " is not in [1, 4096]");
+  if (count <= 0 || count > 65535)
+    throw CodedError(codes::kInvalidArgument, "crop count " + std::to_string(count) + " is not in [1, 65535]");
+  if (size <= 0 || size > 4096)
+    throw CodedError(codes::kInvalidArgument, "crop size " + std::to_string(size) + " is not in [1, 4096]");
   const dim3 block(32, 8);
   const dim3 grid((size + block.x - 1) / block.x, (size + block.y - 1) / block.y, count);
   affineWarpKernel<<<grid, block, 0, stream>>>(base, geometry, crops, size, output);

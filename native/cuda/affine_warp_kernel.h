@@ -28,7 +28,7 @@ inline WarpCrop makeWarpCrop(int image, const AffineMatrix& inverse) {
 
 // Writes `count` size x size RGB crops (size * size * 3 bytes each, in order) into output on `stream`.
 // base: the uploaded batch (pixel offsets are relative to it); geometry: its device ImageGeometry array;
-// crops: a device WarpCrop array. Throws GpuError(INVALID_ARGUMENT) on a bad count or size.
+// crops: a device WarpCrop array. Throws CodedError(INVALID_ARGUMENT) on a bad count or size.
 void enqueueAffineWarps(const uint8_t* base, const ImageGeometry* geometry, const WarpCrop* crops, int count, int size,
                         uint8_t* output, cudaStream_t stream);
 

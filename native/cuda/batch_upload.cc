@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 
@@ -13,10 +13,11 @@ DeviceBatch uploadBatch(PinnedPool::Lease& lease, const std::vector<PixelView>& 
   try {
     layout = planBatch(images, letterboxes);
   } catch (const std::invalid_argument& e) {
-    throwInvalidArgument(e.what());
+    throw CodedError(codes::kInvalidArgument, e.what());
   }
   if (layout.totalBytes > lease.capacity() || layout.totalBytes > deviceCapacity)
-    throwInvalidArgument("batch of " + std::to_string(layout.totalBytes) + " bytes exceeds the pinned slot (" +
+    throw CodedError(codes::kInvalidArgument,
+                     "batch of " + std::to_string(layout.totalBytes) + " bytes exceeds the pinned slot (" +
                          std::to_string(lease.capacity()) + ") or the device buffer (" +
                          std::to_string(deviceCapacity) + ")");
   packBatch(layout, images, lease.data(), lease.capacity());

@@ -18,7 +18,7 @@ struct DeviceBatch {
 };
 
 // Packs images (with their letterboxes) into the lease's slot and enqueues the copy into deviceDst (capacity bytes).
-// Throws GpuError(INVALID_ARGUMENT) when the batch does not fit the slot or the destination.
+// Throws CodedError(INVALID_ARGUMENT) when the batch does not fit the slot or the destination.
 DeviceBatch uploadBatch(PinnedPool::Lease& lease, const std::vector<PixelView>& images,
                         const std::vector<Letterbox>& letterboxes, uint8_t* deviceDst, size_t deviceCapacity);
 

@@ -1,7 +1,7 @@
 #include "decode_kernel.h"
 
 #include "core/decode_face.h"
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 

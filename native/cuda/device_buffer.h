@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <utility>
 
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 
@@ -48,13 +48,14 @@ void enqueueMakePriors(int width, int height, Prior* out, cudaStream_t stream) {
 
 DevicePriors::DevicePriors(int maxWidth, int maxHeight, cudaStream_t stream)
     : maxWidth_(maxWidth), maxHeight_(maxHeight) {
-  if (maxWidth <= 0 || maxHeight <= 0) throwInvalidArgument("prior table size must be positive");
+  if (maxWidth <= 0 || maxHeight <= 0) throw CodedError(codes::kInvalidArgument, "prior table size must be positive");
   priors_ = DeviceBuffer<Prior>(static_cast<size_t>(priorCount(maxWidth, maxHeight)), stream);
 }
 
 const Prior* DevicePriors::forSize(int width, int height, cudaStream_t stream) {
   if (width <= 0 || height <= 0 || width > maxWidth_ || height > maxHeight_)
-    throwInvalidArgument("input " + std::to_string(width) + "x" + std::to_string(height) + " exceeds the " +
+    throw CodedError(codes::kInvalidArgument,
+                     "input " + std::to_string(width) + "x" + std::to_string(height) + " exceeds the " +
                          std::to_string(maxWidth_) + "x" + std::to_string(maxHeight_) + " the workspace was made for");
   if (width != width_ || height != height_) {
     enqueueMakePriors(width, height, priors_.get(), stream);

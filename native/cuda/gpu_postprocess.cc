@@ -4,7 +4,7 @@
 #include <climits>
 #include <string>
 
-#include "cuda_error.h"
+#include "cuda_check.h"
 #include "nms_kernels.h"
 #include "segmented_sort.h"
 
@@ -26,11 +26,12 @@ GpuPostprocessor::GpuPostprocessor(const GpuPostprocessLimits& limits, cudaStrea
       multiprocessors_(1),
       priors_(limits.maxInputWidth, limits.maxInputHeight, stream) {
   if (limits.maxBatch <= 0 || limits.preNmsTopK < 0 || limits.maxFaces < 0)
-    throwInvalidArgument("postprocess limits must be positive (caps: 0 = none)");
+    throw CodedError(codes::kInvalidArgument, "postprocess limits must be positive (caps: 0 = none)");
   if (static_cast<long long>(limits.maxBatch) * maxPriors_ > INT_MAX)
-    throwInvalidArgument("batch x priors exceeds what one sort can take");
+    throw CodedError(codes::kInvalidArgument, "batch x priors exceeds what one sort can take");
   if (static_cast<size_t>(nmsWords_) * sizeof(uint64_t) > kSharedMemoryLimit)
-    throwInvalidArgument("pre-NMS top-k of " + std::to_string(nmsRows_) + " is too large; set preNmsTopK lower");
+    throw CodedError(codes::kInvalidArgument,
+                     "pre-NMS top-k of " + std::to_string(nmsRows_) + " is too large; set preNmsTopK lower");
   int device = 0;
   RF_CUDA_CHECK(cudaGetDevice(&device));
   RF_CUDA_CHECK(cudaDeviceGetAttribute(&multiprocessors_, cudaDevAttrMultiProcessorCount, device));
@@ -55,18 +56,22 @@ GpuPostprocessor::GpuPostprocessor(const GpuPostprocessLimits& limits, cudaStrea
 void GpuPostprocessor::enqueue(const DeviceRawOutputs& raw, const ImageGeometry* geometry, int batch, int inputWidth,
                                int inputHeight, const PostprocessOptions& options) {
   if (batch <= 0 || batch > limits_.maxBatch)
-    throwInvalidArgument("batch of " + std::to_string(batch) + " images; the workspace holds 1.." +
+    throw CodedError(codes::kInvalidArgument,
+                     "batch of " + std::to_string(batch) + " images; the workspace holds 1.." +
                          std::to_string(limits_.maxBatch));
-  if (options.preNmsTopK < 0 || options.maxFaces < 0) throwInvalidArgument("caps must be >= 0 (0 = none)");
+  if (options.preNmsTopK < 0 || options.maxFaces < 0)
+    throw CodedError(codes::kInvalidArgument, "caps must be >= 0 (0 = none)");
   const Prior* priors = priors_.forSize(inputWidth, inputHeight, stream_);
   const int count = priors_.count();
   const int topK = options.preNmsTopK > 0 ? std::min(options.preNmsTopK, count) : count;
   if (topK > nmsRows_)
-    throwInvalidArgument("pre-NMS top-k " + std::to_string(topK) + " exceeds the workspace's " +
+    throw CodedError(codes::kInvalidArgument,
+                     "pre-NMS top-k " + std::to_string(topK) + " exceeds the workspace's " +
                          std::to_string(nmsRows_));
   const int keepable = options.maxFaces > 0 ? std::min(options.maxFaces, topK) : topK;
   if (keepable > faceCapacity_)
-    throwInvalidArgument("up to " + std::to_string(keepable) + " faces per image; the workspace holds " +
+    throw CodedError(codes::kInvalidArgument,
+                     "up to " + std::to_string(keepable) + " faces per image; the workspace holds " +
                          std::to_string(faceCapacity_));
 
   RF_CUDA_CHECK(cudaMemsetAsync(survivorCounts_.get(), 0, static_cast<size_t>(batch) * sizeof(int), stream_));

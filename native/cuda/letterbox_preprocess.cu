@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/preprocess.h"
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 
@@ -104,7 +104,7 @@ __global__ void letterboxPixelsKernel(const uint8_t* base, const ImageGeometry* 
 GpuPreprocessor::GpuPreprocessor(int maxBatch, int maxInputWidth, int maxInputHeight, cudaStream_t stream)
     : maxBatch_(maxBatch), maxInputWidth_(maxInputWidth), maxInputHeight_(maxInputHeight) {
   if (maxBatch <= 0 || maxInputWidth <= 0 || maxInputHeight <= 0)
-    throwInvalidArgument("preprocess workspace sizes must be positive");
+    throw CodedError(codes::kInvalidArgument, "preprocess workspace sizes must be positive");
   xTaps_ = DeviceBuffer<ResizeTap>(static_cast<size_t>(maxBatch) * maxInputWidth, stream);
   yTaps_ = DeviceBuffer<ResizeTap>(static_cast<size_t>(maxBatch) * maxInputHeight, stream);
 }
@@ -112,10 +112,12 @@ GpuPreprocessor::GpuPreprocessor(int maxBatch, int maxInputWidth, int maxInputHe
 void GpuPreprocessor::enqueue(const uint8_t* base, const ImageGeometry* geometry, int count, int inputWidth,
                               int inputHeight, TensorFormat format, void* output, cudaStream_t stream) {
   if (count <= 0 || count > maxBatch_)
-    throwInvalidArgument("batch of " + std::to_string(count) + " images; the workspace holds 1.." +
+    throw CodedError(codes::kInvalidArgument,
+                     "batch of " + std::to_string(count) + " images; the workspace holds 1.." +
                          std::to_string(maxBatch_));
   if (inputWidth <= 0 || inputHeight <= 0 || inputWidth > maxInputWidth_ || inputHeight > maxInputHeight_)
-    throwInvalidArgument("network input " + std::to_string(inputWidth) + "x" + std::to_string(inputHeight) +
+    throw CodedError(codes::kInvalidArgument,
+                     "network input " + std::to_string(inputWidth) + "x" + std::to_string(inputHeight) +
                          " exceeds the workspace's " + std::to_string(maxInputWidth_) + "x" +
                          std::to_string(maxInputHeight_));
   const int tapThreads = 128;

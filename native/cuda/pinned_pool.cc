@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 
@@ -29,7 +29,8 @@ class EventFence : public SlotFence {
 }  // namespace
 
 PinnedPool::PinnedPool(int slotCount, size_t slotBytes) : slotBytes_(slotBytes) {
-  if (slotCount <= 0 || slotBytes == 0) throwInvalidArgument("a pinned pool needs at least one non-empty slot");
+  if (slotCount <= 0 || slotBytes == 0)
+    throw CodedError(codes::kInvalidArgument, "a pinned pool needs at least one non-empty slot");
   slots_.resize(static_cast<size_t>(slotCount));
   std::vector<std::unique_ptr<SlotFence>> fences;
   try {
@@ -92,9 +93,10 @@ uint8_t* PinnedPool::Lease::data() const { return pool_->slots_[static_cast<size
 size_t PinnedPool::Lease::capacity() const { return pool_->slotBytes_; }
 
 void PinnedPool::Lease::copyToDeviceAsync(void* deviceDst, size_t offset, size_t size) {
-  if (!pool_) throwInvalidArgument("the pinned slot was already released");
+  if (!pool_) throw CodedError(codes::kInvalidArgument, "the pinned slot was already released");
   if (offset > pool_->slotBytes_ || size > pool_->slotBytes_ - offset)
-    throwInvalidArgument("copy of " + std::to_string(size) + " bytes at " + std::to_string(offset) +
+    throw CodedError(codes::kInvalidArgument,
+                     "copy of " + std::to_string(size) + " bytes at " + std::to_string(offset) +
                          " exceeds the pinned slot of " + std::to_string(pool_->slotBytes_) + " bytes");
   if (size == 0) return;
   RF_CUDA_CHECK(cudaMemcpyAsync(deviceDst, data() + offset, size, cudaMemcpyHostToDevice, stream_));

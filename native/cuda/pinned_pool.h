@@ -17,7 +17,7 @@ namespace retinaface::cuda {
 
 class PinnedPool {
  public:
-  // Allocates slotCount slots of slotBytes each. Throws CudaError (e.g. no device, out of pinned memory).
+  // Allocates slotCount slots of slotBytes each. Throws CodedError (e.g. no device, out of pinned memory).
   PinnedPool(int slotCount, size_t slotBytes);
   // Waits for every slot's copies to finish, then frees the memory. Leases must not outlive the pool.
   ~PinnedPool();

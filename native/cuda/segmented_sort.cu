@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "cuda_error.h"
+#include "cuda_check.h"
 
 namespace retinaface::cuda {
 
@@ -38,7 +38,8 @@ void enqueueSegmentedSortDescending(void* temp, size_t tempBytes, const uint64_t
                                     const int* end, cudaStream_t stream) {
   const size_t needed = segmentedSortTempBytes(items, segments);
   if (needed > tempBytes)
-    throwInvalidArgument("sort needs " + std::to_string(needed) + " bytes of temporary storage, the workspace has " +
+    throw CodedError(codes::kInvalidArgument,
+                     "sort needs " + std::to_string(needed) + " bytes of temporary storage, the workspace has " +
                          std::to_string(tempBytes));
   size_t bytes = tempBytes;
   RF_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairsDescending(temp, bytes, keysIn, keysOut, valuesIn, valuesOut,

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "pixel_view_arg.h"
 #include "job_thread.h"
+#include "js_error.h"
 
 namespace retinaface::napi {
 
@@ -53,21 +54,21 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
     const PixelView view = pixelViewArg(image, "image", data);
 
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-      throw CodedError(kInvalidArgument, "landmarks must be a Float64Array");
+      throw CodedError(codes::kInvalidArgument, "landmarks must be a Float64Array");
     Napi::Float64Array landmarks = info[1].As<Napi::Float64Array>();
     if (landmarks.ElementLength() % 10 != 0)
-      throw CodedError(kInvalidArgument, "landmarks must hold 10 numbers (5 points) per face");
-    if (!info[2].IsNumber()) throw CodedError(kInvalidArgument, "size must be a number");
+      throw CodedError(codes::kInvalidArgument, "landmarks must hold 10 numbers (5 points) per face");
+    if (!info[2].IsNumber()) throw CodedError(codes::kInvalidArgument, "size must be a number");
     const double sizeValue = info[2].As<Napi::Number>().DoubleValue();
     if (!(sizeValue >= kMinAlignSize && sizeValue <= kMaxAlignSize) || sizeValue != static_cast<int>(sizeValue))
-      throw CodedError(kInvalidArgument, "size must be an integer in [" + std::to_string(kMinAlignSize) + ", " +
+      throw CodedError(codes::kInvalidArgument, "size must be an integer in [" + std::to_string(kMinAlignSize) + ", " +
                                              std::to_string(kMaxAlignSize) + "]");
     const int size = static_cast<int>(sizeValue);
     const size_t faces = landmarks.ElementLength() / 10;
     // One output array per face: small separate buffers come from the warm heap, where one large buffer per call
     // would be fresh pages (a page fault every 4 KiB, costly in a VM).
     if (!info[3].IsArray() || info[3].As<Napi::Array>().Length() != faces)
-      throw CodedError(kInvalidArgument, "out must be an array of one Uint8Array per face");
+      throw CodedError(codes::kInvalidArgument, "out must be an array of one Uint8Array per face");
     Napi::Array outList = info[3].As<Napi::Array>();
     const size_t needed = static_cast<size_t>(size) * size * 3;
     std::vector<uint8_t*> outs;
@@ -75,7 +76,7 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < faces; ++i) {
       Napi::TypedArray out = typedArray(outList.Get(i), napi_uint8_array, "out[" + std::to_string(i) + "]");
       if (out.ByteLength() < needed)
-        throw CodedError(kInvalidArgument, "out[" + std::to_string(i) + "] holds " + std::to_string(out.ByteLength()) +
+        throw CodedError(codes::kInvalidArgument, "out[" + std::to_string(i) + "] holds " + std::to_string(out.ByteLength()) +
                                                " bytes, " + std::to_string(needed) + " needed");
       outs.push_back(typedArrayData<uint8_t>(out));
       keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));
@@ -89,7 +90,7 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
       try {
         transforms.push_back(alignTransform(points, size));
       } catch (const std::invalid_argument& e) {
-        throw CodedError(kInvalidArgument, "face " + std::to_string(i) + ": " + e.what());
+        throw CodedError(codes::kInvalidArgument, "face " + std::to_string(i) + ": " + e.what());
       }
     }
     keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(data)));

@@ -4,34 +4,34 @@
 
 #include <string>
 
-#include "errors.h"
+#include "../core/coded_error.h"
 
 namespace retinaface::napi {
 
 inline Napi::Object objectArg(const Napi::Value& value, const std::string& what) {
-  if (!value.IsObject()) throw CodedError(kInvalidArgument, what + " must be an object");
+  if (!value.IsObject()) throw CodedError(codes::kInvalidArgument, what + " must be an object");
   return value.As<Napi::Object>();
 }
 
 inline int intProperty(const Napi::Object& object, const char* key, int min, int max) {
   Napi::Value value = object.Get(key);
-  if (!value.IsNumber()) throw CodedError(kInvalidArgument, std::string(key) + " must be a number");
+  if (!value.IsNumber()) throw CodedError(codes::kInvalidArgument, std::string(key) + " must be a number");
   const double number = value.As<Napi::Number>().DoubleValue();
   if (!(number >= min && number <= max) || number != static_cast<int>(number))
-    throw CodedError(kInvalidArgument,
+    throw CodedError(codes::kInvalidArgument,
                      std::string(key) + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   return static_cast<int>(number);
 }
 
 inline double numberProperty(const Napi::Object& object, const char* key) {
   Napi::Value value = object.Get(key);
-  if (!value.IsNumber()) throw CodedError(kInvalidArgument, std::string(key) + " must be a number");
+  if (!value.IsNumber()) throw CodedError(codes::kInvalidArgument, std::string(key) + " must be a number");
   return value.As<Napi::Number>().DoubleValue();
 }
 
 inline bool boolProperty(const Napi::Object& object, const char* key) {
   Napi::Value value = object.Get(key);
-  if (!value.IsBoolean()) throw CodedError(kInvalidArgument, std::string(key) + " must be a boolean");
+  if (!value.IsBoolean()) throw CodedError(codes::kInvalidArgument, std::string(key) + " must be a boolean");
   return value.As<Napi::Boolean>().Value();
 }
 
@@ -40,7 +40,7 @@ inline Napi::TypedArray typedArray(const Napi::Value& value, napi_typedarray_typ
   const bool ok = value.IsTypedArray() &&
                   (value.As<Napi::TypedArray>().TypedArrayType() == type ||
                    (type == napi_uint8_array && value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_clamped_array));
-  if (!ok) throw CodedError(kInvalidArgument, what + (type == napi_float32_array ? " must be a Float32Array" : " must be a Uint8Array"));
+  if (!ok) throw CodedError(codes::kInvalidArgument, what + (type == napi_float32_array ? " must be a Float32Array" : " must be a Uint8Array"));
   return value.As<Napi::TypedArray>();
 }
 
@@ -50,7 +50,7 @@ template <typename T>
 T* typedArrayData(const Napi::TypedArray& array) {
   void* data = nullptr;
   if (napi_get_typedarray_info(array.Env(), array, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok)
-    throw CodedError(kInvalidArgument, "cannot read the memory of a typed array");
+    throw CodedError(codes::kInvalidArgument, "cannot read the memory of a typed array");
   return static_cast<T*>(data);
 }
 

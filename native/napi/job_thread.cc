@@ -1,7 +1,6 @@
 #include "job_thread.h"
 
 #include <exception>
-#include <string>
 
 namespace retinaface::napi {
 
@@ -23,8 +22,7 @@ struct JobThread::Pending {
   Pending(std::unique_ptr<Job> work, Napi::Promise::Deferred promise) : job(std::move(work)), deferred(promise) {}
   std::unique_ptr<Job> job;
   Napi::Promise::Deferred deferred;
-  const char* code = nullptr;  // set when run() failed
-  std::string message;
+  std::exception_ptr failure;  // set when run() threw; turned into a JS error on the JS thread
 };
 
 JobThread& JobThread::of(Napi::Env env) {
@@ -53,12 +51,8 @@ Napi::Promise JobThread::submit(Napi::Env env, std::unique_ptr<Job> job) {
   worker_->post([this, pending] {
     try {
       pending->job->run();
-    } catch (const CodedError& e) {
-      pending->code = e.code();
-      pending->message = e.what();
-    } catch (const std::exception& e) {
-      pending->code = kNativeError;
-      pending->message = e.what();
+    } catch (const std::exception&) {
+      pending->failure = std::current_exception();
     }
     std::lock_guard<std::mutex> lock(channelMutex_);
     // A closed channel means the environment is going away; the cleanup hook frees what is left.
@@ -76,8 +70,12 @@ void JobThread::finish(Napi::Env env, Pending* pending) {
   std::unique_ptr<Pending> owned(pending);
   pending_.erase(pending);
   if (pending_.empty()) channel_.Unref(env);
-  if (pending->code) {
-    pending->deferred.Reject(makeError(env, pending->code, pending->message).Value());
+  if (pending->failure) {
+    try {
+      std::rethrow_exception(pending->failure);
+    } catch (const std::exception&) {
+      pending->deferred.Reject(caughtAsJsError(env).Value());
+    }
     return;
   }
   try {

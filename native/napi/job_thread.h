@@ -9,7 +9,7 @@
 #include <set>
 
 #include "../core/work_thread.h"
-#include "errors.h"
+#include "js_error.h"
 
 namespace retinaface::napi {
 

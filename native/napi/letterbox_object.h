@@ -31,7 +31,7 @@ inline Letterbox letterboxFromObject(const Napi::Value& value) {
   box.resizedWidth = intProperty(object, "resizedWidth", 1, kMax);
   box.resizedHeight = intProperty(object, "resizedHeight", 1, kMax);
   box.scale = numberProperty(object, "scale");
-  if (!(box.scale > 0)) throw CodedError(kInvalidArgument, "letterbox scale must be positive");
+  if (!(box.scale > 0)) throw CodedError(codes::kInvalidArgument, "letterbox scale must be positive");
   return box;
 }
 

@@ -21,10 +21,10 @@ inline PixelView pixelViewArg(const Napi::Object& image, const std::string& what
   view.width = intProperty(image, "width", 1, kMaxImageSide);
   view.height = intProperty(image, "height", 1, kMaxImageSide);
   view.channels = intProperty(image, "channels", 1, 4);
-  if (view.channels == 2) throw CodedError(kInvalidArgument, "channels must be 1, 3 or 4");
+  if (view.channels == 2) throw CodedError(codes::kInvalidArgument, "channels must be 1, 3 or 4");
   view.rowStride = view.width * view.channels;
   if (data.ByteLength() < static_cast<size_t>(view.rowStride) * view.height)
-    throw CodedError(kInvalidArgument, what + ".data is shorter than width * height * channels");
+    throw CodedError(codes::kInvalidArgument, what + ".data is shorter than width * height * channels");
   view.data = typedArrayData<uint8_t>(data);
   return view;
 }

@@ -7,6 +7,7 @@
 #include "../core/postprocess.h"
 #include "../core/prior_cache.h"
 #include "args.h"
+#include "js_error.h"
 #include "letterbox_object.h"
 
 namespace retinaface::napi {
@@ -58,13 +59,13 @@ Napi::Value postprocess(const Napi::CallbackInfo& info) {
     Napi::TypedArray conf = typedArray(outputs.Get("conf"), napi_float32_array, "outputs.conf");
     Napi::TypedArray landms = typedArray(outputs.Get("landms"), napi_float32_array, "outputs.landms");
     if (!info[1].IsArray() || info[1].As<Napi::Array>().Length() == 0)
-      throw CodedError(kInvalidArgument, "letterboxes must be a non-empty array");
+      throw CodedError(codes::kInvalidArgument, "letterboxes must be a non-empty array");
     Napi::Array list = info[1].As<Napi::Array>();
     std::vector<Letterbox> boxes;
     for (uint32_t i = 0; i < list.Length(); ++i) boxes.push_back(letterboxFromObject(list.Get(i)));
     for (const Letterbox& box : boxes) {
       if (box.inputWidth != boxes[0].inputWidth || box.inputHeight != boxes[0].inputHeight)
-        throw CodedError(kInvalidArgument, "all images of a batch must share one input size");
+        throw CodedError(codes::kInvalidArgument, "all images of a batch must share one input size");
     }
     const PostprocessOptions options = readOptions(info[2]);
 
@@ -72,7 +73,7 @@ Napi::Value postprocess(const Napi::CallbackInfo& info) {
     const size_t n = priors->size(), batch = boxes.size();
     if (loc.ElementLength() != batch * n * 4 || conf.ElementLength() != batch * n * 2 ||
         landms.ElementLength() != batch * n * 10) {
-      throw CodedError(kModelOutputMismatch,
+      throw CodedError(codes::kModelOutputMismatch,
                        "model outputs do not fit a RetinaFace head for a " + std::to_string(batch) + "x3x" +
                            std::to_string(boxes[0].inputHeight) + "x" + std::to_string(boxes[0].inputWidth) +
                            " input: expected " + std::to_string(n) + " priors per image (loc " +

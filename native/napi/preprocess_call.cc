@@ -8,6 +8,7 @@
 #include "../core/preprocess.h"
 #include "args.h"
 #include "job_thread.h"
+#include "js_error.h"
 #include "letterbox_object.h"
 #include "pixel_view_arg.h"
 
@@ -51,11 +52,11 @@ Napi::Value preprocess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return promiseOrRejection(env, [&]() -> Napi::Value {
     if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0)
-      throw CodedError(kInvalidArgument, "images must be a non-empty array");
+      throw CodedError(codes::kInvalidArgument, "images must be a non-empty array");
     Napi::Array list = info[0].As<Napi::Array>();
     const bool original = info[1].IsNull() || info[1].IsUndefined();
     if (original && list.Length() != 1)
-      throw CodedError(kInvalidArgument, "original-size preprocessing takes exactly one image");
+      throw CodedError(codes::kInvalidArgument, "original-size preprocessing takes exactly one image");
     int canvasWidth = 0, canvasHeight = 0;
     if (!original) {
       Napi::Object canvas = objectArg(info[1], "canvas");
@@ -80,7 +81,7 @@ Napi::Value preprocess(const Napi::CallbackInfo& info) {
       keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(data)));
     }
     if (out.ElementLength() < needed)
-      throw CodedError(kInvalidArgument, "out holds " + std::to_string(out.ElementLength()) + " floats, " +
+      throw CodedError(codes::kInvalidArgument, "out holds " + std::to_string(out.ElementLength()) + " floats, " +
                                              std::to_string(needed) + " needed");
     float* outData = typedArrayData<float>(out);
     keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));

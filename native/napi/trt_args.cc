@@ -2,7 +2,6 @@
 
 #include "../trt/layer/layer_loader.h"
 #include "args.h"
-#include "errors.h"
 
 namespace retinaface::napi {
 
@@ -17,7 +16,7 @@ trt::InputSize sizeProperty(const Napi::Object& object, const char* key) {
 
 std::string stringProperty(const Napi::Object& object, const char* key) {
   Napi::Value value = object.Get(key);
-  if (!value.IsString()) throw CodedError(kInvalidArgument, std::string(key) + " must be a string");
+  if (!value.IsString()) throw CodedError(codes::kInvalidArgument, std::string(key) + " must be a string");
   return value.As<Napi::String>().Utf8Value();
 }
 
@@ -33,7 +32,7 @@ OpenOptions readOpenOptions(const Napi::Value& value) {
   try {
     config.precision = trt::parsePrecision(stringProperty(object, "precision"));
   } catch (const std::exception& e) {
-    throw CodedError(kInvalidArgument, e.what());
+    throw CodedError(codes::kInvalidArgument, e.what());
   }
   Napi::Object profile = objectArg(object.Get("profile"), "profile");
   config.profile.maxBatch = intProperty(profile, "maxBatch", 1, 1024);
@@ -56,7 +55,7 @@ OpenOptions readOpenOptions(const Napi::Value& value) {
 DetectArguments readDetectArguments(const Napi::CallbackInfo& info) {
   DetectArguments args;
   if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0)
-    throw CodedError(kInvalidArgument, "images must be a non-empty array");
+    throw CodedError(codes::kInvalidArgument, "images must be a non-empty array");
   Napi::Array list = info[0].As<Napi::Array>();
   if (!info[1].IsNull() && !info[1].IsUndefined()) {
     Napi::Object canvas = objectArg(info[1], "canvas");
@@ -77,10 +76,10 @@ DetectArguments readDetectArguments(const Napi::CallbackInfo& info) {
     view.width = intProperty(image, "width", 1, 1 << 16);
     view.height = intProperty(image, "height", 1, 1 << 16);
     view.channels = intProperty(image, "channels", 1, 4);
-    if (view.channels == 2) throw CodedError(kInvalidArgument, "channels must be 1, 3 or 4");
+    if (view.channels == 2) throw CodedError(codes::kInvalidArgument, "channels must be 1, 3 or 4");
     view.rowStride = view.width * view.channels;
     if (data.ByteLength() < static_cast<size_t>(view.rowStride) * static_cast<size_t>(view.height))
-      throw CodedError(kInvalidArgument, "images[].data is shorter than width * height * channels");
+      throw CodedError(codes::kInvalidArgument, "images[].data is shorter than width * height * channels");
     view.data = typedArrayData<uint8_t>(data);
     args.request.images.push_back(view);
     args.keepAlive.push_back(Napi::Persistent(dataValue));

@@ -8,10 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "../trt/coded_error.h"
 #include "../trt/layer/log_router.h"
 #include "../trt/open_session.h"
-#include "errors.h"
+#include "js_error.h"
 #include "trt_args.h"
 
 namespace retinaface::napi {
@@ -143,10 +142,10 @@ void SessionHandle::openOnThread(OpenOptions options, std::unique_ptr<Delivery> 
     EventForwarder forwarder(this);
     session_ = trt::openSession(backend, options.session, &forwarder);
     result->outcome.ok = true;
-  } catch (const trt::CodedError& e) {
+  } catch (const CodedError& e) {
     result->outcome = trt::DetectOutcome::failure(e.code(), e.what());
   } catch (const std::exception& e) {
-    result->outcome = trt::DetectOutcome::failure(trt::codes::kNativeError, e.what());
+    result->outcome = trt::DetectOutcome::failure(codes::kNativeError, e.what());
   }
   post(std::move(result));
 }
@@ -191,7 +190,7 @@ void SessionHandle::opened(Napi::Env env, Delivery& delivery) {
 
 Napi::Value SessionHandle::detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closing_ || !session_) return rejectedPromise(makeError(env, trt::codes::kDetectorClosed, "the TensorRT session was closed"));
+  if (closing_ || !session_) return rejectedPromise(makeError(env, codes::kDetectorClosed, "the TensorRT session was closed"));
   DetectArguments args;
   try {
     args = readDetectArguments(info);

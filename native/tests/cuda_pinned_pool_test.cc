@@ -1,4 +1,4 @@
-// The pinned pool with real cudaEvents, the typed CUDA errors, and the build/runtime report.
+// The pinned pool with real cudaEvents, the CUDA call check, and the build/runtime report.
 #include <cstdint>
 #include <cstring>
 #include <future>
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cuda/batch_upload.h"
-#include "cuda/cuda_error.h"
+#include "cuda/cuda_check.h"
 #include "cuda/pinned_pool.h"
 #include "cuda/runtime_info.h"
 #include "cuda_test_support.h"
@@ -38,24 +38,18 @@ class StreamGate {
 
 }  // namespace
 
-TEST(cuda_error_carries_code_name_and_call) {
+TEST(cuda_check_throws_inference_failed_naming_error_and_call) {
   try {
     checkCuda(cudaErrorInvalidValue, "cudaMemcpyAsync(dst, src)", "file.cc", 12);
     CHECK(false);
-  } catch (const CudaError& e) {
-    CHECK_EQ(std::string(e.code()), std::string("CUDA_ERROR"));
-    CHECK(e.status() == cudaErrorInvalidValue);
-    CHECK_EQ(std::string(e.errorName()), std::string("cudaErrorInvalidValue"));
+  } catch (const CodedError& e) {
+    CHECK_EQ(std::string(e.code()), std::string("INFERENCE_FAILED"));
     const std::string what = e.what();
-    CHECK(what.find("cudaErrorInvalidValue") != std::string::npos);
+    CHECK(what.find("cudaErrorInvalidValue: ") == 0);
     CHECK(what.find("cudaMemcpyAsync(dst, src)") != std::string::npos);
     CHECK(what.find("file.cc:12") != std::string::npos);
   }
-  try {
-    throwInvalidArgument("bad batch");
-  } catch (const GpuError& e) {
-    CHECK_EQ(std::string(e.code()), std::string("INVALID_ARGUMENT"));
-  }
+  checkCuda(cudaSuccess, "cudaMemcpyAsync(dst, src)", "file.cc", 12);  // no throw
 }
 
 TEST(runtime_info_reports_build_and_devices_without_throwing) {
@@ -115,7 +109,7 @@ TEST(gpu_pinned_lease_without_copies_frees_at_once) {
     try {
       moved.copyToDeviceAsync(nullptr, 32, 33);
       CHECK(false);
-    } catch (const GpuError& e) {
+    } catch (const CodedError& e) {
       CHECK_EQ(std::string(e.code()), std::string("INVALID_ARGUMENT"));
     }
   }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda/cuda_error.h"
+#include "cuda/cuda_check.h"
 #include "cuda/device_buffer.h"
 #include "harness.h"
 

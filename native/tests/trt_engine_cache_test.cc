@@ -8,16 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "core/coded_error.h"
 #include "harness.h"
 #include "trt/cache/cache_dir.h"
 #include "trt/cache/engine_file.h"
 #include "trt/cache/engine_key.h"
 #include "trt/cache/engine_provider.h"
 #include "trt/cache/file_io.h"
-#include "trt/coded_error.h"
 #include "trt_fakes.h"
 #include "trt_test_support.h"
 
+using namespace retinaface;
 using namespace retinaface::trt;
 
 namespace {

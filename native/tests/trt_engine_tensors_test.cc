@@ -2,11 +2,12 @@
 // before anything is enqueued.
 #include <string>
 
+#include "core/coded_error.h"
 #include "harness.h"
-#include "trt/coded_error.h"
 #include "trt/engine/engine_tensors.h"
 #include "trt_test_support.h"
 
+using namespace retinaface;
 using namespace retinaface::trt;
 using trttest::codeOf;
 

@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "core/coded_error.h"
 #include "core/face.h"
 #include "core/postprocess.h"
 #include "cuda/slot_pool.h"
-#include "trt/coded_error.h"
 #include "trt/engine/engine.h"
 #include "trt/engine/engine_runtime.h"
 #include "trt/engine/engine_tensors.h"

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/coded_error.h"
 #include "core/priors.h"
 #include "harness.h"
-#include "trt/coded_error.h"
 #include "trt/layer/layer_loader.h"
 #include "trt/layer/layer_runtime.h"
 #include "trt/pipeline/detector_session.h"

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/coded_error.h"
 #include "harness.h"
-#include "trt/coded_error.h"
 #include "trt/pipeline/batch_scheduler.h"
 #include "trt/pipeline/detector_session.h"
 #include "trt/pipeline/lane.h"

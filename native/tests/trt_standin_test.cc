@@ -22,13 +22,13 @@
 #include "trt/cache/engine_key.h"
 #include "trt/cache/engine_provider.h"
 #include "trt/cache/sha256.h"
-#include "trt/coded_error.h"
 #include "trt/layer/layer_loader.h"
 #include "trt/layer/layer_runtime.h"
 #include "trt/probe/availability.h"
 #include "trt_test_support.h"
 
 using namespace retinaface::trt;
+using codedtest::errorOf;
 using trttest::codeOf;
 
 namespace {
@@ -113,15 +113,6 @@ void withEnv(const char* name, const std::string& value, Body body) {
     throw;
   }
   ::unsetenv(name);
-}
-
-std::string errorOf(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const CodedError& e) {
-    return std::string(e.code()) + ": " + e.what();
-  }
-  return "none";
 }
 
 }  // namespace

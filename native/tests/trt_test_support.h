@@ -10,19 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "trt/coded_error.h"
+#include "coded_error_support.h"
 
 namespace trttest {
 
-// The code of the CodedError `body` throws, or "none".
-inline std::string codeOf(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const retinaface::trt::CodedError& e) {
-    return e.code();
-  }
-  return "none";
-}
+using codedtest::codeOf;
 
 class TempDir {
  public:

@@ -1,6 +1,6 @@
 #include "open_session.h"
 
-#include "trt/coded_error.h"
+#include "core/coded_error.h"
 #include "trt/gpu/cuda_platform.h"
 #include "trt/layer/layer_loader.h"
 #include "trt/layer/layer_runtime.h"

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <optional>
 
+#include "core/coded_error.h"
 #include "engine_file.h"
 #include "engine_lock.h"
 #include "file_io.h"
-#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 

@@ -1,6 +1,6 @@
 #include "engine_tensors.h"
 
-#include "trt/coded_error.h"
+#include "core/coded_error.h"
 
 namespace retinaface::trt {
 

@@ -4,23 +4,21 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/coded_error.h"
 #include "core/priors.h"
 #include "cuda/batch_layout.h"
-#include "cuda/cuda_error.h"
-#include "trt/coded_error.h"
+#include "cuda/cuda_check.h"
 
 namespace retinaface::trt {
 
 namespace {
 
-// GPU errors become the package's codes: a failing CUDA call is an inference failure, bad geometry an argument error.
+// The kernels already throw CodedError (a failing CUDA call is INFERENCE_FAILED, a request beyond a workspace
+// INVALID_ARGUMENT); the batch layout's std::invalid_argument (bad geometry) becomes an argument error too.
 template <typename Body>
 void translated(Body body) {
   try {
     body();
-  } catch (const cuda::GpuError& e) {
-    const bool argument = std::strcmp(e.code(), cuda::kInvalidArgumentCode) == 0;
-    throw CodedError(argument ? codes::kInvalidArgument : codes::kInferenceFailed, e.what());
   } catch (const std::invalid_argument& e) {
     throw CodedError(codes::kInvalidArgument, e.what());
   }

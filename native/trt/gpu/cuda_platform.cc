@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <string>
 
-#include "cuda/cuda_error.h"
+#include "core/coded_error.h"
+#include "cuda/cuda_check.h"
 #include "cuda/runtime_info.h"
 #include "cuda_lane_device.h"
-#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 
@@ -63,7 +63,7 @@ std::unique_ptr<LaneDevice> CudaPlatform::createLane(const LaneLimits& limits) {
       try {
         RF_CUDA_CHECK(cudaSetDevice(device_));
         pinned_ = std::make_unique<cuda::PinnedPool>(slots_, slotBytes_);
-      } catch (const cuda::GpuError& e) {
+      } catch (const CodedError& e) {
         throw CodedError(codes::kInferenceFailed, std::string("pinned host memory: ") + e.what());
       }
     }

@@ -5,8 +5,8 @@
 #include <array>
 #include <regex>
 
+#include "core/coded_error.h"
 #include "core/priors.h"
-#include "trt/coded_error.h"
 #include "trt/engine/engine_tensors.h"
 #include "trt/probe/availability.h"
 

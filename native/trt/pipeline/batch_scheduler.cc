@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "trt/coded_error.h"
+#include "core/coded_error.h"
 
 namespace retinaface::trt {
 

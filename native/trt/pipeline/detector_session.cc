@@ -1,8 +1,8 @@
 #include "detector_session.h"
 
+#include "core/coded_error.h"
 #include "trt/cache/engine_provider.h"
 #include "trt/cache/sha256.h"
-#include "trt/coded_error.h"
 
 namespace retinaface::trt {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "trt/coded_error.h"
+#include "core/coded_error.h"
 
 namespace retinaface::trt {
 
