@@ -49,6 +49,8 @@ export interface NativeBinding {
    */
   alignFaces(image: RawPixels, landmarks: Float64Array, size: number, out: Uint8Array[]): Promise<Float64Array>;
   napiVersion: number;
+  /** Every `code` a native error can carry (native/core/error_codes.h); each is one of ErrorCodes. */
+  errorCodes: readonly string[];
 }
 
 let cached: NativeBinding | undefined;

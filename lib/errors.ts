@@ -29,6 +29,17 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
+/**
+ * The codes only the TypeScript side raises; every other code of ErrorCodes may also come from the native addon
+ * (native/core/error_codes.h). test/native-error-codes.test.ts keeps the two in step. Not exported from the package.
+ */
+export const JS_ONLY_ERROR_CODES: readonly ErrorCode[] = [
+  'IMAGE_NOT_FOUND', 'IMAGE_EMPTY', 'IMAGE_DECODE_FAILED', 'IMAGE_TOO_SMALL', 'IMAGE_TOO_LARGE', 'MODEL_NOT_FOUND',
+  'QUEUE_FULL', 'ABORTED', 'GROUND_TRUTH_NOT_FOUND', 'GROUND_TRUTH_INVALID', 'NO_IMAGES', 'MODEL_DOWNLOAD_FAILED',
+  'CHECKPOINT_INVALID', 'CHECKPOINT_UNSAFE', 'CALIBRATION_FAILED', 'VIDEO_INVALID', 'VIDEO_DECODE_FAILED',
+  'VIDEO_DECODER_MISSING',
+];
+
 export class RetinaFaceError extends Error {
   override readonly name = 'RetinaFaceError';
   constructor(

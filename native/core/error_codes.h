@@ -1,5 +1,6 @@
 // The stable error codes of the native side: every CodedError carries one of these, and JS sees it as `error.code`.
-// Each is a member of ErrorCodes in lib/errors.ts (meanings there).
+// Each is a member of ErrorCodes in lib/errors.ts (meanings there); test/native-error-codes.test.ts compares the two
+// lists through the addon's `errorCodes` export.
 #pragma once
 
 namespace retinaface::codes {

@@ -1,6 +1,9 @@
 // Module entry: the N-API surface is a handful of functions; all logic lives in native/core.
 #include <napi.h>
 
+#include <iterator>
+
+#include "../core/error_codes.h"
 #include "align_call.h"
 #include "postprocess_call.h"
 #include "preprocess_call.h"
@@ -12,11 +15,23 @@
 
 namespace retinaface::napi {
 
+namespace {
+
+// Every code a native error can carry (test/native-error-codes.test.ts checks them against lib/errors.ts).
+Napi::Array errorCodeList(Napi::Env env) {
+  Napi::Array list = Napi::Array::New(env, std::size(codes::kAll));
+  for (size_t i = 0; i < std::size(codes::kAll); ++i) list.Set(static_cast<uint32_t>(i), codes::kAll[i]);
+  return list;
+}
+
+}  // namespace
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("preprocess", Napi::Function::New(env, preprocess, "preprocess"));
   exports.Set("postprocess", Napi::Function::New(env, postprocess, "postprocess"));
   exports.Set("alignFaces", Napi::Function::New(env, alignFaces, "alignFaces"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  exports.Set("errorCodes", errorCodeList(env));
   exports.Set("trtProbe", Napi::Function::New(env, trtProbe, "trtProbe"));
 #ifdef RETINAFACE_WITH_CUDA
   exports.Set("cudaInfo", Napi::Function::New(env, cudaInfo, "cudaInfo"));
