@@ -1,10 +1,10 @@
 // libFuzzer target: decode + NMS (native/core/postprocess.h) with hostile tensors and options.
 //
-// The N-API layer (native/napi/postprocess_call.cc, letterbox_object.h) checks only that the three output arrays have
-// exactly priors * 4 / 2 / 10 floats, that every letterbox side is in 1..65536, that scale > 0 (so +Inf passes) and
-// that preNmsTopK / maxFaces are in 0..2^30; thresholds are any number (NaN included) and the floats are whatever the
-// model produced. So here: every float comes straight from the input bits (NaN, Inf, huge, denormal), the letterbox
-// is any combination inside those bounds, and the result must still hold:
+// The N-API layer (native/napi/postprocess_call.cc, letterbox_object.h, postprocess_options_arg.h) checks only that
+// the three output arrays have exactly priors * 4 / 2 / 10 floats, that every letterbox side is in 1..65536, that
+// scale > 0 (so +Inf passes) and that preNmsTopK / maxFaces are in 0..2^24; thresholds are any number (NaN included)
+// and the floats are whatever the model produced. So here: every float comes straight from the input bits (NaN,
+// Inf, huge, denormal), the letterbox is any combination inside those bounds, and the result must still hold:
 //   - scores strictly above the threshold, in descending order;
 //   - at most preNmsTopK / maxFaces faces when those are set;
 //   - no kept face overlaps an earlier kept one by more than the NMS threshold (greedy NMS's own invariant);
@@ -107,8 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PostprocessOptions options;
   options.scoreThreshold = in.ConsumeBool() ? anyFloat(in) : in.ConsumeFloatingPointInRange(0.0f, 1.0f);
   options.nmsThreshold = in.ConsumeBool() ? anyFloat(in) : in.ConsumeFloatingPointInRange(0.0f, 1.0f);
-  options.preNmsTopK = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange(0, 1 << 30);
-  options.maxFaces = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange(0, 1 << 30);
+  options.preNmsTopK = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange(0, 1 << 24);
+  options.maxFaces = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange(0, 1 << 24);
   options.clip = in.ConsumeBool();
 
   // Not the addon's PriorCache: it keeps every size it has seen, which a fuzzer would fill with thousands of them.

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "js_error.h"
 #include "letterbox_object.h"
+#include "postprocess_options_arg.h"
 
 namespace retinaface::napi {
 
@@ -38,17 +39,6 @@ Napi::Value packFaces(Napi::Env env, const std::vector<std::vector<Face>>& faces
   return out;
 }
 
-PostprocessOptions readOptions(const Napi::Value& value) {
-  Napi::Object object = objectArg(value, "options");
-  PostprocessOptions options;
-  options.scoreThreshold = static_cast<float>(numberProperty(object, "scoreThreshold"));
-  options.nmsThreshold = static_cast<float>(numberProperty(object, "nmsThreshold"));
-  options.preNmsTopK = intProperty(object, "preNmsTopK", 0, 1 << 30);
-  options.maxFaces = intProperty(object, "maxFaces", 0, 1 << 30);
-  options.clip = boolProperty(object, "clip");
-  return options;
-}
-
 }  // namespace
 
 Napi::Value postprocess(const Napi::CallbackInfo& info) {
@@ -67,7 +57,7 @@ Napi::Value postprocess(const Napi::CallbackInfo& info) {
       if (box.inputWidth != boxes[0].inputWidth || box.inputHeight != boxes[0].inputHeight)
         throw CodedError(codes::kInvalidArgument, "all images of a batch must share one input size");
     }
-    const PostprocessOptions options = readOptions(info[2]);
+    const PostprocessOptions options = postprocessOptionsArg(info[2]);
 
     auto priors = priorCache().get(boxes[0].inputWidth, boxes[0].inputHeight);
     const size_t n = priors->size(), batch = boxes.size();

@@ -2,6 +2,8 @@
 
 #include "../trt/layer/layer_loader.h"
 #include "args.h"
+#include "pixel_view_arg.h"
+#include "postprocess_options_arg.h"
 
 namespace retinaface::napi {
 
@@ -43,8 +45,8 @@ OpenOptions readOpenOptions(const Napi::Value& value) {
   config.workspaceBytes = static_cast<uint64_t>(numberProperty(object, "workspaceBytes"));
   config.cacheDir = stringProperty(object, "cacheDir");
   config.streams = intProperty(object, "streams", 1, 16);
-  config.preNmsTopK = intProperty(object, "preNmsTopK", 0, 1 << 24);
-  config.maxFaces = intProperty(object, "maxFaces", 0, 1 << 24);
+  config.preNmsTopK = intProperty(object, "preNmsTopK", 0, kMaxFaceCap);
+  config.maxFaces = intProperty(object, "maxFaces", 0, kMaxFaceCap);
   options.layerDir = object.Get("layerDir").IsString() ? stringProperty(object, "layerDir") : trt::defaultLayerDirectory();
   options.logSeverity = intProperty(object, "logSeverity", -1, 4);
   options.pinnedSlots = config.streams + 1;
@@ -61,28 +63,12 @@ DetectArguments readDetectArguments(const Napi::CallbackInfo& info) {
     Napi::Object canvas = objectArg(info[1], "canvas");
     args.request.canvas = trt::InputSize{intProperty(canvas, "width", 1, kMaxSide), intProperty(canvas, "height", 1, kMaxSide)};
   }
-  Napi::Object options = objectArg(info[2], "options");
-  PostprocessOptions& post = args.request.options;
-  post.scoreThreshold = static_cast<float>(numberProperty(options, "scoreThreshold"));
-  post.nmsThreshold = static_cast<float>(numberProperty(options, "nmsThreshold"));
-  post.preNmsTopK = intProperty(options, "preNmsTopK", 0, 1 << 24);
-  post.maxFaces = intProperty(options, "maxFaces", 0, 1 << 24);
-  post.clip = boolProperty(options, "clip");
+  args.request.options = postprocessOptionsArg(info[2]);
   for (uint32_t i = 0; i < list.Length(); ++i) {
     Napi::Object image = objectArg(list.Get(i), "images[" + std::to_string(i) + "]");
-    Napi::Value dataValue = image.Get("data");
-    Napi::TypedArray data = typedArray(dataValue, napi_uint8_array, "images[].data");
-    PixelView view;
-    view.width = intProperty(image, "width", 1, 1 << 16);
-    view.height = intProperty(image, "height", 1, 1 << 16);
-    view.channels = intProperty(image, "channels", 1, 4);
-    if (view.channels == 2) throw CodedError(codes::kInvalidArgument, "channels must be 1, 3 or 4");
-    view.rowStride = view.width * view.channels;
-    if (data.ByteLength() < static_cast<size_t>(view.rowStride) * static_cast<size_t>(view.height))
-      throw CodedError(codes::kInvalidArgument, "images[].data is shorter than width * height * channels");
-    view.data = typedArrayData<uint8_t>(data);
-    args.request.images.push_back(view);
-    args.keepAlive.push_back(Napi::Persistent(dataValue));
+    Napi::TypedArray data;
+    args.request.images.push_back(pixelViewArg(image, "images[]", data));
+    args.keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(data)));
   }
   return args;
 }
