@@ -10,6 +10,7 @@ set(RETINAFACE_CORE_SOURCES
   native/core/decode.cc
   native/core/nms.cc
   native/core/postprocess.cc
+  native/core/batch_postprocess.cc
   native/core/preprocess.cc
   native/core/preprocess_rows.cc
   native/core/preprocess_portable.cc

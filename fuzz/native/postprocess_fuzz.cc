@@ -1,10 +1,11 @@
 // libFuzzer target: decode + NMS (native/core/postprocess.h) with hostile tensors and options.
 //
-// The N-API layer (native/napi/postprocess_call.cc, letterbox_object.h, postprocess_options_arg.h) checks only that
-// the three output arrays have exactly priors * 4 / 2 / 10 floats, that every letterbox side is in 1..65536, that
-// scale > 0 (so +Inf passes) and that preNmsTopK / maxFaces are in 0..2^24; thresholds are any number (NaN included)
-// and the floats are whatever the model produced. So here: every float comes straight from the input bits (NaN,
-// Inf, huge, denormal), the letterbox is any combination inside those bounds, and the result must still hold:
+// The N-API layer and the batch split (native/napi/postprocess_call.cc, letterbox_object.h,
+// postprocess_options_arg.h, native/core/batch_postprocess.cc) check only that the three output arrays have exactly
+// priors * 4 / 2 / 10 floats, that every letterbox side is in 1..65536, that scale > 0 (so +Inf passes) and that
+// preNmsTopK / maxFaces are in 0..2^24; thresholds are any number (NaN included) and the floats are whatever the
+// model produced. So here: every float comes straight from the input bits (NaN, Inf, huge, denormal), the letterbox
+// is any combination inside those bounds, and the result must still hold:
 //   - scores strictly above the threshold, in descending order;
 //   - at most preNmsTopK / maxFaces faces when those are set;
 //   - no kept face overlaps an earlier kept one by more than the NMS threshold (greedy NMS's own invariant);
