@@ -157,7 +157,7 @@ function markdown(report: { date: string; command: string; model: string; machin
     );
   }
   lines.push('', `Reproduce: \`${report.command}\` (or \`retinaface eval --images ../shared/data/widerface-val/images ` +
-    '--gt ../shared/data/widerface-val/gt.json --input-size original|640\`).', '');
+    '--gt ../shared/data/widerface-val/gt.json --input-size original|640`).', '');
   return lines.join('\n');
 }
 

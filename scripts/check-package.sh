@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Proves the published package works for a user: prebuild the addon (prebuildify through cmake-js), npm pack (whose
-# prepack step embeds the default model and the sample photos), check the glibc/libstdc++ floor of every shipped
-# binary, then install the tarball into an empty project (1) with no compiler on PATH, offline, and (2) without the
-# prebuilds but with a compiler (node-gyp fallback); each time run `retinaface detect` on a shared photo,
-# `retinaface doctor`, and an ESM + CommonJS consumer; (1) also detects a shipped sample photo with no model
-# configured at all. (3) runs the README's first lines verbatim in an empty folder. Prints tarball size and install
-# times. Needs a prior `npm ci` (for the npm cache) and `npm run build`; ../shared beside the checkout.
+# prepack step embeds the default model and the sample photos), lint the tarball's manifest (publint, attw), check the
+# glibc/libstdc++ floor of every shipped binary, then install the tarball into an empty project (1) with no compiler
+# on PATH, offline, and (2) without the prebuilds but with a compiler (node-gyp fallback); each time run `retinaface
+# detect` on a shared photo, `retinaface doctor`, and an ESM + CommonJS consumer; (1) also detects a shipped sample
+# photo with no model configured at all. (3) runs the README's first lines verbatim in an empty folder. Prints tarball
+# size and install times. Needs a prior `npm ci` (for the npm cache) and `npm run build`; ../shared beside the checkout.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=$(cd "$root/../shared" && pwd)
@@ -21,7 +21,13 @@ ls -l prebuilds/*/
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 echo "package: $tarball, $(du -k "$work/$tarball" | cut -f1) KiB packed ($(stat -c %s "$work/$tarball") bytes), $(tar -tzf "$work/$tarball" | wc -l) files, $(tar -xzOf "$work/$tarball" | wc -c) bytes unpacked"
 mkdir "$work/unpacked" && tar -xzf "$work/$tarball" -C "$work/unpacked"
+
 pkg="$work/unpacked/package"
+
+# The manifest as consumers' tools read it: publint (entry points, exports, files; warnings fail too) and
+# arethetypeswrong (types for every entry point under each TypeScript moduleResolution), both on the tarball, offline.
+npx --no-install publint run --strict "$work/$tarball"
+npx --no-install attw --no-definitely-typed --format table-flipped --no-color --no-emoji "$work/$tarball"
 
 # The embedded default model is the registry's (sha256 pinned in the manifest), and the sample photos are there.
 node -e '

@@ -13,6 +13,7 @@ const entries: [name: string, cjs: string, esm: string][] = [
 
 for (const [name, cjsFile, esmFile] of entries) {
   t.test(`${name}: the same exports from ESM and CommonJS`, async (t) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- what a CommonJS consumer gets
     const cjs = require(path.join(root, cjsFile)) as Record<string, unknown>;
     const esm = (await import(pathToFileURL(path.join(root, esmFile)).href)) as Record<string, unknown>;
     const cjsNames = Object.keys(cjs).filter((key) => key !== '__esModule').sort();

@@ -74,9 +74,11 @@ async function main(): Promise<void> {
   await post('Profiler.enable');
   await post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
   // Loaded only now, so that V8 counts blocks in every function of the readers.
+  /* eslint-disable @typescript-eslint/no-require-imports -- a static import would load them before coverage starts */
   const { TARGETS } = require('./targets') as typeof import('./targets');
   const { RetinaFaceError } = require('../../lib/errors') as typeof import('../../lib/errors');
   const { applyRecipe, recipeArbitrary } = require('./mutate') as typeof import('./mutate');
+  /* eslint-enable @typescript-eslint/no-require-imports */
 
   const target = TARGETS.find((t) => t.name === positionals[0]);
   if (!target) throw new Error(`unknown target ${positionals[0]} (known: ${TARGETS.map((t) => t.name).join(', ')})`);

@@ -95,7 +95,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     await detector.close();
     const code = (error as { code?: string }).code ?? '';
     const why = LISTEN_FAILURES[code] ?? (error as Error).message;
-    throw new Error(`cannot listen on ${flags.host}:${flags.port}: ${why}${code ? ` (${code})` : ''}`);
+    throw new Error(`cannot listen on ${flags.host}:${flags.port}: ${why}${code ? ` (${code})` : ''}`, { cause: error });
   }
   console.error(`retinaface: listening on ${address} (backend ${detector.backendInfo.name}; ${detector.backendInfo.reason})`);
 
