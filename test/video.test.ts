@@ -155,6 +155,29 @@ t.test('variable frame rate: timestamps come from the stream, not index / fps', 
   const times: number[] = [];
   for await (const r of detector.detectVideo(vfr)) times.push(Math.round(r.timeMs));
   t.same(times, [0, 100, 200, 300, 400, 500, 533, 567, 600, 633]);
+  // Millisecond timestamps off any frame-rate grid (Matroska), which a clock of 1 / frame rate would round.
+  const offGrid = path.join(tmp, 'vfr.mkv');
+  execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', CLIP_VP9, '-frames:v', '10',
+    '-vf', "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1234\\,0.7+(N-5)/29)/TB'", '-enc_time_base', '1:1000', '-vsync', 'vfr',
+    '-c:v', 'libx264', '-preset', 'ultrafast', offGrid]);
+  const exact: number[] = [];
+  for await (const r of detector.detectVideo(offGrid, { every: 3 })) exact.push(r.timeMs);
+  t.same(exact, [0, 370, 734, 837], 'every third frame, at its own time to the millisecond');
+});
+
+t.test('a resolution change part way: every frame, at the size the video started with', DEADLINE, async (t) => {
+  // Two MPEG-TS pieces, 320x180 then 256x256, one after the other: ffmpeg stretches the second to the first's size.
+  const piece = (name: string, seek: string, size: string) => {
+    const file = path.join(tmp, name);
+    execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-ss', seek, '-i', CLIP_VP9, '-frames:v', '5', '-vf', `scale=${size}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', file]);
+    return fs.readFileSync(file);
+  };
+  const joined = path.join(tmp, 'resolution-change.ts');
+  fs.writeFileSync(joined, Buffer.concat([piece('a.ts', '0', '320:180'), piece('b.ts', '1', '256:256')]));
+  const frames: string[] = [];
+  for await (const f of decodeVideoFrames(joined)) frames.push(`${f.width}x${f.height} ${f.data.length}`);
+  t.same(frames, new Array(10).fill(`320x180 ${320 * 180 * 3}`), '10 frames of the first size');
 });
 
 /** Frames delivered before the error, and the error. */

@@ -1,8 +1,8 @@
 /**
- * Video -> RGB frames in display order, through an ffmpeg child process: frames as raw rgb24 on its stdout, one
- * showinfo line per frame (stream timestamp, displayed size) on its stderr. ffmpeg applies the display rotation
- * (autorotate) and decodes ahead of the consumer until `queueFrames` frames wait; then the pipe fills and ffmpeg
- * blocks, so memory stays flat however long the video.
+ * Video -> RGB frames in display order, through an ffmpeg child process: frames as raw rgb24 on its stdout; on its
+ * stderr, a line per frame with its stream timestamp (-debug_ts) and the frame size each time the filters are
+ * configured (stderr-log.ts). ffmpeg applies the display rotation (autorotate) and decodes ahead of the consumer
+ * until `queueFrames` frames wait; then the pipe fills and ffmpeg blocks, so memory stays flat however long the video.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { RetinaFaceError } from '../errors';
 import { ffmpegPath } from './decoder-binary';
-import { type FrameInfo, isStillOrTextFormat, parseLogLine } from './stderr-log';
+import { isStillOrTextFormat, type LogEvent, parseLogLine } from './stderr-log';
 
 /** A file path, the bytes of a whole file, or a readable stream (an MP4 whose index is at its end needs a file). */
 export type VideoInput = string | Buffer | Uint8Array | Readable;
@@ -39,6 +39,15 @@ export interface DecodeOptions {
   loop?: number;
 }
 
+/** A frame announced on stderr whose bytes may still be on their way on stdout. */
+interface FrameInfo {
+  /** Output frame number (after `select`, when every > 1). */
+  n: number;
+  timeMs: number;
+  width: number;
+  height: number;
+}
+
 interface LoggedError {
   message: string;
   /** Frames delivered by ffmpeg when the error was logged. */
@@ -48,10 +57,22 @@ interface LoggedError {
 /** Pause stdout when this many undelivered bytes wait for their frame line (the two pipes are read independently). */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
+/**
+ * ffmpeg's -vf: [select every Nth], then our scale filter, whose configuration line on stderr gives the displayed
+ * size (it only converts to RGB, with the same bicubic flags ffmpeg's automatic conversion uses).
+ */
+function filterChain(every: number): string {
+  const select = every > 1 ? [`select=not(mod(n\\,${every}))`] : [];
+  return [...select, 'scale=flags=bicubic', 'format=rgb24'].join(',');
+}
+
 export class FrameDecoder {
   private readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>;
   private readonly exited: Promise<void>;
   private readonly infos: FrameInfo[] = [];
+  /** The first configuration of our scale filter: the displayed size, that of every frame on the pipe. */
+  private size: Extract<LogEvent, { kind: 'size' }> | undefined;
+  private lastTimeMs = 0;
   private readonly ready: DecodedFrame[] = [];
   private readonly pool: Uint8Array[] = [];
   private chunks: Buffer[] = [];
@@ -77,15 +98,16 @@ export class FrameDecoder {
   ) {
     this.every = options.every ?? 1;
     this.queueFrames = options.queueFrames ?? 4;
-    const filter = this.every > 1 ? `select=not(mod(n\\,${this.every})),showinfo` : 'showinfo';
     const args = [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+verbose', '-debug_ts',
       ...(options.loop ? ['-stream_loop', String(options.loop)] : []),
       '-i', source.arg,
       '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', filter,
-      // Every decoded frame once, with its own timestamp (no duplication or dropping to a constant rate).
-      '-vsync', 'passthrough',
+      '-vf', filterChain(this.every),
+      // Timestamps on a 90 kHz clock, not rounded to 1 / frame rate (ffmpeg's default for the encoder): exact for the
+      // usual rates, within 6 µs for any; every decoded frame once, with its own timestamp (no duplication or dropping
+      // to a constant rate).
+      '-enc_time_base', '1:90000', '-vsync', 'passthrough',
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
     ];
     this.child = spawn(binary, args, { stdio: [source.stream ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as
@@ -188,9 +210,20 @@ export class FrameDecoder {
   private onLogLine(line: string): void {
     const event = parseLogLine(line);
     if (event.kind === 'frame') {
-      this.framesLogged++;
-      this.infos.push(event.info);
+      if (!this.size) {
+        this.fail(new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: the decoder did not log the frame size (ffmpeg 4.1 or later needed)`));
+        this.child.kill('SIGKILL');
+        return;
+      }
+      const { outWidth: width, outHeight: height } = this.size;
+      this.lastTimeMs = event.ms ?? this.lastTimeMs;
+      this.infos.push({ n: this.framesLogged++, timeMs: this.lastTimeMs, width, height });
       this.cutFrames();
+    } else if (event.kind === 'size') {
+      // The first configuration holds for the whole video: after a resolution change part way, ffmpeg configures our
+      // filters again but scales their output to the size the encoder started with (stretching it if the shape
+      // changed), so every frame comes at the first size.
+      this.size ??= event;
     } else if (event.kind === 'input' && isStillOrTextFormat(event.format)) {
       this.fail(new RetinaFaceError('VIDEO_INVALID', `${this.label} is not a video (ffmpeg reads it as '${event.format}')`));
       this.child.kill('SIGKILL');
@@ -219,9 +252,8 @@ export class FrameDecoder {
         else this.chunks[0] = chunk.subarray(take);
       }
       this.pendingBytes -= size;
-      this.ready.push({
-        index: info.n * this.every, timeMs: info.ptsTime * 1000, width: info.width, height: info.height, durationMs: this.durationMs, data,
-      });
+      const { n, timeMs, width, height } = info;
+      this.ready.push({ index: n * this.every, timeMs, width, height, durationMs: this.durationMs, data });
     }
     this.updateFlow();
     this.notify();
