@@ -271,9 +271,12 @@ export class Detector {
    */
   detectVideo(input: VideoInput, options?: VideoOptions): AsyncGenerator<VideoFrameResult, void, undefined> {
     this.assertOpen();
-    // Enough frames in flight for full batches, one being prepared while the other runs.
-    const inFlight = Math.max(2, Math.min(this.options.maxQueue, 2 * this.options.maxBatch));
-    return detectVideo(this, input, options, inFlight);
+    return detectVideo(this, input, options, {
+      // Enough frames in flight for full batches, one being prepared while the other runs.
+      inFlight: Math.max(2, Math.min(this.options.maxQueue, 2 * this.options.maxBatch)),
+      inputSize: this.inputSize === 'original' ? undefined : this.inputSize,
+      clip: this.options.clip,
+    });
   }
 
   /** Counters since creation, and the queue now. */

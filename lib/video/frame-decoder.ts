@@ -1,8 +1,9 @@
 /**
  * Video -> RGB frames in display order, through an ffmpeg child process: frames as raw rgb24 on its stdout; on its
  * stderr, a line per frame with its stream timestamp (-debug_ts) and the frame size each time the filters are
- * configured (stderr-log.ts). ffmpeg applies the display rotation (autorotate) and decodes ahead of the consumer
- * until `queueFrames` frames wait; then the pipe fills and ffmpeg blocks, so memory stays flat however long the video.
+ * configured (stderr-log.ts). ffmpeg applies the display rotation (autorotate), scales frames down when asked
+ * (`maxSize`), and decodes ahead of the consumer until `queueFrames` frames wait; then the pipe fills and ffmpeg
+ * blocks, so memory stays flat however long the video.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,8 +27,13 @@ export interface DecodedFrame {
   height: number;
   /** Length of the whole video when the container says (before any `loop`), ms. */
   durationMs: number | undefined;
-  /** width * height * 3 bytes of RGB. Reused for a later frame once the consumer asks for the next one. */
+  /**
+   * dataWidth * dataHeight * 3 bytes of RGB: the displayed frame, or that frame scaled down to fit `maxSize`. Reused
+   * for a later frame once the consumer asks for the next one.
+   */
   data: Uint8Array;
+  dataWidth: number;
+  dataHeight: number;
 }
 
 export interface DecodeOptions {
@@ -37,6 +43,11 @@ export interface DecodeOptions {
   queueFrames?: number;
   /** Play the input this many extra times (benchmarks: a long clip from a short one). Paths only. */
   loop?: number;
+  /**
+   * Scale frames down (never up) to fit in this box, keeping their aspect ratio, inside ffmpeg: a detector whose input
+   * is this box sees the same frame as from the full one resized, for a fraction of the pipe. Default: full size.
+   */
+  maxSize?: { width: number; height: number };
 }
 
 /** A frame announced on stderr whose bytes may still be on their way on stdout. */
@@ -46,6 +57,8 @@ interface FrameInfo {
   timeMs: number;
   width: number;
   height: number;
+  dataWidth: number;
+  dataHeight: number;
 }
 
 interface LoggedError {
@@ -59,18 +72,22 @@ const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /**
  * ffmpeg's -vf: [select every Nth], then our scale filter, whose configuration line on stderr gives the displayed
- * size (it only converts to RGB, with the same bicubic flags ffmpeg's automatic conversion uses).
+ * size (also at full size, where it only converts to RGB, with the same bicubic flags ffmpeg's automatic conversion
+ * uses). Scaled down with `area` (averages each output pixel's footprint): docs/video.md compares the choices.
  */
-function filterChain(every: number): string {
+function filterChain(every: number, maxSize: DecodeOptions['maxSize']): string {
   const select = every > 1 ? [`select=not(mod(n\\,${every}))`] : [];
-  return [...select, 'scale=flags=bicubic', 'format=rgb24'].join(',');
+  const scale = maxSize
+    ? `scale=w=min(iw\\,${maxSize.width}):h=min(ih\\,${maxSize.height}):force_original_aspect_ratio=decrease:flags=area`
+    : 'scale=flags=bicubic';
+  return [...select, scale, 'format=rgb24'].join(',');
 }
 
 export class FrameDecoder {
   private readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>;
   private readonly exited: Promise<void>;
   private readonly infos: FrameInfo[] = [];
-  /** The first configuration of our scale filter: the displayed size, that of every frame on the pipe. */
+  /** The first configuration of our scale filter: the displayed size and the size of every frame on the pipe. */
   private size: Extract<LogEvent, { kind: 'size' }> | undefined;
   private lastTimeMs = 0;
   private readonly ready: DecodedFrame[] = [];
@@ -103,7 +120,7 @@ export class FrameDecoder {
       ...(options.loop ? ['-stream_loop', String(options.loop)] : []),
       '-i', source.arg,
       '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', filterChain(this.every),
+      '-vf', filterChain(this.every, options.maxSize),
       // Timestamps on a 90 kHz clock, not rounded to 1 / frame rate (ffmpeg's default for the encoder): exact for the
       // usual rates, within 6 µs for any; every decoded frame once, with its own timestamp (no duplication or dropping
       // to a constant rate).
@@ -215,9 +232,9 @@ export class FrameDecoder {
         this.child.kill('SIGKILL');
         return;
       }
-      const { outWidth: width, outHeight: height } = this.size;
+      const { width, height, outWidth, outHeight } = this.size;
       this.lastTimeMs = event.ms ?? this.lastTimeMs;
-      this.infos.push({ n: this.framesLogged++, timeMs: this.lastTimeMs, width, height });
+      this.infos.push({ n: this.framesLogged++, timeMs: this.lastTimeMs, width, height, dataWidth: outWidth, dataHeight: outHeight });
       this.cutFrames();
     } else if (event.kind === 'size') {
       // The first configuration holds for the whole video: after a resolution change part way, ffmpeg configures our
@@ -238,7 +255,7 @@ export class FrameDecoder {
   private cutFrames(): void {
     while (this.infos.length > 0) {
       const info = this.infos[0]!;
-      const size = info.width * info.height * 3;
+      const size = info.dataWidth * info.dataHeight * 3;
       if (this.pendingBytes < size) break;
       this.infos.shift();
       const data = this.takeBuffer(size);
@@ -252,8 +269,8 @@ export class FrameDecoder {
         else this.chunks[0] = chunk.subarray(take);
       }
       this.pendingBytes -= size;
-      const { n, timeMs, width, height } = info;
-      this.ready.push({ index: n * this.every, timeMs, width, height, durationMs: this.durationMs, data });
+      const { n, timeMs, width, height, dataWidth, dataHeight } = info;
+      this.ready.push({ index: n * this.every, timeMs, width, height, durationMs: this.durationMs, data, dataWidth, dataHeight });
     }
     this.updateFlow();
     this.notify();
