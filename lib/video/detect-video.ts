@@ -4,10 +4,12 @@
  * which by default also scales frames down to the detector's input size, so that only what the detector uses crosses
  * the pipe; faces are mapped back to the displayed frame.
  */
+import { setMaxListeners } from 'node:events';
 import type { DetectCallOptions } from '../call-options';
 import { RetinaFaceError } from '../errors';
 import type { Face } from '../faces';
 import { mapFacesToSource } from '../fast-decode';
+import type { RawPixels } from '../binding';
 import type { ImageInput } from '../image';
 import { numberIn } from '../options';
 import { type DecodedFrame, FrameDecoder, type VideoInput } from './frame-decoder';
@@ -54,6 +56,8 @@ export interface VideoFrameResult {
 /** What detectVideo needs of the detector. */
 export interface FrameDetector {
   detect(input: ImageInput, options?: DetectCallOptions): Promise<Face[]>;
+  /** detect() without the call-time copy: the pixels stay untouched until the promise settles. */
+  detectLentPixels?(pixels: RawPixels, options?: DetectCallOptions): Promise<Face[]>;
 }
 
 /** How the detector behind detectVideo works: what it can take, how it places images. */
@@ -104,11 +108,12 @@ export async function* detectVideo(
     ...(every !== undefined ? { every } : {}),
     ...(loop !== undefined ? { loop } : {}),
     ...(maxSize ? { maxSize } : {}),
-    // Frames waiting in flight hold pixels of their own (detect copies them), so the decoder needs little slack.
+    // Frames in flight hold buffers of their own (lent to the detector), so the decoder needs little slack.
     queueFrames: queueFrames ?? 4,
   });
   // Calls in flight listen to this one signal; it fires on the caller's abort and when we stop early.
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // a listener or two for each call in flight: bounded by inFlightFrames
   const onAbort = () => stop.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const aborted = new Promise<never>((_, reject) => {
@@ -145,10 +150,16 @@ export async function* detectVideo(
           decodingDone = true;
           break;
         }
-        if (start !== undefined && frame.timeMs < start) continue;
+        if (start !== undefined && frame.timeMs < start) {
+          decoder.recycle(frame.data);
+          continue;
+        }
         const { data, width, height, dataWidth, dataHeight, index, timeMs, durationMs } = frame;
-        // detect() copies the pixels before it returns, so the decoder may reuse `data` for a later frame.
-        const detected = detector.detect({ data, width: dataWidth, height: dataHeight, channels: 3 }, callOptions);
+        // The frame's buffer is lent to the detector (no copy) and goes back to the decoder when its detection settles.
+        const pixels: RawPixels = { data, width: dataWidth, height: dataHeight, channels: 3 };
+        const detected = detector.detectLentPixels ? detector.detectLentPixels(pixels, callOptions) : detector.detect(pixels, callOptions);
+        const recycle = () => decoder.recycle(data);
+        detected.then(recycle, recycle);
         const scaled = dataWidth !== width || dataHeight !== height;
         const faces = scaled
           ? detected.then((found) => mapFacesToSource(found, { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height },

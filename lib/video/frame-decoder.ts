@@ -28,8 +28,8 @@ export interface DecodedFrame {
   /** Length of the whole video when the container says (before any `loop`), ms. */
   durationMs: number | undefined;
   /**
-   * dataWidth * dataHeight * 3 bytes of RGB: the displayed frame, or that frame scaled down to fit `maxSize`. Reused
-   * for a later frame once the consumer asks for the next one.
+   * dataWidth * dataHeight * 3 bytes of RGB: the displayed frame, or that frame scaled down to fit `maxSize`. The
+   * decoder's own buffer: hand it back with recycle() once done, and it is reused for a later frame.
    */
   data: Uint8Array;
   dataWidth: number;
@@ -69,6 +69,8 @@ interface LoggedError {
 
 /** Pause stdout when this many undelivered bytes wait for their frame line (the two pipes are read independently). */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+/** Frame buffers kept for reuse: enough for those in detection (detectVideo lends them) and those queued. */
+const MAX_POOLED = 32;
 
 /**
  * ffmpeg's -vf: [select every Nth], then our scale filter, whose configuration line on stderr gives the displayed
@@ -99,7 +101,6 @@ export class FrameDecoder {
   private failure: RetinaFaceError | undefined;
   private ended = false;
   private closing = false;
-  private handedOut: Uint8Array | undefined;
   private wake: (() => void) | undefined;
   private stderrTail = '';
   private durationMs: number | undefined;
@@ -180,21 +181,21 @@ export class FrameDecoder {
 
   /** The next frame, or null at the end; rejects with the decode failure once every frame before it was delivered. */
   async next(): Promise<DecodedFrame | null> {
-    if (this.handedOut) {
-      this.pool.push(this.handedOut);
-      this.handedOut = undefined;
-    }
     for (;;) {
       const frame = this.ready.shift();
       if (frame) {
         this.updateFlow();
-        this.handedOut = frame.data;
         return frame;
       }
       if (this.failure) throw this.failure;
       if (this.ended) return null;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  /** Takes back a frame's pixels (no longer read by anyone) for a later frame. */
+  recycle(data: Uint8Array): void {
+    if (!this.closing && this.pool.length < MAX_POOLED) this.pool.push(data);
   }
 
   /** Stops ffmpeg (if still running), waits until it and its pipes are gone, removes any temporary file. */
@@ -361,11 +362,17 @@ function hasVideoContainerMagic(head: Uint8Array): boolean {
   return ftyp || ebml;
 }
 
-/** The frames of `input` as an async iterable; breaking out of the loop (or an error) stops ffmpeg at once. */
+/**
+ * The frames of `input` as an async iterable (a frame's pixels are reused once the next is asked for); breaking out
+ * of the loop (or an error) stops ffmpeg at once.
+ */
 export async function* decodeVideoFrames(input: VideoInput, options: DecodeOptions = {}): AsyncGenerator<DecodedFrame> {
   const decoder = await FrameDecoder.open(input, options);
   try {
-    for (let frame = await decoder.next(); frame; frame = await decoder.next()) yield frame;
+    for (let frame = await decoder.next(); frame; frame = await decoder.next()) {
+      yield frame;
+      decoder.recycle(frame.data);
+    }
   } finally {
     await decoder.close();
   }
