@@ -128,13 +128,35 @@ export async function* detectVideo(
   };
   type Pending = Omit<VideoFrameResult, 'faces'> & { faces: Promise<Face[]> };
   const pending: Pending[] = [];
+  // Decoded frames go to the detector a batch at a time. Handed over one by one as they come, each would start a
+  // batch the moment the engine is free; with the decoder and inference sharing the CPU, those batches stay at one
+  // or two frames, and inference costs more CPU a frame than in full batches (docs/video.md).
+  const group: Array<{ frame: DecodedFrame; decodeWaitMs: number }> = [];
+  const groupSize = Math.max(1, Math.floor(inFlightFrames / 2));
+  const submit = ({ frame, decodeWaitMs }: { frame: DecodedFrame; decodeWaitMs: number }) => {
+    const { data, width, height, dataWidth, dataHeight, index, timeMs, durationMs } = frame;
+    // The frame's buffer is lent to the detector (no copy) and goes back to the decoder when its detection settles.
+    const pixels: RawPixels = { data, width: dataWidth, height: dataHeight, channels: 3 };
+    const detected = detector.detectLentPixels ? detector.detectLentPixels(pixels, callOptions) : detector.detect(pixels, callOptions);
+    const recycle = () => decoder.recycle(data);
+    detected.then(recycle, recycle);
+    const scaled = dataWidth !== width || dataHeight !== height;
+    const faces = scaled
+      ? detected.then((found) => mapFacesToSource(found, { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height },
+        settings.clip))
+      : detected;
+    faces.catch(() => undefined); // awaited below, in order; an early stop leaves some unobserved
+    pending.push({ index, timeMs, width, height, durationMs, decodeWaitMs, faces });
+  };
+  const flush = () => group.splice(0).forEach(submit);
   let delivered = 0;
   let decodeFailure: unknown;
   try {
     let decodingDone = false;
+    const wanted = () => maxFrames === undefined || delivered + pending.length + group.length < maxFrames;
     for (;;) {
-      // Keep the detector fed: up to inFlightFrames frames submitted before waiting for the oldest result.
-      while (!decodingDone && pending.length < inFlightFrames && (maxFrames === undefined || delivered + pending.length < maxFrames)) {
+      // Keep the detector fed: up to inFlightFrames frames decoded or in detection before waiting for the oldest result.
+      while (!decodingDone && pending.length + group.length < inFlightFrames && wanted()) {
         const t0 = performance.now();
         let frame: DecodedFrame | null;
         try {
@@ -154,20 +176,11 @@ export async function* detectVideo(
           decoder.recycle(frame.data);
           continue;
         }
-        const { data, width, height, dataWidth, dataHeight, index, timeMs, durationMs } = frame;
-        // The frame's buffer is lent to the detector (no copy) and goes back to the decoder when its detection settles.
-        const pixels: RawPixels = { data, width: dataWidth, height: dataHeight, channels: 3 };
-        const detected = detector.detectLentPixels ? detector.detectLentPixels(pixels, callOptions) : detector.detect(pixels, callOptions);
-        const recycle = () => decoder.recycle(data);
-        detected.then(recycle, recycle);
-        const scaled = dataWidth !== width || dataHeight !== height;
-        const faces = scaled
-          ? detected.then((found) => mapFacesToSource(found, { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height },
-            settings.clip))
-          : detected;
-        faces.catch(() => undefined); // awaited below, in order; an early stop leaves some unobserved
-        pending.push({ index, timeMs, width, height, durationMs, decodeWaitMs, faces });
+        group.push({ frame, decodeWaitMs });
+        if (group.length >= groupSize) flush();
       }
+      // No more frames to come for a full group, or nothing else in detection: submit what there is.
+      if (decodingDone || !wanted() || pending.length === 0) flush();
       const next = pending.shift();
       if (!next) {
         if (decodeFailure !== undefined) throw decodeFailure;
@@ -178,6 +191,9 @@ export async function* detectVideo(
       yield { ...frame, faces: tracker ? tracker.update(faces, frame.timeMs) : faces };
       delivered++;
       if (maxFrames !== undefined && delivered >= maxFrames) break;
+      // Aborted while the caller had that frame: no frame after it, even one whose detection is already done (the
+      // race below would prefer its settled result to the settled abort).
+      if (stop.signal.aborted) await aborted;
     }
   } catch (error) {
     if (stop.signal.aborted && signal?.aborted) throw new RetinaFaceError('ABORTED', 'the video was aborted', { cause: signal.reason });
