@@ -228,6 +228,8 @@ export class FrameDecoder {
   private onLogLine(line: string): void {
     const event = parseLogLine(line);
     if (event.kind === 'frame') {
+      // Found not to be a video (or no decoder): its frame lines may follow in the same chunk of the log; none counts.
+      if (this.failure) return;
       if (!this.size) {
         this.fail(new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: the decoder did not log the frame size (ffmpeg 4.1 or later needed)`));
         this.child.kill('SIGKILL');
