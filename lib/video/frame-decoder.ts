@@ -104,6 +104,7 @@ export class FrameDecoder {
   private wake: (() => void) | undefined;
   private stderrTail = '';
   private durationMs: number | undefined;
+  private streamFrameRate: number | undefined;
   private streamError: Error | undefined;
   private readonly every: number;
   private readonly queueFrames: number;
@@ -193,6 +194,11 @@ export class FrameDecoder {
     }
   }
 
+  /** The video stream's average frame rate, once ffmpeg has listed its streams (before the first frame). */
+  get frameRate(): number | undefined {
+    return this.streamFrameRate;
+  }
+
   /** Takes back a frame's pixels (no longer read by anyone) for a later frame. */
   recycle(data: Uint8Array): void {
     if (!this.closing && this.pool.length < MAX_POOLED) this.pool.push(data);
@@ -249,6 +255,8 @@ export class FrameDecoder {
       this.child.kill('SIGKILL');
     } else if (event.kind === 'duration') {
       this.durationMs ??= event.ms;
+    } else if (event.kind === 'frameRate') {
+      this.streamFrameRate ??= event.fps; // the input's stream comes first, then the output's
     } else if (event.kind === 'error') {
       this.errors.push({ message: event.message, atFrame: this.framesLogged });
     }

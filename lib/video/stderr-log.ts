@@ -11,6 +11,8 @@ export type LogEvent =
   | { kind: 'frame'; ms: number | undefined }
   | { kind: 'input'; format: string }
   | { kind: 'duration'; ms: number }
+  /** A video stream's average frame rate (its `fps`, else its `tbr`), from the stream list. */
+  | { kind: 'frameRate'; fps: number }
   | { kind: 'error'; message: string }
   | { kind: 'other' };
 
@@ -22,6 +24,11 @@ const SCALE = /\[Parsed_scale_\d+ @ [^\]]*\] \[verbose\] w:(\d+) h:(\d+) .*-> w:
 const INPUT = /^\[info\] Input #0, ([^ ]+), from /;
 const DURATION = /^\[info\]\s+Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/;
 const LEVEL = /\[(error|fatal|panic)\] (.*)$/;
+const VIDEO_STREAM = /^\[info\]\s+Stream #\d+:\d+.*?: Video: /;
+// "25 fps", "29.97 fps", "1k tbr" (ffmpeg prints rates of 1000 and more in thousands).
+const RATE = (unit: string) => new RegExp(`, (\\d+(?:\\.\\d+)?)(k?) ${unit}\\b`);
+const FPS = RATE('fps');
+const TBR = RATE('tbr');
 
 export function parseLogLine(line: string): LogEvent {
   // Most lines are -debug_ts's, several a frame: the cheap tests first.
@@ -40,6 +47,10 @@ export function parseLogLine(line: string): LogEvent {
   }
   const input = INPUT.exec(line);
   if (input) return { kind: 'input', format: input[1]!.replace(/,$/, '') };
+  if (VIDEO_STREAM.test(line)) {
+    const m = FPS.exec(line) ?? TBR.exec(line);
+    if (m) return { kind: 'frameRate', fps: Number(m[1]) * (m[2] ? 1000 : 1) };
+  }
   const duration = DURATION.exec(line);
   if (duration) return { kind: 'duration', ms: ((Number(duration[1]) * 60 + Number(duration[2])) * 60 + Number(duration[3])) * 1000 };
   const error = LEVEL.exec(line);
