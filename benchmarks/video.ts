@@ -3,13 +3,14 @@
  * through detectVideo at 640, against detect() on frames decoded beforehand and held in memory (a subset, to keep
  * RAM sane), with the decode / inference split, ffmpeg's CPU, peak RSS and the load average beside the figures
  * (other processes share the machine). Writes benchmarks/results/video-<date>.{json,md}.
- *   npm run bench:video -- [--frames 5400] [--subset 300] [--out dir]
+ *   npm run bench:video -- [--frames 5400] [--subset 300] [--input-size 640 | 640x360] [--out dir]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { Detector } from '../lib';
+import { Detector, type InputSize } from '../lib';
+import { parseInputSize } from '../lib/cli/parse';
 import { decodeVideoFrames } from '../lib/video/frame-decoder';
 import { describeMachine } from './common/machine';
 import { BENCH_MODEL } from './harness/images';
@@ -21,6 +22,7 @@ const IN_FLIGHT = 16; // what detectVideo keeps in flight at the default maxBatc
 interface Flags {
   frames: number;
   subset: number;
+  inputSize: InputSize;
   out: string;
 }
 
@@ -120,7 +122,7 @@ async function preDecoded(detector: Detector, subset: number) {
 }
 
 async function main(flags: Flags): Promise<void> {
-  const detector = await Detector.create({ model: BENCH_MODEL, inputSize: 640 });
+  const detector = await Detector.create({ model: BENCH_MODEL, inputSize: flags.inputSize });
   try {
     // The long run first (its peak RSS must not count the frames held for the comparison), then the same subset of
     // frames both ways.
@@ -130,7 +132,7 @@ async function main(flags: Flags): Promise<void> {
     const result = {
       machine: describeMachine(),
       clip: path.basename(CLIP),
-      inputSize: 640,
+      inputSize: detector.inputSize,
       backend: detector.backendInfo.name,
       longRun: long,
       subset: { video: subsetVideo, preDecoded: still, ratio: subsetVideo.framesPerSecond / still.framesPerSecond },
@@ -153,14 +155,14 @@ const f1 = (v: number) => v.toFixed(1);
 function markdown(r: {
   machine: ReturnType<typeof describeMachine>; longRun: Awaited<ReturnType<typeof endToEnd>>;
   subset: { video: Awaited<ReturnType<typeof endToEnd>>; preDecoded: Awaited<ReturnType<typeof preDecoded>>; ratio: number };
-  ratioLongRunToPreDecoded: number; backend: string;
+  ratioLongRunToPreDecoded: number; backend: string; inputSize: Detector['inputSize'];
 }): string {
   const l = r.longRun;
   const s = r.subset;
   return `# Video benchmark (${r.machine.date.slice(0, 10)})
 
 ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, onnxruntime ${r.machine.onnxruntime};
-backend ${r.backend}, input 640, sample_1080p30.mp4 looped. **Shared machine**: the load average (1, 5, 15 min) is
+backend ${r.backend}, input ${typeof r.inputSize === 'string' ? r.inputSize : `${r.inputSize.width}x${r.inputSize.height}`}, sample_1080p30.mp4 looped. **Shared machine**: the load average (1, 5, 15 min) is
 given beside each figure; on an idle machine the figures are higher.
 
 | run | frames | frames/s | x real time | load before -> after |
@@ -172,7 +174,7 @@ given beside each figure; on an idle machine the figures are higher.
 - Ratio detectVideo / pre-decoded on the same ${s.preDecoded.frames} frames: **${s.ratio.toFixed(2)}**; long run / pre-decoded: ${r.ratioLongRunToPreDecoded.toFixed(2)}.
 - Long run split per frame: inference ${f1(l.inferenceMsPerFrame)} ms (batched, wall), letterbox ${f1(l.preprocessMsPerFrame)} ms (job thread),
   waiting for the decoder ${f1(l.decodeWaitMsPerFrame)} ms; CPU: Node ${f1(l.nodeCpuSeconds)} s, ffmpeg ${f1(l.ffmpegCpuSeconds)} s
-  (${f1((1000 * l.ffmpegCpuSeconds) / l.frames)} ms of CPU a frame, decode + RGB conversion).
+  (${f1((1000 * l.ffmpegCpuSeconds) / l.frames)} ms of CPU a frame, decode, scaling to the detector's size and RGB conversion).
 - Decoding alone (ffmpeg to RGB, read into memory): ${f1(s.preDecoded.decodeOnlyFramesPerSecond)} frames/s.
 - Peak RSS: ${f1(l.peakRssMiB)} MiB over the long run (flat: bounded decode queue).
 
@@ -187,6 +189,7 @@ ${l.tracksPerPhoto.map((t) => `| ${t.photo} | ${t.distinctTrackIds} | ${t.maxFac
 const program = new Command('bench:video')
   .option('--frames <n>', 'frames in the long run', (v) => Number(v), 5400)
   .option('--subset <n>', 'frames held in memory for the pre-decoded comparison', (v) => Number(v), 300)
+  .option('--input-size <size>', "detector input: 640 (a 640x640 canvas), WIDTHxHEIGHT (640x360 fits 16:9 frames) or 'original'", parseInputSize, 640)
   .option('--out <dir>', 'results folder', path.resolve(__dirname, 'results'))
   .action(async (flags: Flags) => main(flags));
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -149,6 +149,15 @@ export class Detector {
     return this.track(promise);
   }
 
+  /**
+   * detect() on pixels lent, not copied: for detectVideo, whose frame buffers are its own and wait, unread by anyone
+   * else, until the returned promise settles.
+   * @internal
+   */
+  detectLentPixels(pixels: RawPixels, options?: DetectCallOptions): Promise<Face[]> {
+    return this.track(this.detectOne(pixels, options, true)).then((result) => result.faces);
+  }
+
   private async track<T>(promise: Promise<T>): Promise<T> {
     this.inFlight.add(promise);
     try {
@@ -226,9 +235,12 @@ export class Detector {
    */
   detectVideo(input: VideoInput, options?: VideoOptions): AsyncGenerator<VideoFrameResult, void, undefined> {
     this.assertOpen();
-    // Enough frames in flight for full batches, one being prepared while the other runs.
-    const inFlight = Math.max(2, Math.min(this.options.maxQueue, 2 * this.options.maxBatch));
-    return detectVideo(this, input, options, inFlight);
+    return detectVideo(this, input, options, {
+      // Enough frames in flight for full batches, one being prepared while the other runs.
+      inFlight: Math.max(2, Math.min(this.options.maxQueue, 2 * this.options.maxBatch)),
+      inputSize: this.inputSize === 'original' ? undefined : this.inputSize,
+      clip: this.options.clip,
+    });
   }
 
   /** Counters since creation, and the queue now. */
@@ -274,7 +286,7 @@ export class Detector {
    * await), the header read and checked, a share of the pixel budget taken, then decode and the batcher. The budget
    * is held until the result, or until an abandoned decode ends, whichever is later: it counts what memory holds.
    */
-  private async detectOne(input: ImageInput, options: DetectCallOptions | undefined): Promise<{ faces: Face[]; timings: CallTimings }> {
+  private async detectOne(input: ImageInput, options: DetectCallOptions | undefined, lent = false): Promise<{ faces: Face[]; timings: CallTimings }> {
     this.assertOpen();
     const call = resolveCallOptions(options, this.options);
     const { signal } = call;
@@ -286,7 +298,7 @@ export class Detector {
     let pixels: RawPixels;
     let fast: FastDecodePlan | undefined;
     try {
-      const captured = captureInput(input, this.limits); // before the first await: the caller's buffers are ours now
+      const captured = captureInput(input, this.limits, lent); // before the first await: the caller's buffers are ours now
       const header = await untilAborted(readHeader(captured, this.limits), signal);
       releaseBudget = await this.budget.acquire(header.width * header.height, signal);
       fast = this.options.decode === 'fast' && this.inputSize !== 'original' && captured.kind !== 'sharp'

@@ -25,6 +25,7 @@ export const ErrorCodes = [
   'VIDEO_INVALID', // not a video: no container the decoder knows, or no video stream in it
   'VIDEO_DECODE_FAILED', // a video that stops decoding part way (truncated, corrupt); earlier frames were delivered
   'VIDEO_DECODER_MISSING', // the optional video decoder package (@ffmpeg-installer/ffmpeg) is not installed
+  'VIDEO_ENCODE_FAILED', // an annotated copy of a video could not be written (the encoder failed or has no codec for it)
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

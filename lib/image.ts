@@ -109,8 +109,8 @@ function assertAttached(array: Uint8Array, what: string): void {
   }
 }
 
-/** Validates raw pixels and copies them into an array of our own (gray + alpha keeps the gray channel). */
-function capturePixels(input: PixelInput, limits: ImageLimits): RawPixels {
+/** Validates raw pixels and copies them into an array of our own unless lent (gray + alpha keeps the gray channel). */
+function capturePixels(input: PixelInput, limits: ImageLimits, lent: boolean): RawPixels {
   const { data, width, height, channels } = input;
   if (!(data instanceof Uint8Array)) throw new RetinaFaceError('INVALID_ARGUMENT', 'pixels.data must be a Uint8Array or Buffer');
   assertAttached(data, 'pixels.data');
@@ -127,6 +127,8 @@ function capturePixels(input: PixelInput, limits: ImageLimits): RawPixels {
     );
   }
   if (channels !== 2) {
+    // Lent pixels are read where they are (their owner leaves them alone until the call settles).
+    if (lent && data.buffer instanceof ArrayBuffer) return { data, width, height, channels };
     const own = new Uint8Array(data.length); // a plain ArrayBuffer, even from a SharedArrayBuffer or a Buffer
     own.set(data);
     return { data: own, width, height, channels };
@@ -140,8 +142,9 @@ function capturePixels(input: PixelInput, limits: ImageLimits): RawPixels {
 /**
  * Takes what detect() needs from `input` synchronously, at call time: raw pixels and encoded bytes are copied,
  * a sharp pipeline is cloned, so nothing the caller does afterwards reaches the call. Throws typed errors.
+ * `lent`: raw pixels are not copied (an internal caller that owns them and waits for the call, e.g. detectVideo).
  */
-export function captureInput(input: ImageInput, limits: ImageLimits): CapturedInput {
+export function captureInput(input: ImageInput, limits: ImageLimits, lent = false): CapturedInput {
   if (typeof input === 'string') return { kind: 'path', path: input };
   if (Buffer.isBuffer(input) || input instanceof Uint8Array) {
     assertAttached(input, 'the image buffer');
@@ -149,7 +152,7 @@ export function captureInput(input: ImageInput, limits: ImageLimits): CapturedIn
     return { kind: 'encoded', bytes: Buffer.from(input) };
   }
   if (isSharp(input)) return { kind: 'sharp', pipeline: input.clone() };
-  if (isPixelInput(input)) return { kind: 'pixels', pixels: capturePixels(input, limits) };
+  if (isPixelInput(input)) return { kind: 'pixels', pixels: capturePixels(input, limits, lent) };
   throw new RetinaFaceError(
     'INVALID_ARGUMENT',
     'image must be a file path, an encoded image Buffer, raw pixels {data, width, height, channels} or a sharp instance',

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { Detector, type Face, RetinaFaceError } from '../lib';
+import { mapFacesToSource } from '../lib/fast-decode';
 import { ffmpegPath } from '../lib/video/decoder-binary';
 import { decodeVideoFrames } from '../lib/video/frame-decoder';
 import { iou, MODEL_DYNAMIC, PHOTOS, SHARED } from './helpers/shared';
@@ -64,17 +65,29 @@ function sameFaces(t: Test, video: Face[], still: Face[], what: string): boolean
   return true;
 }
 
-/** detectVideo's frames against detect() on the same frames from the same decoder, passed as pixels. */
-async function checkParity(t: Test, clip: string, every: number, expect: { frames: number; width: number; height: number }) {
+/**
+ * detectVideo's frames against detect() on the same frames from the same decoder, passed as pixels: by default
+ * decoded at the detector's input size (faces mapped back to the displayed frame), or at full size.
+ */
+async function checkParity(t: Test, clip: string, every: number, expect: { frames: number; width: number; height: number },
+  decodeSize: 'detector' | 'full' = 'detector') {
   const still: Array<{ index: number; timeMs: number; faces: Face[] }> = [];
-  for await (const frame of decodeVideoFrames(clip, { every })) {
-    const faces = await detector.detect({ data: frame.data, width: frame.width, height: frame.height, channels: 3 });
+  const maxSize = decodeSize === 'detector' && detector.inputSize !== 'original' ? detector.inputSize : undefined;
+  let scaledFrames = 0;
+  for await (const frame of decodeVideoFrames(clip, { every, ...(maxSize ? { maxSize } : {}) })) {
+    const { data, width, height, dataWidth, dataHeight } = frame;
+    const found = await detector.detect({ data, width: dataWidth, height: dataHeight, channels: 3 });
+    const scaled = dataWidth !== width || dataHeight !== height;
+    if (scaled) scaledFrames++;
+    const faces = scaled ? mapFacesToSource(found, { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height }, true)
+      : found;
     still.push({ index: frame.index, timeMs: frame.timeMs, faces });
   }
+  t.equal(scaledFrames, maxSize ? expect.frames : 0, maxSize ? 'frames decoded at the detector size' : 'frames decoded at full size');
   let i = 0;
   let mismatches = 0;
   let faces = 0;
-  for await (const result of detector.detectVideo(clip, { every })) {
+  for await (const result of detector.detectVideo(clip, { every, decodeSize })) {
     const expected = still[i++]!;
     if (result.width !== expect.width || result.height !== expect.height) mismatches++;
     if (result.index !== expected.index || result.timeMs !== expected.timeMs) mismatches++;
@@ -111,6 +124,24 @@ t.test('portrait clip stored sideways: frames come upright, 720x1280, faces in t
 t.test('VP9 clip: frames equal detect()', DEADLINE, async (t) => {
   const every = stride(3);
   await checkParity(t, CLIP_VP9, every, { frames: Math.ceil(90 / every), width: 1280, height: 720 });
+});
+
+t.test("decodeSize 'full': frames equal detect() on the full-size decoded frame (portrait clip, upright)", DEADLINE, async (t) => {
+  const every = stride(6);
+  const still = await checkParity(t, CLIP_PORTRAIT, every, { frames: Math.ceil(126 / every), width: 720, height: 1280 }, 'full');
+  t.ok(still.some((f) => f.faces.some((face) => face.box[3] > 720)), 'faces in the upright frame');
+});
+
+t.test('frames are decoded at the detector size: scaled down to fit, never up', DEADLINE, async (t) => {
+  const sizes = async (clip: string, maxSize: { width: number; height: number }) => {
+    for await (const f of decodeVideoFrames(clip, { maxSize })) return [f.width, f.height, f.dataWidth, f.dataHeight, f.data.length];
+    return [];
+  };
+  t.same(await sizes(CLIP_1080, { width: 640, height: 640 }), [1920, 1080, 640, 360, 640 * 360 * 3]);
+  t.same(await sizes(CLIP_PORTRAIT, { width: 640, height: 640 }), [720, 1280, 360, 640, 360 * 640 * 3]);
+  t.same(await sizes(CLIP_VP9, { width: 640, height: 480 }), [1280, 720, 640, 360, 640 * 360 * 3]);
+  t.same(await sizes(CLIP_VP9, { width: 2000, height: 2000 }), [1280, 720, 1280, 720, 1280 * 720 * 3], 'a small frame stays as it is');
+  await t.rejects(detector.detectVideo(CLIP_VP9, { decodeSize: 'half' as never }).next(), { code: 'INVALID_ARGUMENT' });
 });
 
 t.test('a Buffer and a readable stream give the same frames as the path', DEADLINE, async (t) => {
@@ -155,6 +186,34 @@ t.test('variable frame rate: timestamps come from the stream, not index / fps', 
   const times: number[] = [];
   for await (const r of detector.detectVideo(vfr)) times.push(Math.round(r.timeMs));
   t.same(times, [0, 100, 200, 300, 400, 500, 533, 567, 600, 633]);
+  // Millisecond timestamps off any frame-rate grid (Matroska), which a clock of 1 / frame rate would round.
+  const offGrid = path.join(tmp, 'vfr.mkv');
+  execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', CLIP_VP9, '-frames:v', '10',
+    '-vf', "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1234\\,0.7+(N-5)/29)/TB'", '-enc_time_base', '1:1000', '-vsync', 'vfr',
+    '-c:v', 'libx264', '-preset', 'ultrafast', offGrid]);
+  const exact: number[] = [];
+  for await (const r of detector.detectVideo(offGrid, { every: 3 })) exact.push(r.timeMs);
+  t.same(exact, [0, 370, 734, 837], 'every third frame, at its own time to the millisecond');
+});
+
+t.test('a resolution change part way: every frame, at the size the video started with', DEADLINE, async (t) => {
+  // Two MPEG-TS pieces, 320x180 then 256x256, one after the other: ffmpeg stretches the second to the first's size.
+  const piece = (name: string, seek: string, size: string) => {
+    const file = path.join(tmp, name);
+    execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-ss', seek, '-i', CLIP_VP9, '-frames:v', '5', '-vf', `scale=${size}`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', file]);
+    return fs.readFileSync(file);
+  };
+  const joined = path.join(tmp, 'resolution-change.ts');
+  fs.writeFileSync(joined, Buffer.concat([piece('a.ts', '0', '320:180'), piece('b.ts', '1', '256:256')]));
+  for (const maxSize of [undefined, { width: 200, height: 200 }]) {
+    const frames: string[] = [];
+    for await (const f of decodeVideoFrames(joined, maxSize ? { maxSize } : {})) {
+      frames.push(`${f.width}x${f.height} ${f.dataWidth}x${f.dataHeight} ${f.data.length}`);
+    }
+    const expected = maxSize ? `320x180 200x113 ${200 * 113 * 3}` : `320x180 320x180 ${320 * 180 * 3}`;
+    t.same(frames, new Array(10).fill(expected), `${maxSize ? 'scaled' : 'full size'}: 10 frames of the first size`);
+  }
 });
 
 /** Frames delivered before the error, and the error. */

@@ -1,7 +1,8 @@
 /**
- * Video -> RGB frames in display order, through an ffmpeg child process: frames as raw rgb24 on its stdout, one
- * showinfo line per frame (stream timestamp, displayed size) on its stderr. ffmpeg applies the display rotation
- * (autorotate) and decodes ahead of the consumer until `queueFrames` frames wait; then the pipe fills and ffmpeg
+ * Video -> RGB frames in display order, through an ffmpeg child process: frames as raw rgb24 on its stdout; on its
+ * stderr, a line per frame with its stream timestamp (-debug_ts) and the frame size each time the filters are
+ * configured (stderr-log.ts). ffmpeg applies the display rotation (autorotate), scales frames down when asked
+ * (`maxSize`), and decodes ahead of the consumer until `queueFrames` frames wait; then the pipe fills and ffmpeg
  * blocks, so memory stays flat however long the video.
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { RetinaFaceError } from '../errors';
 import { ffmpegPath } from './decoder-binary';
-import { type FrameInfo, isStillOrTextFormat, parseLogLine } from './stderr-log';
+import { isStillOrTextFormat, type LogEvent, parseLogLine } from './stderr-log';
 
 /** A file path, the bytes of a whole file, or a readable stream (an MP4 whose index is at its end needs a file). */
 export type VideoInput = string | Buffer | Uint8Array | Readable;
@@ -26,8 +27,13 @@ export interface DecodedFrame {
   height: number;
   /** Length of the whole video when the container says (before any `loop`), ms. */
   durationMs: number | undefined;
-  /** width * height * 3 bytes of RGB. Reused for a later frame once the consumer asks for the next one. */
+  /**
+   * dataWidth * dataHeight * 3 bytes of RGB: the displayed frame, or that frame scaled down to fit `maxSize`. The
+   * decoder's own buffer: hand it back with recycle() once done, and it is reused for a later frame.
+   */
   data: Uint8Array;
+  dataWidth: number;
+  dataHeight: number;
 }
 
 export interface DecodeOptions {
@@ -37,6 +43,22 @@ export interface DecodeOptions {
   queueFrames?: number;
   /** Play the input this many extra times (benchmarks: a long clip from a short one). Paths only. */
   loop?: number;
+  /**
+   * Scale frames down (never up) to fit in this box, keeping their aspect ratio, inside ffmpeg: a detector whose input
+   * is this box sees the same frame as from the full one resized, for a fraction of the pipe. Default: full size.
+   */
+  maxSize?: { width: number; height: number };
+}
+
+/** A frame announced on stderr whose bytes may still be on their way on stdout. */
+interface FrameInfo {
+  /** Output frame number (after `select`, when every > 1). */
+  n: number;
+  timeMs: number;
+  width: number;
+  height: number;
+  dataWidth: number;
+  dataHeight: number;
 }
 
 interface LoggedError {
@@ -47,11 +69,29 @@ interface LoggedError {
 
 /** Pause stdout when this many undelivered bytes wait for their frame line (the two pipes are read independently). */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+/** Frame buffers kept for reuse: enough for those in detection (detectVideo lends them) and those queued. */
+const MAX_POOLED = 32;
+
+/**
+ * ffmpeg's -vf: [select every Nth], then our scale filter, whose configuration line on stderr gives the displayed
+ * size (also at full size, where it only converts to RGB, with the same bicubic flags ffmpeg's automatic conversion
+ * uses). Scaled down with `area` (averages each output pixel's footprint): docs/video.md compares the choices.
+ */
+function filterChain(every: number, maxSize: DecodeOptions['maxSize']): string {
+  const select = every > 1 ? [`select=not(mod(n\\,${every}))`] : [];
+  const scale = maxSize
+    ? `scale=w=min(iw\\,${maxSize.width}):h=min(ih\\,${maxSize.height}):force_original_aspect_ratio=decrease:flags=area`
+    : 'scale=flags=bicubic';
+  return [...select, scale, 'format=rgb24'].join(',');
+}
 
 export class FrameDecoder {
   private readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>;
   private readonly exited: Promise<void>;
   private readonly infos: FrameInfo[] = [];
+  /** The first configuration of our scale filter: the displayed size and the size of every frame on the pipe. */
+  private size: Extract<LogEvent, { kind: 'size' }> | undefined;
+  private lastTimeMs = 0;
   private readonly ready: DecodedFrame[] = [];
   private readonly pool: Uint8Array[] = [];
   private chunks: Buffer[] = [];
@@ -61,10 +101,10 @@ export class FrameDecoder {
   private failure: RetinaFaceError | undefined;
   private ended = false;
   private closing = false;
-  private handedOut: Uint8Array | undefined;
   private wake: (() => void) | undefined;
   private stderrTail = '';
   private durationMs: number | undefined;
+  private streamFrameRate: number | undefined;
   private streamError: Error | undefined;
   private readonly every: number;
   private readonly queueFrames: number;
@@ -77,15 +117,16 @@ export class FrameDecoder {
   ) {
     this.every = options.every ?? 1;
     this.queueFrames = options.queueFrames ?? 4;
-    const filter = this.every > 1 ? `select=not(mod(n\\,${this.every})),showinfo` : 'showinfo';
     const args = [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info',
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+verbose', '-debug_ts',
       ...(options.loop ? ['-stream_loop', String(options.loop)] : []),
       '-i', source.arg,
       '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', filter,
-      // Every decoded frame once, with its own timestamp (no duplication or dropping to a constant rate).
-      '-vsync', 'passthrough',
+      '-vf', filterChain(this.every, options.maxSize),
+      // Timestamps on a 90 kHz clock, not rounded to 1 / frame rate (ffmpeg's default for the encoder): exact for the
+      // usual rates, within 6 µs for any; every decoded frame once, with its own timestamp (no duplication or dropping
+      // to a constant rate).
+      '-enc_time_base', '1:90000', '-vsync', 'passthrough',
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
     ];
     this.child = spawn(binary, args, { stdio: [source.stream ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as
@@ -141,21 +182,26 @@ export class FrameDecoder {
 
   /** The next frame, or null at the end; rejects with the decode failure once every frame before it was delivered. */
   async next(): Promise<DecodedFrame | null> {
-    if (this.handedOut) {
-      this.pool.push(this.handedOut);
-      this.handedOut = undefined;
-    }
     for (;;) {
       const frame = this.ready.shift();
       if (frame) {
         this.updateFlow();
-        this.handedOut = frame.data;
         return frame;
       }
       if (this.failure) throw this.failure;
       if (this.ended) return null;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  /** The video stream's average frame rate, once ffmpeg has listed its streams (before the first frame). */
+  get frameRate(): number | undefined {
+    return this.streamFrameRate;
+  }
+
+  /** Takes back a frame's pixels (no longer read by anyone) for a later frame. */
+  recycle(data: Uint8Array): void {
+    if (!this.closing && this.pool.length < MAX_POOLED) this.pool.push(data);
   }
 
   /** Stops ffmpeg (if still running), waits until it and its pipes are gone, removes any temporary file. */
@@ -188,14 +234,29 @@ export class FrameDecoder {
   private onLogLine(line: string): void {
     const event = parseLogLine(line);
     if (event.kind === 'frame') {
-      this.framesLogged++;
-      this.infos.push(event.info);
+      // Found not to be a video (or no decoder): its frame lines may follow in the same chunk of the log; none counts.
+      if (this.failure) return;
+      if (!this.size) {
+        this.fail(new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: the decoder did not log the frame size (ffmpeg 4.1 or later needed)`));
+        this.child.kill('SIGKILL');
+        return;
+      }
+      const { width, height, outWidth, outHeight } = this.size;
+      this.lastTimeMs = event.ms ?? this.lastTimeMs;
+      this.infos.push({ n: this.framesLogged++, timeMs: this.lastTimeMs, width, height, dataWidth: outWidth, dataHeight: outHeight });
       this.cutFrames();
+    } else if (event.kind === 'size') {
+      // The first configuration holds for the whole video: after a resolution change part way, ffmpeg configures our
+      // filters again but scales their output to the size the encoder started with (stretching it if the shape
+      // changed), so every frame comes at the first size.
+      this.size ??= event;
     } else if (event.kind === 'input' && isStillOrTextFormat(event.format)) {
       this.fail(new RetinaFaceError('VIDEO_INVALID', `${this.label} is not a video (ffmpeg reads it as '${event.format}')`));
       this.child.kill('SIGKILL');
     } else if (event.kind === 'duration') {
       this.durationMs ??= event.ms;
+    } else if (event.kind === 'frameRate') {
+      this.streamFrameRate ??= event.fps; // the input's stream comes first, then the output's
     } else if (event.kind === 'error') {
       this.errors.push({ message: event.message, atFrame: this.framesLogged });
     }
@@ -205,7 +266,7 @@ export class FrameDecoder {
   private cutFrames(): void {
     while (this.infos.length > 0) {
       const info = this.infos[0]!;
-      const size = info.width * info.height * 3;
+      const size = info.dataWidth * info.dataHeight * 3;
       if (this.pendingBytes < size) break;
       this.infos.shift();
       const data = this.takeBuffer(size);
@@ -219,9 +280,8 @@ export class FrameDecoder {
         else this.chunks[0] = chunk.subarray(take);
       }
       this.pendingBytes -= size;
-      this.ready.push({
-        index: info.n * this.every, timeMs: info.ptsTime * 1000, width: info.width, height: info.height, durationMs: this.durationMs, data,
-      });
+      const { n, timeMs, width, height, dataWidth, dataHeight } = info;
+      this.ready.push({ index: n * this.every, timeMs, width, height, durationMs: this.durationMs, data, dataWidth, dataHeight });
     }
     this.updateFlow();
     this.notify();
@@ -312,11 +372,17 @@ function hasVideoContainerMagic(head: Uint8Array): boolean {
   return ftyp || ebml;
 }
 
-/** The frames of `input` as an async iterable; breaking out of the loop (or an error) stops ffmpeg at once. */
+/**
+ * The frames of `input` as an async iterable (a frame's pixels are reused once the next is asked for); breaking out
+ * of the loop (or an error) stops ffmpeg at once.
+ */
 export async function* decodeVideoFrames(input: VideoInput, options: DecodeOptions = {}): AsyncGenerator<DecodedFrame> {
   const decoder = await FrameDecoder.open(input, options);
   try {
-    for (let frame = await decoder.next(); frame; frame = await decoder.next()) yield frame;
+    for (let frame = await decoder.next(); frame; frame = await decoder.next()) {
+      yield frame;
+      decoder.recycle(frame.data);
+    }
   } finally {
     await decoder.close();
   }
