@@ -3,7 +3,7 @@
  * through detectVideo at 640, against detect() on frames decoded beforehand and held in memory (a subset, to keep
  * RAM sane), with the decode / inference split, ffmpeg's CPU, peak RSS and the load average beside the figures
  * (other processes share the machine). Writes benchmarks/results/video-<date>.{json,md}.
- *   npm run bench:video -- [--frames 5400] [--subset 300] [--input-size 640 | 640x360] [--out dir]
+ *   npm run bench:video -- [--frames 5400] [--subset 378] [--input-size 640 | 640x360] [--out dir]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -188,7 +188,8 @@ ${l.tracksPerPhoto.map((t) => `| ${t.photo} | ${t.distinctTrackIds} | ${t.maxFac
 
 const program = new Command('bench:video')
   .option('--frames <n>', 'frames in the long run', (v) => Number(v), 5400)
-  .option('--subset <n>', 'frames held in memory for the pre-decoded comparison', (v) => Number(v), 300)
+  // The whole clip by default: the long run loops it, so both sides then see the same frames in the same mix.
+  .option('--subset <n>', 'frames held in memory for the pre-decoded comparison', (v) => Number(v), CLIP_FRAMES)
   .option('--input-size <size>', "detector input: 640 (a 640x640 canvas), WIDTHxHEIGHT (640x360 fits 16:9 frames) or 'original'", parseInputSize, 640)
   .option('--out <dir>', 'results folder', path.resolve(__dirname, 'results'))
   .action(async (flags: Flags) => main(flags));
