@@ -7,14 +7,14 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { Detector } from '../detector';
-import type { DetectorOptions, InputSize } from '../options';
 import { VideoAnnotator } from '../video/annotate-video';
 import type { VideoFrameResult } from '../video/detect-video';
-import { parseInputSize, parseInteger, parseNumber } from './parse';
+import { backendOption, type DetectorFlags, detectorOptions, inputSizeOption, modelOption, nmsOption, scoreOption } from './detector-flags';
+import { parseInteger, parseNumber } from './parse';
 
-interface VideoFlags {
+interface VideoFlags extends DetectorFlags {
   jsonl?: string;
   annotate?: string;
   every?: number;
@@ -22,10 +22,6 @@ interface VideoFlags {
   start?: number;
   end?: number;
   maxFrames?: number;
-  model?: string;
-  score: number;
-  inputSize?: InputSize;
-  backend: DetectorOptions['backend'];
   progress?: boolean;
 }
 
@@ -56,12 +52,7 @@ async function videoCommand(file: string, flags: VideoFlags): Promise<number> {
     ? fs.createWriteStream(flags.jsonl)
     : process.stdout.isTTY ? undefined : process.stdout;
   const showBar = flags.progress !== false && process.stderr.isTTY === true;
-  const detector = await Detector.create({
-    model: flags.model,
-    backend: flags.backend,
-    scoreThreshold: flags.score,
-    ...(flags.inputSize !== undefined ? { inputSize: flags.inputSize } : {}),
-  });
+  const detector = await Detector.create(detectorOptions(flags));
   const bar = showBar
     ? new cliProgress.SingleBar({
       format: 'video |{bar}| {percentage}% | frame {frame} | {fps} frames/s | ETA {eta_formatted}',
@@ -137,10 +128,11 @@ export function registerVideoCommand(program: Command): void {
     .option('--end <ms>', 'stop at this time', parseNumber)
     .option('--max-frames <n>', 'stop after this many frames', parseInteger)
     .option('--no-progress', 'no progress bar, even on a terminal')
-    .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')
-    .option('-s, --score <threshold>', 'minimum face score', parseNumber, 0.5)
-    .option('--input-size <size>', "network input: 640, WIDTHxHEIGHT or 'original'", parseInputSize)
-    .addOption(new Option('--backend <name>', 'inference backend').choices(['auto', 'cpu', 'tensorrt']).default('auto'))
+    .addOption(modelOption())
+    .addOption(scoreOption())
+    .addOption(nmsOption())
+    .addOption(inputSizeOption())
+    .addOption(backendOption())
     .action(async (file: string, flags: VideoFlags) => {
       process.exitCode = await videoCommand(file, flags);
     });
