@@ -37,7 +37,10 @@ async function loadPhotos(): Promise<Photo[]> {
   for (const face of json.faces) byImage.set(face.image, [...(byImage.get(face.image) ?? []), face.landmarks]);
   const photos: Photo[] = [];
   for (const [image, faces] of byImage) {
-    const { data, info } = await sharp(path.join(SHARED, 'data/photos', image)).autoOrient().removeAlpha().raw()
+    const { data, info } = await sharp(path.join(SHARED, 'data/photos', image))
+      .autoOrient()
+      .removeAlpha()
+      .raw()
       .toBuffer({ resolveWithObject: true });
     photos.push({ pixels: { data, width: info.width, height: info.height, channels: info.channels as 1 | 3 }, faces });
   }
@@ -50,7 +53,11 @@ const cpuMs = () => {
 };
 
 /** Crops per second of `step` (which returns how many crops it made) per round, and CPU ms per crop overall. */
-async function rounds(count: number, seconds: number, step: () => Promise<number>): Promise<{ rates: number[]; cpuMsPerCrop: number }> {
+async function rounds(
+  count: number,
+  seconds: number,
+  step: () => Promise<number>,
+): Promise<{ rates: number[]; cpuMsPerCrop: number }> {
   const rates: number[] = [];
   let allCrops = 0;
   const cpu0 = cpuMs();
@@ -113,11 +120,13 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|',
     ...(['single', 'batched'] as const).map((mode) => {
       const rate = result.cropsPerSecond[mode];
-      return `| ${mode === 'single' ? 'alignFace, one face per call' : 'one call per photo (detectAndAlign)'} | ${fmt(rate)} | ` +
-        `${(1000 / rate).toFixed(3)} | ${result.cpuMsPerCrop[mode].toFixed(3)} | ${result.rounds[mode].map(fmt).join(', ')} |`;
+      return (
+        `| ${mode === 'single' ? 'alignFace, one face per call' : 'one call per photo (detectAndAlign)'} | ${fmt(rate)} | ` +
+        `${(1000 / rate).toFixed(3)} | ${result.cpuMsPerCrop[mode].toFixed(3)} | ${result.rounds[mode].map(fmt).join(', ')} |`
+      );
     }),
     '',
-    'Both include the similarity estimate (JS thread) and the warp (the addon\'s job thread, one core, nice +5). ' +
+    "Both include the similarity estimate (JS thread) and the warp (the addon's job thread, one core, nice +5). " +
       'CPU time per crop is the load-independent figure; with other processes busy, one long batch on the nice +5 job ' +
       'thread gets a smaller share of the CPU than short single calls do, so its wall-clock rate drops first.',
     '',

@@ -15,7 +15,14 @@ import { tensorRtUnavailableReason } from '../lib/backends/select';
 import { agreement, type AgreementReport, type ApReport, detectAll, widerAp } from './harness/accuracy';
 import { throughputChart } from './harness/chart';
 import { BENCH_MODEL as MODEL, type BenchImage, loadImages } from './harness/images';
-import { type Comparison, detectorAtBatch, detectorAtConcurrency, type LoopSettings, oursVersusRaw, type Throughput } from './harness/measure';
+import {
+  type Comparison,
+  detectorAtBatch,
+  detectorAtConcurrency,
+  type LoopSettings,
+  oursVersusRaw,
+  type Throughput,
+} from './harness/measure';
 import type { Spread } from './harness/stats';
 import { describeMachine } from './common/machine';
 
@@ -56,12 +63,27 @@ interface Variant {
 
 const list = (value: string | undefined, fallback: number[]) => (value ? value.split(',').map(Number) : fallback);
 
-async function measureVariant(variant: Variant, images: BenchImage[], accuracyImages: BenchImage[], loop: LoopSettings, pairs: LoopSettings,
-  batches: number[], concurrency: number[], reference: { faces?: import('../lib').Face[][] },
-  raw: Record<number, Comparison>): Promise<void> {
-  const base: DetectorOptions = { model: variant.model ?? MODEL, backend: variant.backend, inputSize: INPUT_SIZE, decode: variant.decode };
+async function measureVariant(
+  variant: Variant,
+  images: BenchImage[],
+  accuracyImages: BenchImage[],
+  loop: LoopSettings,
+  pairs: LoopSettings,
+  batches: number[],
+  concurrency: number[],
+  reference: { faces?: import('../lib').Face[][] },
+  raw: Record<number, Comparison>,
+): Promise<void> {
+  const base: DetectorOptions = {
+    model: variant.model ?? MODEL,
+    backend: variant.backend,
+    inputSize: INPUT_SIZE,
+    decode: variant.decode,
+  };
   // precision is the TensorRT backend's option; the CPU runs the FP32 ONNX as it is.
-  const options = (variant.backend === 'tensorrt' ? { ...base, precision: variant.precision } : base) as DetectorOptions;
+  const options = (
+    variant.backend === 'tensorrt' ? { ...base, precision: variant.precision } : base
+  ) as DetectorOptions;
   variant.batch = {};
   variant.endToEnd = {};
   for (const b of batches) {
@@ -74,13 +96,17 @@ async function measureVariant(variant: Variant, images: BenchImage[], accuracyIm
       if (variant.id === 'cpu-fp32') raw[b] = comparison;
       (variant.oursOverRawFp32 ??= {})[b] = comparison.ratio;
       variant.batch[b] = comparison.ours;
-      log(`${variant.id}: raw session.run batch ${b}: ${comparison.raw.imagesPerSecond.median.toFixed(1)} img/s; ours / raw ${comparison.ratio.median.toFixed(3)}`);
+      log(
+        `${variant.id}: raw session.run batch ${b}: ${comparison.raw.imagesPerSecond.median.toFixed(1)} img/s; ours / raw ${comparison.ratio.median.toFixed(3)}`,
+      );
     } else {
       variant.batch[b] = await detectorAtBatch(detector, images, b, (i) => i.pixels, loop);
     }
     variant.endToEnd[b] = await detectorAtBatch(detector, images, b, (i) => i.encoded, loop);
     await detector.close();
-    log(`${variant.id} batch ${b}: ${variant.batch[b]!.imagesPerSecond.median.toFixed(1)} img/s from pixels, ${variant.endToEnd[b]!.imagesPerSecond.median.toFixed(1)} end to end`);
+    log(
+      `${variant.id} batch ${b}: ${variant.batch[b]!.imagesPerSecond.median.toFixed(1)} img/s from pixels, ${variant.endToEnd[b]!.imagesPerSecond.median.toFixed(1)} end to end`,
+    );
   }
   variant.concurrency = {};
   const shared = await Detector.create({ ...options, maxBatch: 8, maxDelayMs: 2 });
@@ -90,12 +116,21 @@ async function measureVariant(variant: Variant, images: BenchImage[], accuracyIm
   }
   await shared.close();
 
-  const evaluator = await Detector.create({ ...options, scoreThreshold: 0.02, preNmsTopK: 0, maxFaces: 0, clip: false });
+  const evaluator = await Detector.create({
+    ...options,
+    scoreThreshold: 0.02,
+    preNmsTopK: 0,
+    maxFaces: 0,
+    clip: false,
+  });
   const faces = await detectAll(evaluator, accuracyImages);
   await evaluator.close();
   reference.faces ??= faces; // the first variant is CPU FP32: the reference
   const confident = (list: import('../lib').Face[][]) => list.map((f) => f.filter((x) => x.score >= 0.5));
-  variant.accuracy = { vsCpuFp32: agreement(confident(reference.faces), confident(faces)), widerAp: widerAp(accuracyImages, faces) };
+  variant.accuracy = {
+    vsCpuFp32: agreement(confident(reference.faces), confident(faces)),
+    widerAp: widerAp(accuracyImages, faces),
+  };
 }
 
 function log(message: string): void {
@@ -127,49 +162,93 @@ function markdown(result: ReturnType<typeof buildResult>): string {
       continue;
     }
     for (const b of result.settings.batches) {
-      const ours = v.batch![b]!, e2e = v.endToEnd![b]!, raw = v.backend === 'cpu' ? result.baselines.rawSessionRun[b] : undefined;
+      const ours = v.batch![b]!,
+        e2e = v.endToEnd![b]!,
+        raw = v.backend === 'cpu' ? result.baselines.rawSessionRun[b] : undefined;
       const ratio = v.oursOverRawFp32?.[b];
-      const cell = (t: Throughput) => `${fmt(t.imagesPerSecond.median)} [${fmt(t.imagesPerSecond.min)}-${fmt(t.imagesPerSecond.max)}]`;
+      const cell = (t: Throughput) =>
+        `${fmt(t.imagesPerSecond.median)} [${fmt(t.imagesPerSecond.min)}-${fmt(t.imagesPerSecond.max)}]`;
       const ratioCell = ratio ? `${fmt(ratio.median, 3)} [${fmt(ratio.min, 3)}-${fmt(ratio.max, 3)}]` : '-';
-      lines.push(`| ${v.id} | ${v.decode} | ${b} | ${cell(ours)} | ${cell(e2e)} | ${raw ? cell(raw) : '-'} | ${ratioCell} | ${fmt(ours.latencyMs.p50)} / ${fmt(ours.latencyMs.p95)} / ${fmt(ours.latencyMs.p99)} |`);
+      lines.push(
+        `| ${v.id} | ${v.decode} | ${b} | ${cell(ours)} | ${cell(e2e)} | ${raw ? cell(raw) : '-'} | ${ratioCell} | ${fmt(ours.latencyMs.p50)} / ${fmt(ours.latencyMs.p95)} / ${fmt(ours.latencyMs.p99)} |`,
+      );
     }
   }
-  lines.push('', '## Concurrency (JPEG in, dynamic batching maxBatch 8) and where a call spends its time (ms, mean)', '',
+  lines.push(
+    '',
+    '## Concurrency (JPEG in, dynamic batching maxBatch 8) and where a call spends its time (ms, mean)',
+    '',
     '| variant | callers | images/s | p50 / p95 / p99 ms | decode | queue | preprocess | inference | decode+NMS | JS + other |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
   for (const v of result.variants.filter((x) => x.present)) {
     for (const c of result.settings.concurrency) {
-      const r = v.concurrency![c]!, s = r.stages;
+      const r = v.concurrency![c]!,
+        s = r.stages;
       const other = s.totalMs! - s.decodeMs! - s.queueMs! - s.preprocessMs! - s.inferenceMs! - s.postprocessMs!;
-      lines.push(`| ${v.id} | ${c} | ${fmt(r.imagesPerSecond.median)} | ${fmt(r.latencyMs.p50)} / ${fmt(r.latencyMs.p95)} / ${fmt(r.latencyMs.p99)} | ${fmt(s.decodeMs!)} | ${fmt(s.queueMs!)} | ${fmt(s.preprocessMs!)} | ${fmt(s.inferenceMs!)} | ${fmt(s.postprocessMs!, 2)} | ${fmt(other, 2)} |`);
+      lines.push(
+        `| ${v.id} | ${c} | ${fmt(r.imagesPerSecond.median)} | ${fmt(r.latencyMs.p50)} / ${fmt(r.latencyMs.p95)} / ${fmt(r.latencyMs.p99)} | ${fmt(s.decodeMs!)} | ${fmt(s.queueMs!)} | ${fmt(s.preprocessMs!)} | ${fmt(s.inferenceMs!)} | ${fmt(s.postprocessMs!, 2)} | ${fmt(other, 2)} |`,
+      );
     }
   }
-  lines.push('', `## Accuracy against CPU FP32 (faces >= 0.5) and WIDER AP (threshold 0.02, ${result.settings.accuracyImages} val images, ${INPUT_SIZE} letterbox)`, '',
+  lines.push(
+    '',
+    `## Accuracy against CPU FP32 (faces >= 0.5) and WIDER AP (threshold 0.02, ${result.settings.accuracyImages} val images, ${INPUT_SIZE} letterbox)`,
+    '',
     '| variant | faces | matched IoU >= 0.9 | mean IoU | mean landmark error px | AP easy / medium / hard |',
-    '| --- | --- | --- | --- | --- | --- |');
+    '| --- | --- | --- | --- | --- | --- |',
+  );
   for (const v of result.variants) {
     if (!v.present) {
       lines.push(`| ${v.id} | absent | | | | |`);
       continue;
     }
-    const a = v.accuracy!.vsCpuFp32, ap = v.accuracy!.widerAp;
-    lines.push(`| ${v.id} | ${a.referenceFaces} | ${fmt(100 * a.matchedAtIou09, 2)}% | ${fmt(a.meanIou, 4)} | ${fmt(a.meanLandmarkErrorPx, 3)} | ${fmt(100 * ap.easy, 2)} / ${fmt(100 * ap.medium, 2)} / ${fmt(100 * ap.hard, 2)} |`);
+    const a = v.accuracy!.vsCpuFp32,
+      ap = v.accuracy!.widerAp;
+    lines.push(
+      `| ${v.id} | ${a.referenceFaces} | ${fmt(100 * a.matchedAtIou09, 2)}% | ${fmt(a.meanIou, 4)} | ${fmt(a.meanLandmarkErrorPx, 3)} | ${fmt(100 * ap.easy, 2)} / ${fmt(100 * ap.medium, 2)} / ${fmt(100 * ap.hard, 2)} |`,
+    );
   }
-  lines.push('', `Reproduce: \`npm run build && npm run bench${result.settings.quick ? ' -- --quick' : ''}\`. ` +
-    'On a machine with TensorRT and an NVIDIA GPU the same command adds the tensorrt-fp16 / tensorrt-fp32 rows.', '');
+  lines.push(
+    '',
+    `Reproduce: \`npm run build && npm run bench${result.settings.quick ? ' -- --quick' : ''}\`. ` +
+      'On a machine with TensorRT and an NVIDIA GPU the same command adds the tensorrt-fp16 / tensorrt-fp32 rows.',
+    '',
+  );
   return lines.join('\n');
 }
 
-function buildResult(flags: Flags, settings: Record<string, unknown> & { batches: number[]; concurrency: number[] }, variants: Variant[],
-  comparisons: Record<number, Comparison>) {
+function buildResult(
+  flags: Flags,
+  settings: Record<string, unknown> & { batches: number[]; concurrency: number[] },
+  variants: Variant[],
+  comparisons: Record<number, Comparison>,
+) {
   const raw: Record<number, Throughput> = Object.fromEntries(settings.batches.map((b) => [b, comparisons[b]!.raw]));
   const ratio: Record<number, Spread> = Object.fromEntries(settings.batches.map((b) => [b, comparisons[b]!.ratio]));
-  const windows = Object.fromEntries(settings.batches.map((b) => [b, {
-    seconds: comparisons[b]!.windowSeconds, warmupSeconds: comparisons[b]!.warmupSeconds }]));
+  const windows = Object.fromEntries(
+    settings.batches.map((b) => [
+      b,
+      {
+        seconds: comparisons[b]!.windowSeconds,
+        warmupSeconds: comparisons[b]!.warmupSeconds,
+      },
+    ]),
+  );
   return {
     schema: 'retinaface-bench/1',
     machine: describeMachine(),
-    settings: { quick: Boolean(flags.quick), ...settings } as typeof settings & { quick: boolean; seconds: number; repeats: number; pairs: number; pairSeconds: number; images: number; accuracyImages: number; model: string; wallSeconds: number },
+    settings: { quick: Boolean(flags.quick), ...settings } as typeof settings & {
+      quick: boolean;
+      seconds: number;
+      repeats: number;
+      pairs: number;
+      pairSeconds: number;
+      images: number;
+      accuracyImages: number;
+      model: string;
+      wallSeconds: number;
+    },
     variants,
     baselines: { rawSessionRun: raw, cpuOursOverRaw: ratio, comparisonWindows: windows },
   };
@@ -186,11 +265,20 @@ async function main(): Promise<void> {
     .option('--accuracy-images <n>', 'images for the accuracy comparison', Number)
     .option('--batches <list>', 'batch sizes, e.g. 1,8,32')
     .option('--concurrency <list>', 'caller counts, e.g. 1,8')
-    .option('--int8-model <file>', 'INT8 QDQ model for the cpu-int8 rows (retinaface quantize); without it they are absent')
+    .option(
+      '--int8-model <file>',
+      'INT8 QDQ model for the cpu-int8 rows (retinaface quantize); without it they are absent',
+    )
     .parse()
     .opts<Flags>();
-  const loop: LoopSettings = { seconds: flags.seconds ?? (flags.quick ? 1 : 4), repeats: flags.repeats ?? (flags.quick ? 3 : 5) };
-  const pairs: LoopSettings = { seconds: flags.seconds ?? (flags.quick ? 1 : 1.5), repeats: flags.pairs ?? flags.repeats ?? (flags.quick ? 4 : 20) };
+  const loop: LoopSettings = {
+    seconds: flags.seconds ?? (flags.quick ? 1 : 4),
+    repeats: flags.repeats ?? (flags.quick ? 3 : 5),
+  };
+  const pairs: LoopSettings = {
+    seconds: flags.seconds ?? (flags.quick ? 1 : 1.5),
+    repeats: flags.pairs ?? flags.repeats ?? (flags.quick ? 4 : 20),
+  };
   const batches = list(flags.batches, [1, 8, 32]);
   const concurrency = list(flags.concurrency, [1, 8]);
   const imageCount = flags.images ?? (flags.quick ? 32 : 96);
@@ -200,7 +288,10 @@ async function main(): Promise<void> {
   const accuracyImages = await loadImages(accuracyCount);
 
   const trtReason = tensorRtUnavailableReason();
-  const int8Reason = flags.int8Model ? (fs.existsSync(flags.int8Model) ? undefined : `no file at ${flags.int8Model}`)
+  const int8Reason = flags.int8Model
+    ? fs.existsSync(flags.int8Model)
+      ? undefined
+      : `no file at ${flags.int8Model}`
     : 'no INT8 model given (retinaface quantize <model> --calibrate <folder> -o m.int8.onnx, then --int8-model m.int8.onnx)';
   const int8 = { model: flags.int8Model, present: !int8Reason, ...(int8Reason ? { absentReason: int8Reason } : {}) };
   const variants: Variant[] = [
@@ -208,32 +299,77 @@ async function main(): Promise<void> {
     { id: 'cpu-fp32-fast', backend: 'cpu', precision: 'fp32', decode: 'fast', present: true },
     { id: 'cpu-int8', backend: 'cpu', precision: 'int8', decode: 'exact', ...int8 },
     { id: 'cpu-int8-fast', backend: 'cpu', precision: 'int8', decode: 'fast', ...int8 },
-    { id: 'tensorrt-fp16', backend: 'tensorrt', precision: 'fp16', decode: 'exact', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
-    { id: 'tensorrt-fp32', backend: 'tensorrt', precision: 'fp32', decode: 'exact', present: !trtReason, ...(trtReason ? { absentReason: trtReason } : {}) },
+    {
+      id: 'tensorrt-fp16',
+      backend: 'tensorrt',
+      precision: 'fp16',
+      decode: 'exact',
+      present: !trtReason,
+      ...(trtReason ? { absentReason: trtReason } : {}),
+    },
+    {
+      id: 'tensorrt-fp32',
+      backend: 'tensorrt',
+      precision: 'fp32',
+      decode: 'exact',
+      present: !trtReason,
+      ...(trtReason ? { absentReason: trtReason } : {}),
+    },
   ];
   const reference: { faces?: import('../lib').Face[][] } = {};
   const raw: Record<number, Comparison> = {};
   for (const variant of variants.filter((v) => v.present)) {
     await measureVariant(variant, images, accuracyImages, loop, pairs, batches, concurrency, reference, raw);
   }
-  const result = buildResult(flags, {
-    model: path.basename(MODEL), inputSize: INPUT_SIZE, seconds: loop.seconds, repeats: loop.repeats, pairs: pairs.repeats, pairSeconds: pairs.seconds, images: imageCount,
-    accuracyImages: accuracyCount, batches, concurrency, wallSeconds: 0,
-  }, variants, raw);
+  const result = buildResult(
+    flags,
+    {
+      model: path.basename(MODEL),
+      inputSize: INPUT_SIZE,
+      seconds: loop.seconds,
+      repeats: loop.repeats,
+      pairs: pairs.repeats,
+      pairSeconds: pairs.seconds,
+      images: imageCount,
+      accuracyImages: accuracyCount,
+      batches,
+      concurrency,
+      wallSeconds: 0,
+    },
+    variants,
+    raw,
+  );
   result.settings.wallSeconds = (performance.now() - started) / 1000;
 
   const stem = `bench-${result.machine.date.slice(0, 10)}-${os.hostname().replace(/[^\w.-]/g, '_')}${flags.quick ? '-quick' : ''}`;
   fs.mkdirSync(flags.out, { recursive: true });
   const series = [
-    ...variants.filter((v) => v.present).flatMap((v) => [
-      { label: `${v.id} ours (pixels)`, points: batches.map((b) => ({ batch: b, imagesPerSecond: v.batch![b]!.imagesPerSecond.median })) },
-      { label: `${v.id} ours (JPEG in)`, points: batches.map((b) => ({ batch: b, imagesPerSecond: v.endToEnd![b]!.imagesPerSecond.median })) },
-    ]),
-    { label: 'raw session.run (CPU)', points: batches.map((b) => ({ batch: b, imagesPerSecond: raw[b]!.raw.imagesPerSecond.median })) },
+    ...variants
+      .filter((v) => v.present)
+      .flatMap((v) => [
+        {
+          label: `${v.id} ours (pixels)`,
+          points: batches.map((b) => ({ batch: b, imagesPerSecond: v.batch![b]!.imagesPerSecond.median })),
+        },
+        {
+          label: `${v.id} ours (JPEG in)`,
+          points: batches.map((b) => ({ batch: b, imagesPerSecond: v.endToEnd![b]!.imagesPerSecond.median })),
+        },
+      ]),
+    {
+      label: 'raw session.run (CPU)',
+      points: batches.map((b) => ({ batch: b, imagesPerSecond: raw[b]!.raw.imagesPerSecond.median })),
+    },
   ];
   fs.writeFileSync(path.join(flags.out, `${stem}.json`), JSON.stringify(result, null, 2) + '\n');
   fs.writeFileSync(path.join(flags.out, `${stem}.md`), markdown(result));
-  fs.writeFileSync(path.join(flags.out, `${stem}.svg`), throughputChart(series, `Throughput vs batch size (${result.machine.cores} cores, ${result.machine.gpu === 'none' ? 'no GPU' : result.machine.gpu})`));
+  fs.writeFileSync(
+    path.join(flags.out, `${stem}.svg`),
+    throughputChart(
+      series,
+      `Throughput vs batch size (${result.machine.cores} cores, ${result.machine.gpu === 'none' ? 'no GPU' : result.machine.gpu})`,
+    ),
+  );
   log(`wrote ${path.join(flags.out, stem)}.{json,md,svg} in ${result.settings.wallSeconds.toFixed(0)} s`);
   console.log(markdown(result));
 }

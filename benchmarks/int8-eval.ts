@@ -39,22 +39,37 @@ async function main(): Promise<void> {
   const outFile = path.join(ROOT, `benchmarks/results/int8-eval-${date}.json`);
   // Re-read before each append: several of these may run at once (one per configuration).
   const append = (entry: unknown): void => {
-    const report = fs.existsSync(outFile) ? JSON.parse(fs.readFileSync(outFile, 'utf8'))
-      : { date, images: 'shared/data/widerface-val (1,096 images)', settings: { scoreThreshold: 0.02, nmsThreshold: 0.4, backend: 'cpu' }, runs: [] };
+    const report = fs.existsSync(outFile)
+      ? JSON.parse(fs.readFileSync(outFile, 'utf8'))
+      : {
+          date,
+          images: 'shared/data/widerface-val (1,096 images)',
+          settings: { scoreThreshold: 0.02, nmsThreshold: 0.4, backend: 'cpu' },
+          runs: [],
+        };
     report.runs.push(entry);
     fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
   };
   fs.mkdirSync(MODELS, { recursive: true });
 
-  const modelFor = (method: string) => path.join(MODELS, `retinaface_mnet025_op13.int8-${method}-${calibrationImages}-kf${keepFloat}${activations === 'uint8' ? '-u8' : ''}.onnx`);
+  const modelFor = (method: string) =>
+    path.join(
+      MODELS,
+      `retinaface_mnet025_op13.int8-${method}-${calibrationImages}-kf${keepFloat}${activations === 'uint8' ? '-u8' : ''}.onnx`,
+    );
   if (runs.some((r) => r.startsWith('int8') && !fs.existsSync(modelFor(r.split('-')[1]!)))) {
     const started = performance.now();
     const calibration = await calibrateModel(fs.readFileSync(FP32), {
-      calibrate: IMAGES, images: calibrationImages, keepFloat,
+      calibrate: IMAGES,
+      images: calibrationImages,
+      keepFloat,
       onProgress: (done, total) => done % 10 === 0 && console.error(`  calibration ${done}/${total}`),
     });
-    for (const method of CALIBRATION_METHODS) fs.writeFileSync(modelFor(method), toQdq(calibration, method, 'int32', activations));
-    console.error(`calibrated on ${calibration.images} images in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    for (const method of CALIBRATION_METHODS)
+      fs.writeFileSync(modelFor(method), toQdq(calibration, method, 'int32', activations));
+    console.error(
+      `calibrated on ${calibration.images} images in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
   }
 
   const gt = loadGroundTruth(GT);
@@ -66,15 +81,30 @@ async function main(): Promise<void> {
       const load = os.loadavg()[0]!;
       console.error(`--- ${run} at ${size} (load ${load.toFixed(1)})`);
       const result = await evaluateWider({
-        images: IMAGES, gt, model, inputSize: size, scoreThreshold: 0.02, nmsThreshold: 0.4,
+        images: IMAGES,
+        gt,
+        model,
+        inputSize: size,
+        scoreThreshold: 0.02,
+        nmsThreshold: 0.4,
         detector: { backend: 'cpu', ...(decode === 'fast' ? { decode } : {}) } as never,
       });
       const ap = Object.fromEntries(Object.entries(result.ap).map(([k, v]) => [k, Number((v * 100).toFixed(3))]));
       console.error(`  ${JSON.stringify(ap)} ${result.seconds.toFixed(0)} s`);
       append({
-        run, inputSize: size, model: path.relative(ROOT, model), decode, calibrationImages: kind === 'int8' ? calibrationImages : undefined, keepFloat: kind === 'int8' ? keepFloat : undefined, activations: kind === 'int8' ? activations : undefined,
-        apPercent: ap, images: result.images, detections: result.detections, seconds: Number(result.seconds.toFixed(1)),
-        loadAverage1mAtStart: Number(load.toFixed(2)), finishedAt: new Date().toISOString(),
+        run,
+        inputSize: size,
+        model: path.relative(ROOT, model),
+        decode,
+        calibrationImages: kind === 'int8' ? calibrationImages : undefined,
+        keepFloat: kind === 'int8' ? keepFloat : undefined,
+        activations: kind === 'int8' ? activations : undefined,
+        apPercent: ap,
+        images: result.images,
+        detections: result.detections,
+        seconds: Number(result.seconds.toFixed(1)),
+        loadAverage1mAtStart: Number(load.toFixed(2)),
+        finishedAt: new Date().toISOString(),
       });
     }
   }

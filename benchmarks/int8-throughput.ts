@@ -38,13 +38,16 @@ function closedLoop(callers: number, call: (i: number) => Promise<unknown>, perC
   let next = 0;
   return async (seconds) => {
     let calls = 0;
-    const start = performance.now(), deadline = start + seconds * 1000;
-    await Promise.all(Array.from({ length: callers }, async () => {
-      while (performance.now() < deadline) {
-        await call(next++);
-        calls++;
-      }
-    }));
+    const start = performance.now(),
+      deadline = start + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (performance.now() < deadline) {
+          await call(next++);
+          calls++;
+        }
+      }),
+    );
     return (perCall * calls) / ((performance.now() - start) / 1000);
   };
 }
@@ -57,7 +60,11 @@ async function largeImages(): Promise<BenchImage[]> {
       const m = await sharp(file).metadata();
       if (Math.max(m.width ?? 0, m.height ?? 0) < 1920) continue;
       const encoded = fs.readFileSync(file);
-      out.push({ name: `${event}/${name}`, encoded, pixels: await decodeImage(encoded, { maxPixels: 1e8, minSide: 1 }) });
+      out.push({
+        name: `${event}/${name}`,
+        encoded,
+        pixels: await decodeImage(encoded, { maxPixels: 1e8, minSide: 1 }),
+      });
     }
   }
   return out;
@@ -78,9 +85,17 @@ async function main(): Promise<void> {
     { id: 'int8-exact', options: { model: int8 } },
     { id: 'int8-fast', options: { model: int8, decode: 'fast' } },
   ];
-  const detectors = await Promise.all(variants.map((v) => Detector.create({
-    ...v.options, backend: 'cpu', inputSize: SIZE, maxBatch: BATCH, maxDelayMs: 2,
-  })));
+  const detectors = await Promise.all(
+    variants.map((v) =>
+      Detector.create({
+        ...v.options,
+        backend: 'cpu',
+        inputSize: SIZE,
+        maxBatch: BATCH,
+        maxDelayMs: 2,
+      }),
+    ),
+  );
   const loops = detectors.map((d) => closedLoop(CALLERS, (i) => d.detect(images[i % images.length]!.encoded)));
 
   // The bare FP32 model on ready tensors, batch 8.
@@ -88,7 +103,11 @@ async function main(): Promise<void> {
   const tensors: ort.Tensor[] = [];
   for (let t = 0; t < 4; t++) {
     const data = new Float32Array(BATCH * 3 * SIZE * SIZE);
-    await binding().preprocess(Array.from({ length: BATCH }, (_, k) => images[(t * BATCH + k) % images.length]!.pixels), { width: SIZE, height: SIZE }, data);
+    await binding().preprocess(
+      Array.from({ length: BATCH }, (_, k) => images[(t * BATCH + k) % images.length]!.pixels),
+      { width: SIZE, height: SIZE },
+      data,
+    );
     tensors.push(new ort.Tensor('float32', data, [BATCH, 3, SIZE, SIZE]));
   }
   const raw = closedLoop(1, (i) => session.run({ [session.inputNames[0]!]: tensors[i % tensors.length]! }), BATCH);
@@ -109,7 +128,9 @@ async function main(): Promise<void> {
       rawRuns.push(after);
       ours[variants[v]!.id]!.push(value);
       ratios[variants[v]!.id]!.push(value / ((before + after) / 2));
-      console.error(`round ${r + 1} ${variants[v]!.id}: ${value.toFixed(1)} img/s, raw ${before.toFixed(1)}/${after.toFixed(1)}, ratio ${(value / ((before + after) / 2)).toFixed(3)}`);
+      console.error(
+        `round ${r + 1} ${variants[v]!.id}: ${value.toFixed(1)} img/s, raw ${before.toFixed(1)}/${after.toFixed(1)}, ratio ${(value / ((before + after) / 2)).toFixed(3)}`,
+      );
     }
   }
   const loadAfter = os.loadavg();
@@ -119,19 +140,37 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     command: `npx tsx benchmarks/int8-throughput.ts ${process.argv.slice(2).join(' ')}`,
-    set, images: images.length, inputSize: SIZE, batch: BATCH, callers: CALLERS, windowSeconds: seconds, rounds,
-    fp32Model: path.relative(path.resolve(__dirname, '..'), BENCH_MODEL), int8Model: int8,
-    machine: { cpus: os.availableParallelism(), cpu: os.cpus()[0]?.model, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
+    set,
+    images: images.length,
+    inputSize: SIZE,
+    batch: BATCH,
+    callers: CALLERS,
+    windowSeconds: seconds,
+    rounds,
+    fp32Model: path.relative(path.resolve(__dirname, '..'), BENCH_MODEL),
+    int8Model: int8,
+    machine: {
+      cpus: os.availableParallelism(),
+      cpu: os.cpus()[0]?.model,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAfter,
+    },
     rawImagesPerSecond: spread(rawRuns),
-    variants: Object.fromEntries(variants.map((v) => [v.id, { imagesPerSecond: spread(ours[v.id]!), ratioToRaw: spread(ratios[v.id]!) }])),
+    variants: Object.fromEntries(
+      variants.map((v) => [v.id, { imagesPerSecond: spread(ours[v.id]!), ratioToRaw: spread(ratios[v.id]!) }]),
+    ),
   };
   const out = path.resolve(__dirname, `results/int8-throughput-${result.date.slice(0, 10)}-${set}.json`);
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  console.log(`load average before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `load average before ${loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(1)).join(' ')}`,
+  );
   console.log(`raw FP32 session.run batch 8: ${result.rawImagesPerSecond.median.toFixed(1)} img/s (median)`);
   for (const v of variants) {
     const r = result.variants[v.id]!;
-    console.log(`${v.id.padEnd(11)} ${r.imagesPerSecond.median.toFixed(1)} img/s  ratio to raw ${r.ratioToRaw.median.toFixed(3)} (${r.ratioToRaw.min.toFixed(3)}-${r.ratioToRaw.max.toFixed(3)})`);
+    console.log(
+      `${v.id.padEnd(11)} ${r.imagesPerSecond.median.toFixed(1)} img/s  ratio to raw ${r.ratioToRaw.median.toFixed(3)} (${r.ratioToRaw.min.toFixed(3)}-${r.ratioToRaw.max.toFixed(3)})`,
+    );
   }
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }

@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const inputs = tensors.map((data) => new ort.Tensor('float32', data, [1, 3, CANVAS.height, CANVAS.width]));
   const inputName = session.inputNames[0]!;
   let nextImage = 0;
-  const letterbox = (into: Float32Array) => binding().preprocess([images[nextImage++ % images.length]!.pixels], CANVAS, into);
+  const letterbox = (into: Float32Array) =>
+    binding().preprocess([images[nextImage++ % images.length]!.pixels], CANVAS, into);
 
   const cycles: Record<Mode, number[]> = { plain: [], overlap: [], serial: [], alone: [] };
   for (let n = 0; n < options.iterations; n++) {

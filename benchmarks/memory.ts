@@ -23,7 +23,9 @@ import { median } from './harness/stats';
 
 const SHARED = path.resolve(__dirname, '../../shared');
 const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
-const PHOTOS = ['fr_two_people.jpg', 'rf_curve_test.jpg', 'dlib_bald_guys.jpg', 'fd1mb_sample.jpg'].map((n) => path.join(SHARED, 'data/photos', n));
+const PHOTOS = ['fr_two_people.jpg', 'rf_curve_test.jpg', 'dlib_bald_guys.jpg', 'fd1mb_sample.jpg'].map((n) =>
+  path.join(SHARED, 'data/photos', n),
+);
 const WIDTH = 2000;
 const HEIGHT = 1400;
 
@@ -43,7 +45,9 @@ interface Run {
 }
 
 async function largeJpegs(): Promise<Buffer[]> {
-  return Promise.all(PHOTOS.map((file) => sharp(file).resize(WIDTH, HEIGHT, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer()));
+  return Promise.all(
+    PHOTOS.map((file) => sharp(file).resize(WIDTH, HEIGHT, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer()),
+  );
 }
 
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -75,19 +79,23 @@ function sampleRss(pid: number): { stop(): { steady: number; peak: number } } {
 /** Runs `count` calls of `work` with `concurrency` callers. */
 async function drive(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
 }
 
 /** In a child process: the detector loop; prints its seconds as JSON. */
 async function child(source: Source, concurrency: number, count: number, cache: boolean): Promise<void> {
   if (!cache) sharp.cache(false);
   const jpegs = await largeJpegs();
-  const pixels = await Promise.all(jpegs.map(async (jpeg) => {
-    const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, channels: info.channels as 3 };
-  }));
+  const pixels = await Promise.all(
+    jpegs.map(async (jpeg) => {
+      const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: info.channels as 3 };
+    }),
+  );
   const detector = await Detector.create({ model: MODEL, backend: 'cpu' });
   const started = performance.now();
   await drive(count, concurrency, async (i) => {
@@ -100,27 +108,66 @@ async function child(source: Source, concurrency: number, count: number, cache: 
 
 async function libraryRun(source: Source, concurrency: number, count: number, sharpCache: boolean): Promise<Run> {
   const loadAverage = os.loadavg() as Run['loadAverage'];
-  const proc = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', source, '--concurrency', String(concurrency),
-    '--count', String(count), ...(sharpCache ? ['--sharp-cache'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      __filename,
+      '--child',
+      source,
+      '--concurrency',
+      String(concurrency),
+      '--count',
+      String(count),
+      ...(sharpCache ? ['--sharp-cache'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const sampler = sampleRss(proc.pid!);
   let out = '';
   proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | string | null>((resolve) => proc.once('exit', (c, signal) => resolve(c ?? signal)));
+  const code = await new Promise<number | string | null>((resolve) =>
+    proc.once('exit', (c, signal) => resolve(c ?? signal)),
+  );
   const { steady, peak } = sampler.stop();
   if (code !== 0) throw new Error(`library run ${source} x${concurrency} exited ${code}`);
   const { seconds } = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number };
-  return { what: 'library', source, concurrency, sharpCache, count, steadyRssMB: mb(steady), peakRssMB: mb(peak), seconds, perSecond: count / seconds, loadAverage };
+  return {
+    what: 'library',
+    source,
+    concurrency,
+    sharpCache,
+    count,
+    steadyRssMB: mb(steady),
+    peakRssMB: mb(peak),
+    seconds,
+    perSecond: count / seconds,
+    loadAverage,
+  };
 }
 
-async function serveRun(jpegs: Buffer[], concurrency: number, count: number, sharpCache: boolean, arenaMax?: number): Promise<Run> {
+async function serveRun(
+  jpegs: Buffer[],
+  concurrency: number,
+  count: number,
+  sharpCache: boolean,
+  arenaMax?: number,
+): Promise<Run> {
   const loadAverage = os.loadavg() as Run['loadAverage'];
-  const server = await startServer(['--model', MODEL, '--backend', 'cpu', ...(sharpCache ? ['--sharp-cache'] : [])],
-    arenaMax ? { ...process.env, MALLOC_ARENA_MAX: String(arenaMax) } : undefined);
+  const server = await startServer(
+    ['--model', MODEL, '--backend', 'cpu', ...(sharpCache ? ['--sharp-cache'] : [])],
+    arenaMax ? { ...process.env, MALLOC_ARENA_MAX: String(arenaMax) } : undefined,
+  );
   const sampler = sampleRss(server.child.pid!);
   const started = performance.now();
   let failures = 0;
   await drive(count, concurrency, async (i) => {
-    const res = await fetch(`${server.address}/detect`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpegs[i % jpegs.length]! });
+    const res = await fetch(`${server.address}/detect`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: jpegs[i % jpegs.length]!,
+    });
     await res.arrayBuffer();
     if (res.status !== 200) failures++;
   });
@@ -128,14 +175,30 @@ async function serveRun(jpegs: Buffer[], concurrency: number, count: number, sha
   const { steady, peak } = sampler.stop();
   await server.stop();
   if (failures) throw new Error(`serve run: ${failures} requests failed`);
-  return { what: arenaMax ? 'serve, MALLOC_ARENA_MAX=2' : 'serve', source: 'buffers', concurrency, sharpCache, count, steadyRssMB: mb(steady), peakRssMB: mb(peak), seconds, perSecond: count / seconds, loadAverage };
+  return {
+    what: arenaMax ? 'serve, MALLOC_ARENA_MAX=2' : 'serve',
+    source: 'buffers',
+    concurrency,
+    sharpCache,
+    count,
+    steadyRssMB: mb(steady),
+    peakRssMB: mb(peak),
+    seconds,
+    perSecond: count / seconds,
+    loadAverage,
+  };
 }
 
 function table(runs: Run[]): string {
-  const rows = runs.map((r) =>
-    `| ${r.what} | ${r.source} | ${r.concurrency} | ${r.sharpCache ? 'on (before)' : 'off (after)'} | ${r.count} | **${r.steadyRssMB}** | ${r.peakRssMB} | ${r.perSecond.toFixed(1)} | ${r.loadAverage.map((l) => l.toFixed(1)).join(' / ')} |`);
-  return ['| process | input | concurrency | libvips cache | detects | steady RSS MB | peak RSS MB | detects/s | load avg at start |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const rows = runs.map(
+    (r) =>
+      `| ${r.what} | ${r.source} | ${r.concurrency} | ${r.sharpCache ? 'on (before)' : 'off (after)'} | ${r.count} | **${r.steadyRssMB}** | ${r.peakRssMB} | ${r.perSecond.toFixed(1)} | ${r.loadAverage.map((l) => l.toFixed(1)).join(' / ')} |`,
+  );
+  return [
+    '| process | input | concurrency | libvips cache | detects | steady RSS MB | peak RSS MB | detects/s | load avg at start |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -148,14 +211,24 @@ async function main(): Promise<void> {
     .option('--concurrency <n>', '', (v) => Number(v), 1)
     .option('--sharp-cache')
     .parse();
-  const opts = program.opts<{ count: number; only?: string; child?: Source; concurrency: number; sharpCache?: boolean; parallel?: boolean; arenaMax?: boolean }>();
+  const opts = program.opts<{
+    count: number;
+    only?: string;
+    child?: Source;
+    concurrency: number;
+    sharpCache?: boolean;
+    parallel?: boolean;
+    arenaMax?: boolean;
+  }>();
   if (opts.child) return child(opts.child, opts.concurrency, opts.count, !!opts.sharpCache);
 
   const runs: Run[] = [];
   const report = (run: Run) => {
     runs.push(run);
-    console.error(`${run.what} ${run.source} x${run.concurrency} cache ${run.sharpCache ? 'on' : 'off'}: steady ${run.steadyRssMB} MB, ` +
-      `peak ${run.peakRssMB} MB, ${run.perSecond.toFixed(1)}/s, load ${run.loadAverage.map((l) => l.toFixed(1)).join(' ')}`);
+    console.error(
+      `${run.what} ${run.source} x${run.concurrency} cache ${run.sharpCache ? 'on' : 'off'}: steady ${run.steadyRssMB} MB, ` +
+        `peak ${run.peakRssMB} MB, ${run.perSecond.toFixed(1)}/s, load ${run.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
+    );
   };
   const failed: string[] = [];
   const inTurn = async (jobs: (() => Promise<Run>)[]) => {
@@ -172,13 +245,17 @@ async function main(): Promise<void> {
   if (opts.only !== 'serve') {
     for (const source of ['buffers', 'pixels'] as const) {
       for (const concurrency of [1, 8]) {
-        for (const sharpCache of [true, false]) jobs.push(() => libraryRun(source, concurrency, opts.count, sharpCache));
+        for (const sharpCache of [true, false])
+          jobs.push(() => libraryRun(source, concurrency, opts.count, sharpCache));
       }
     }
   }
   if (opts.only !== 'library') {
     const jpegs = await largeJpegs();
-    jobs.push(() => serveRun(jpegs, 8, opts.count, true), () => serveRun(jpegs, 8, opts.count, false));
+    jobs.push(
+      () => serveRun(jpegs, 8, opts.count, true),
+      () => serveRun(jpegs, 8, opts.count, false),
+    );
     if (opts.arenaMax) jobs.push(() => serveRun(jpegs, 8, opts.count, false, 2));
   }
   await inTurn(jobs);
@@ -186,17 +263,30 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const base = path.join(__dirname, 'results', `memory-${date}${opts.count === 2000 ? '' : `-${opts.count}`}`);
   const machine = describeMachine();
-  fs.writeFileSync(`${base}.json`, `${JSON.stringify({ machine, image: `${WIDTH}x${HEIGHT} JPEG q90`, runs, failed }, null, 2)}\n`);
-  fs.writeFileSync(`${base}.md`, [
-    `# Memory: steady RSS, ${WIDTH}x${HEIGHT} JPEGs (${date})`, '',
-    `\`npm run bench:memory${opts.count === 2000 ? '' : ` -- --count ${opts.count}`}\` on ${machine.cpu}, ${machine.cores} cores (shared with other work: ` +
-      'load averages below), Node ' + `${machine.node}, onnxruntime-node ${machine.onnxruntime}, sharp ${machine.sharp}. CPU backend, 640 letterbox. ` +
-      'Each row is a fresh process; steady = median RSS over the second half of the run. "before" = libvips\' operation cache on ' +
-      "(sharp's default, and `retinaface serve` before issue 21); \"after\" = `sharp.cache(false)` (what `retinaface serve` does now). " +
-      'serve rows: `retinaface serve` under 8 concurrent clients on 127.0.0.1.' +
-      (opts.parallel ? ' Run with --parallel: the processes ran side by side, so detects/s are not comparable across rows.' : ''), '',
-    table(runs), '', ...(failed.length ? ['Runs that failed: ' + failed.join('; '), ''] : []),
-  ].join('\n'));
+  fs.writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ machine, image: `${WIDTH}x${HEIGHT} JPEG q90`, runs, failed }, null, 2)}\n`,
+  );
+  fs.writeFileSync(
+    `${base}.md`,
+    [
+      `# Memory: steady RSS, ${WIDTH}x${HEIGHT} JPEGs (${date})`,
+      '',
+      `\`npm run bench:memory${opts.count === 2000 ? '' : ` -- --count ${opts.count}`}\` on ${machine.cpu}, ${machine.cores} cores (shared with other work: ` +
+        'load averages below), Node ' +
+        `${machine.node}, onnxruntime-node ${machine.onnxruntime}, sharp ${machine.sharp}. CPU backend, 640 letterbox. ` +
+        'Each row is a fresh process; steady = median RSS over the second half of the run. "before" = libvips\' operation cache on ' +
+        '(sharp\'s default, and `retinaface serve` before issue 21); "after" = `sharp.cache(false)` (what `retinaface serve` does now). ' +
+        'serve rows: `retinaface serve` under 8 concurrent clients on 127.0.0.1.' +
+        (opts.parallel
+          ? ' Run with --parallel: the processes ran side by side, so detects/s are not comparable across rows.'
+          : ''),
+      '',
+      table(runs),
+      '',
+      ...(failed.length ? ['Runs that failed: ' + failed.join('; '), ''] : []),
+    ].join('\n'),
+  );
   console.error(`wrote ${base}.json and .md`);
   if (failed.length) throw new Error(`failed runs: ${failed.join('; ')}`);
 }

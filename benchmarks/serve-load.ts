@@ -18,9 +18,20 @@ const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dy
 const WIDER = path.join(SHARED, 'data/widerface-val/images');
 
 function pickImages(count: number): Buffer[] {
-  const files = fs.readdirSync(WIDER).sort().flatMap((e) => fs.readdirSync(path.join(WIDER, e)).sort().map((n) => path.join(WIDER, e, n)));
+  const files = fs
+    .readdirSync(WIDER)
+    .sort()
+    .flatMap((e) =>
+      fs
+        .readdirSync(path.join(WIDER, e))
+        .sort()
+        .map((n) => path.join(WIDER, e, n)),
+    );
   const step = Math.max(1, Math.floor(files.length / count));
-  return files.filter((_, i) => i % step === 0).slice(0, count).map((f) => fs.readFileSync(f));
+  return files
+    .filter((_, i) => i % step === 0)
+    .slice(0, count)
+    .map((f) => fs.readFileSync(f));
 }
 
 /** Images per second of detect() calls kept `concurrency` deep for `seconds`, rotating through the images. */
@@ -48,7 +59,12 @@ interface ServerPoint {
   errors: number;
 }
 
-async function overHttp(address: string, requests: autocannon.Request[], connections: number, seconds: number): Promise<ServerPoint> {
+async function overHttp(
+  address: string,
+  requests: autocannon.Request[],
+  connections: number,
+  seconds: number,
+): Promise<ServerPoint> {
   const r = await autocannon({ url: address, connections, duration: seconds, requests });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
 }
@@ -56,7 +72,12 @@ async function overHttp(address: string, requests: autocannon.Request[], connect
 async function main(): Promise<void> {
   const flags = new Command()
     .option('--seconds <n>', 'duration of each measurement', Number, 8)
-    .option('--repeats <n>', 'rounds; each measures every point in-process and over HTTP, one after the other', Number, 3)
+    .option(
+      '--repeats <n>',
+      'rounds; each measures every point in-process and over HTTP, one after the other',
+      Number,
+      3,
+    )
     .option('--images <n>', 'distinct WIDER images to rotate through', Number, 48)
     .parse()
     .opts<{ seconds: number; repeats: number; images: number }>();
@@ -68,7 +89,12 @@ async function main(): Promise<void> {
   // a shared machine hit both alike; figures are the medians over the rounds.
   const detector = await Detector.create(settings);
   const server = await startServer(['--model', MODEL, '--max-batch', '8', '--max-delay-ms', '2']);
-  const requests = images.map((body) => ({ method: 'POST' as const, path: '/detect', headers: { 'content-type': 'image/jpeg' }, body }));
+  const requests = images.map((body) => ({
+    method: 'POST' as const,
+    path: '/detect',
+    headers: { 'content-type': 'image/jpeg' },
+    body,
+  }));
   await inProcess(detector, images, 8, 2); // warm-ups, excluded
   await overHttp(server.address, requests, 8, 2);
   const libraryRuns: Record<number, number[]> = {};
@@ -84,8 +110,10 @@ async function main(): Promise<void> {
       (httpRuns[c] ??= []).push(http);
       roundLibrary.push(library);
       if (c === 8) roundServer8 = http.rps;
-      console.error(`round ${round + 1}, concurrency ${c}: in-process ${library.toFixed(1)} images/s; server ${http.rps.toFixed(1)} req/s, ` +
-        `p50 ${http.p50} ms, p99 ${http.p99} ms`);
+      console.error(
+        `round ${round + 1}, concurrency ${c}: in-process ${library.toFixed(1)} images/s; server ${http.rps.toFixed(1)} req/s, ` +
+          `p50 ${http.p50} ms, p99 ${http.p99} ms`,
+      );
     }
     roundRatios.push(roundServer8 / Math.max(...roundLibrary));
   }
@@ -93,18 +121,30 @@ async function main(): Promise<void> {
   await server.stop();
 
   const library = Object.fromEntries(concurrencies.map((c) => [c, median(libraryRuns[c]!)]));
-  const http = Object.fromEntries(concurrencies.map((c) => {
-    const runs = httpRuns[c]!;
-    const pick = [...runs].sort((a, b) => a.rps - b.rps)[runs.length >> 1]!; // the median run, latencies included
-    return [c, { ...pick, errors: runs.reduce((n, r) => n + r.errors, 0), non2xx: runs.reduce((n, r) => n + r.non2xx, 0) }];
-  })) as Record<number, ServerPoint>;
+  const http = Object.fromEntries(
+    concurrencies.map((c) => {
+      const runs = httpRuns[c]!;
+      const pick = [...runs].sort((a, b) => a.rps - b.rps)[runs.length >> 1]!; // the median run, latencies included
+      return [
+        c,
+        { ...pick, errors: runs.reduce((n, r) => n + r.errors, 0), non2xx: runs.reduce((n, r) => n + r.non2xx, 0) },
+      ];
+    }),
+  ) as Record<number, ServerPoint>;
   const best = Math.max(...Object.values(library));
   const ratio = http[8]!.rps / best;
   const result = {
     benchmark: 'serve-load',
     machine: describeMachine(),
-    settings: { ...settings, model: path.basename(MODEL), inputSize: 640, backend: 'cpu', images: images.length, seconds: flags.seconds,
-      repeats: flags.repeats },
+    settings: {
+      ...settings,
+      model: path.basename(MODEL),
+      inputSize: 640,
+      backend: 'cpu',
+      images: images.length,
+      seconds: flags.seconds,
+      repeats: flags.repeats,
+    },
     inProcessImagesPerSecond: library,
     inProcessRuns: libraryRuns,
     bestInProcess: best,
@@ -119,8 +159,12 @@ async function main(): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, `serve-load-${day}.json`), JSON.stringify(result, null, 2) + '\n');
   const range = (values: number[]) => `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;
-  const rows = concurrencies.map((c) => `| ${c} | ${library[c]!.toFixed(1)} [${range(libraryRuns[c]!)}] | ${http[c]!.rps.toFixed(1)} [${
-    range(httpRuns[c]!.map((r) => r.rps))}] | ${http[c]!.p50} | ${http[c]!.p99} | ${http[c]!.non2xx + http[c]!.errors} |`);
+  const rows = concurrencies.map(
+    (c) =>
+      `| ${c} | ${library[c]!.toFixed(1)} [${range(libraryRuns[c]!)}] | ${http[c]!.rps.toFixed(1)} [${range(
+        httpRuns[c]!.map((r) => r.rps),
+      )}] | ${http[c]!.p50} | ${http[c]!.p99} | ${http[c]!.non2xx + http[c]!.errors} |`,
+  );
   const md = [
     `# retinaface serve: load test (${day})`,
     '',
@@ -132,8 +176,9 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    `Server at concurrency 8 / best in-process: **${(100 * ratio).toFixed(1)}%** (goal >= 90%); per round: ${
-      roundRatios.map((r) => `${(100 * r).toFixed(1)}%`).join(', ')}.`,
+    `Server at concurrency 8 / best in-process: **${(100 * ratio).toFixed(1)}%** (goal >= 90%); per round: ${roundRatios
+      .map((r) => `${(100 * r).toFixed(1)}%`)
+      .join(', ')}.`,
     '',
     'Reproduce: `npm run build && npm run bench:serve`',
     '',

@@ -22,26 +22,49 @@ const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dy
 const PHOTOS = path.join(SHARED, 'data/photos');
 
 function requestMix(): { body: Buffer; type: string; malformed: boolean }[] {
-  const good = ['fr_obama_small.jpg', 'fr_two_people.jpg', 'dlib_voc_2008_002470.jpg', 'dlib_tom_cruise_closeup.jpg', 'fr_obama_partial_face.jpg',
-    'dlib_voc_2008_001009.jpg', 'dlib_voc_2007_007763.jpg', 'dlib_cars_noface.jpg', 'fr_alex_lacamoire.png']
-    .map((n) => ({ body: fs.readFileSync(path.join(PHOTOS, n)), type: n.endsWith('.png') ? 'image/png' : 'image/jpeg', malformed: false }));
+  const good = [
+    'fr_obama_small.jpg',
+    'fr_two_people.jpg',
+    'dlib_voc_2008_002470.jpg',
+    'dlib_tom_cruise_closeup.jpg',
+    'fr_obama_partial_face.jpg',
+    'dlib_voc_2008_001009.jpg',
+    'dlib_voc_2007_007763.jpg',
+    'dlib_cars_noface.jpg',
+    'fr_alex_lacamoire.png',
+  ].map((n) => ({
+    body: fs.readFileSync(path.join(PHOTOS, n)),
+    type: n.endsWith('.png') ? 'image/png' : 'image/jpeg',
+    malformed: false,
+  }));
   const jpeg = good[1]!.body;
   let seed = 7;
   const random = Buffer.alloc(3000).map(() => (seed = (seed * 1103515245 + 12345) % 2 ** 31) & 0xff);
   // One malformed request in ten, of a different kind each round.
-  const malformed: Buffer[] = [jpeg.subarray(0, jpeg.length >> 1), Buffer.from(random), Buffer.alloc(0), Buffer.from('not an image at all'), jpeg.subarray(0, 300)];
+  const malformed: Buffer[] = [
+    jpeg.subarray(0, jpeg.length >> 1),
+    Buffer.from(random),
+    Buffer.alloc(0),
+    Buffer.from('not an image at all'),
+    jpeg.subarray(0, 300),
+  ];
   const rounds: { body: Buffer; type: string; malformed: boolean }[] = [];
   for (const bad of malformed) rounds.push(...good, { body: bad, type: 'image/jpeg', malformed: true });
   return rounds; // 50 requests, 5 malformed
 }
 
 /** Error codes and answered requests by status, as the server's own /metrics counts them. */
-async function scrapeMetrics(address: string): Promise<{ errorsByCode: Record<string, number>; answeredByStatus: Record<string, number> }> {
+async function scrapeMetrics(
+  address: string,
+): Promise<{ errorsByCode: Record<string, number>; answeredByStatus: Record<string, number> }> {
   const text = await (await fetch(`${address}/metrics`)).text();
   const errorsByCode: Record<string, number> = {};
   const answeredByStatus: Record<string, number> = {};
-  for (const m of text.matchAll(/^retinaface_errors_total\{code="([^"]+)"\} (\d+)/gm)) errorsByCode[m[1]!] = Number(m[2]);
-  for (const m of text.matchAll(/^retinaface_http_request_duration_seconds_count\{[^}]*status="(\d+)"[^}]*\} (\d+)/gm)) {
+  for (const m of text.matchAll(/^retinaface_errors_total\{code="([^"]+)"\} (\d+)/gm))
+    errorsByCode[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(
+    /^retinaface_http_request_duration_seconds_count\{[^}]*status="(\d+)"[^}]*\} (\d+)/gm,
+  )) {
     answeredByStatus[m[1]!] = (answeredByStatus[m[1]!] ?? 0) + Number(m[2]);
   }
   return { errorsByCode, answeredByStatus };
@@ -56,7 +79,10 @@ function errorCodeOf(body: string): string {
 }
 
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
-const list = (values: Record<string, number>) => Object.entries(values).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
+const list = (values: Record<string, number>) =>
+  Object.entries(values)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ') || 'none';
 
 async function main(): Promise<void> {
   const flags = new Command()
@@ -68,14 +94,40 @@ async function main(): Promise<void> {
     .option('--drain-timeout <duration>', "the server's --drain-timeout", '3s')
     .option('--stalled-at-shutdown <n>', 'stalled uploads held open when SIGTERM comes', Number, 3)
     .parse()
-    .opts<{ requests: number; connections: number; stalled: number; disconnectEveryMs: number; requestTimeout: string;
-      drainTimeout: string; stalledAtShutdown: number }>();
-  const drainMs = parseFloat(flags.drainTimeout) * (/ms$/.test(flags.drainTimeout) ? 1 : /m$/.test(flags.drainTimeout) ? 60_000 : 1000);
+    .opts<{
+      requests: number;
+      connections: number;
+      stalled: number;
+      disconnectEveryMs: number;
+      requestTimeout: string;
+      drainTimeout: string;
+      stalledAtShutdown: number;
+    }>();
+  const drainMs =
+    parseFloat(flags.drainTimeout) *
+    (/ms$/.test(flags.drainTimeout) ? 1 : /m$/.test(flags.drainTimeout) ? 60_000 : 1000);
   const mix = requestMix();
-  const server = await startServer(['--model', MODEL, '--input-size', '320', '--max-batch', '8',
-    '--request-timeout', flags.requestTimeout, '--drain-timeout', flags.drainTimeout]);
+  const server = await startServer([
+    '--model',
+    MODEL,
+    '--input-size',
+    '320',
+    '--max-batch',
+    '8',
+    '--request-timeout',
+    flags.requestTimeout,
+    '--drain-timeout',
+    flags.drainTimeout,
+  ]);
   const port = Number(new URL(server.address).port);
-  const counts = { sent: 0, malformedSent: 0, malformed400: 0, good200: 0, unexpected: [] as string[], errorsByCode: {} as Record<string, number> };
+  const counts = {
+    sent: 0,
+    malformedSent: 0,
+    malformed400: 0,
+    good200: 0,
+    unexpected: [] as string[],
+    errorsByCode: {} as Record<string, number>,
+  };
   const requests = mix.map((m) => ({
     method: 'POST' as const,
     path: '/detect',
@@ -105,8 +157,16 @@ async function main(): Promise<void> {
   const samples: number[] = [rssAfterWarmup];
   const timer = setInterval(() => samples.push(server.rss()), 1000);
   // The hostile clients run beside the ordinary load for the whole measured part.
-  const hostile = new HostileClients(port, mix[1]!.body, { stalled: flags.stalled, disconnectEveryMs: flags.disconnectEveryMs });
-  const run = await autocannon({ url: server.address, connections: flags.connections, amount: flags.requests - warmup, requests });
+  const hostile = new HostileClients(port, mix[1]!.body, {
+    stalled: flags.stalled,
+    disconnectEveryMs: flags.disconnectEveryMs,
+  });
+  const run = await autocannon({
+    url: server.address,
+    connections: flags.connections,
+    amount: flags.requests - warmup,
+    requests,
+  });
   await hostile.stop();
   clearInterval(timer);
   const rssEnd = server.rss();
@@ -131,8 +191,9 @@ async function main(): Promise<void> {
   const first = median(samples.slice(0, WINDOW));
   const last = median(samples.slice(-WINDOW));
   const growth = last / first - 1;
-  const slopeMiBPerMinute = leastSquaresSlope(samples) * 60 / 2 ** 20;
-  const hostileOk = h.unexpected.length === 0 &&
+  const slopeMiBPerMinute = (leastSquaresSlope(samples) * 60) / 2 ** 20;
+  const hostileOk =
+    h.unexpected.length === 0 &&
     Object.keys(h.multipartAnswers).every((k) => k.startsWith('400 ')) &&
     h.followUpsAnswered === h.followUps &&
     Object.keys(h.stalledEndings).every((k) => k === '408 REQUEST_TIMEOUT' || k === 'closed without an answer') &&
@@ -150,9 +211,19 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'serve-soak',
     machine: describeMachine(),
-    settings: { model: path.basename(MODEL), inputSize: 320, maxBatch: 8, connections: flags.connections, requests: flags.requests, malformedShare: 0.1,
-      stalledHeld: flags.stalled, disconnectEveryMs: flags.disconnectEveryMs, requestTimeout: flags.requestTimeout, drainTimeout: flags.drainTimeout,
-      stalledAtShutdown: flags.stalledAtShutdown },
+    settings: {
+      model: path.basename(MODEL),
+      inputSize: 320,
+      maxBatch: 8,
+      connections: flags.connections,
+      requests: flags.requests,
+      malformedShare: 0.1,
+      stalledHeld: flags.stalled,
+      disconnectEveryMs: flags.disconnectEveryMs,
+      requestTimeout: flags.requestTimeout,
+      drainTimeout: flags.drainTimeout,
+      stalledAtShutdown: flags.stalledAtShutdown,
+    },
     seconds,
     requestsAnswered: counts.sent,
     good200: counts.good200,
@@ -186,7 +257,8 @@ async function main(): Promise<void> {
     /** Server RSS once a second after warm-up, MiB: a leak climbs steadily, allocator warm-up levels off. */
     rssSamplesMiB: samples.map((v) => Math.round((v / 2 ** 20) * 10) / 10),
     /** Growth over the second half of the run alone. */
-    rssGrowthSecondHalf: samples.length > 3 ? samples[samples.length - 1]! / samples[Math.floor(samples.length / 2)]! - 1 : 0,
+    rssGrowthSecondHalf:
+      samples.length > 3 ? samples[samples.length - 1]! / samples[Math.floor(samples.length / 2)]! - 1 : 0,
     hostilePass: hostileOk,
     cleanExit,
     failedChecks,

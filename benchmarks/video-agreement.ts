@@ -15,22 +15,27 @@ const CLIPS = ['sample_1080p30.mp4', 'sample_portrait_rot90.mp4', 'sample_720p_v
 
 async function facesByFrame(detector: Detector, clip: string, every: number, decodeSize: 'detector' | 'full') {
   const frames: Array<{ size: string; faces: Face[] }> = [];
-  for await (const r of detector.detectVideo(clip, { every, decodeSize })) frames.push({ size: `${r.width}x${r.height}`, faces: r.faces });
+  for await (const r of detector.detectVideo(clip, { every, decodeSize }))
+    frames.push({ size: `${r.width}x${r.height}`, faces: r.faces });
   return frames;
 }
 
-const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
+const quantile = (sorted: number[], q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 
 async function main(flags: { every: number; inputSize: number }): Promise<void> {
   const detector = await Detector.create({ model: BENCH_MODEL, inputSize: flags.inputSize });
   try {
-    console.log(`| clip (${flags.every === 1 ? 'every frame' : `every ${flags.every}th frame`}) | frames | faces full / detector size | frames with the same count | matched | IoU mean | IoU 1st percentile | IoU min | unmatched full / detector size (highest score) |`);
+    console.log(
+      `| clip (${flags.every === 1 ? 'every frame' : `every ${flags.every}th frame`}) | frames | faces full / detector size | frames with the same count | matched | IoU mean | IoU 1st percentile | IoU min | unmatched full / detector size (highest score) |`,
+    );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const name of CLIPS) {
       const clip = path.join(VIDEO, name);
       const full = await facesByFrame(detector, clip, flags.every, 'full');
       const scaled = await facesByFrame(detector, clip, flags.every, 'detector');
-      if (full.length !== scaled.length) throw new Error(`${name}: ${full.length} frames full size, ${scaled.length} at detector size`);
+      if (full.length !== scaled.length)
+        throw new Error(`${name}: ${full.length} frames full size, ${scaled.length} at detector size`);
       const ious: number[] = [];
       const unmatched = { full: [] as number[], scaled: [] as number[] };
       let sameCount = 0;
@@ -38,7 +43,8 @@ async function main(flags: { every: number; inputSize: number }): Promise<void> 
       let facesScaled = 0;
       full.forEach((frame, i) => {
         const other = scaled[i]!;
-        if (frame.size !== other.size) throw new Error(`${name} frame ${i}: ${frame.size} full, ${other.size} at detector size`);
+        if (frame.size !== other.size)
+          throw new Error(`${name} frame ${i}: ${frame.size} full, ${other.size} at detector size`);
         facesFull += frame.faces.length;
         facesScaled += other.faces.length;
         if (frame.faces.length === other.faces.length) sameCount++;
@@ -50,9 +56,14 @@ async function main(flags: { every: number; inputSize: number }): Promise<void> 
       ious.sort((a, b) => a - b);
       const mean = ious.reduce((s, v) => s + v, 0) / Math.max(1, ious.length);
       const top = (scores: number[]) => (scores.length ? ` (${Math.max(...scores).toFixed(2)})` : '');
-      console.log(`| ${name} | ${full.length} | ${facesFull} / ${facesScaled} | ${sameCount} | ${ious.length} | ${mean.toFixed(3)} | ${
-        quantile(ious, 0.01).toFixed(3)} | ${(ious[0] ?? NaN).toFixed(3)} | ${unmatched.full.length}${top(unmatched.full)} / ${
-        unmatched.scaled.length}${top(unmatched.scaled)} |`);
+      console.log(
+        `| ${name} | ${full.length} | ${facesFull} / ${facesScaled} | ${sameCount} | ${ious.length} | ${mean.toFixed(3)} | ${quantile(
+          ious,
+          0.01,
+        ).toFixed(3)} | ${(ious[0] ?? NaN).toFixed(3)} | ${unmatched.full.length}${top(unmatched.full)} / ${
+          unmatched.scaled.length
+        }${top(unmatched.scaled)} |`,
+      );
     }
   } finally {
     await detector.close();

@@ -28,7 +28,10 @@ interface Flags {
 
 /** CPU seconds of this process's finished children (ffmpeg), from /proc/self/stat (cutime + cstime). */
 function childCpuSeconds(): number {
-  const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = fs
+    .readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   // After "pid (comm) ", field 3 (state) is index 0: cutime is field 16, cstime field 17.
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
@@ -47,7 +50,14 @@ function rssSampler() {
 
 const load = () => os.loadavg().map((v) => Math.round(v * 100) / 100);
 
-const PHOTOS = ['fr_two_people', 'dlib_bald_guys', 'fr_obama_and_biden', 'dlib_voc_2008_001322', 'dlib_cars_noface', 'fd1mb_sample'];
+const PHOTOS = [
+  'fr_two_people',
+  'dlib_bald_guys',
+  'fr_obama_and_biden',
+  'dlib_voc_2008_001322',
+  'dlib_cars_noface',
+  'fd1mb_sample',
+];
 const SEGMENT_FRAMES = CLIP_FRAMES / PHOTOS.length; // each photo 63 frames (2.1 s)
 
 async function endToEnd(detector: Detector, frames: number) {
@@ -64,7 +74,11 @@ async function endToEnd(detector: Detector, frames: number) {
   let decodeWaitMs = 0;
   // Distinct track ids per photo of the first pass, and the most faces seen in one of its frames.
   const tracks = PHOTOS.map((photo) => ({ photo, trackIds: new Set<number>(), maxFacesInAFrame: 0 }));
-  for await (const result of detector.detectVideo(CLIP, { loop: Math.ceil(frames / CLIP_FRAMES) - 1, maxFrames: frames, track: true })) {
+  for await (const result of detector.detectVideo(CLIP, {
+    loop: Math.ceil(frames / CLIP_FRAMES) - 1,
+    maxFrames: frames,
+    track: true,
+  })) {
     const segment = result.index < CLIP_FRAMES ? tracks[Math.floor(result.index / SEGMENT_FRAMES)] : undefined;
     if (segment) {
       for (const face of result.faces) segment.trackIds.add(face.trackId!);
@@ -88,7 +102,11 @@ async function endToEnd(detector: Detector, frames: number) {
     nodeCpuSeconds: ownCpuSeconds() - cpu0,
     ffmpegCpuSeconds: childCpuSeconds() - child0,
     peakRssMiB: rss.stop(),
-    tracksPerPhoto: tracks.map(({ photo, trackIds, maxFacesInAFrame }) => ({ photo, distinctTrackIds: trackIds.size, maxFacesInAFrame })),
+    tracksPerPhoto: tracks.map(({ photo, trackIds, maxFacesInAFrame }) => ({
+      photo,
+      distinctTrackIds: trackIds.size,
+      maxFacesInAFrame,
+    })),
     loadBefore,
     loadAfter: load(),
   };
@@ -153,9 +171,16 @@ async function main(flags: Flags): Promise<void> {
 const f1 = (v: number) => v.toFixed(1);
 
 function markdown(r: {
-  machine: ReturnType<typeof describeMachine>; longRun: Awaited<ReturnType<typeof endToEnd>>;
-  subset: { video: Awaited<ReturnType<typeof endToEnd>>; preDecoded: Awaited<ReturnType<typeof preDecoded>>; ratio: number };
-  ratioLongRunToPreDecoded: number; backend: string; inputSize: Detector['inputSize'];
+  machine: ReturnType<typeof describeMachine>;
+  longRun: Awaited<ReturnType<typeof endToEnd>>;
+  subset: {
+    video: Awaited<ReturnType<typeof endToEnd>>;
+    preDecoded: Awaited<ReturnType<typeof preDecoded>>;
+    ratio: number;
+  };
+  ratioLongRunToPreDecoded: number;
+  backend: string;
+  inputSize: Detector['inputSize'];
 }): string {
   const l = r.longRun;
   const s = r.subset;
@@ -190,7 +215,12 @@ const program = new Command('bench:video')
   .option('--frames <n>', 'frames in the long run', (v) => Number(v), 5400)
   // The whole clip by default: the long run loops it, so both sides then see the same frames in the same mix.
   .option('--subset <n>', 'frames held in memory for the pre-decoded comparison', (v) => Number(v), CLIP_FRAMES)
-  .option('--input-size <size>', "detector input: 640 (a 640x640 canvas), WIDTHxHEIGHT (640x360 fits 16:9 frames) or 'original'", parseInputSize, 640)
+  .option(
+    '--input-size <size>',
+    "detector input: 640 (a 640x640 canvas), WIDTHxHEIGHT (640x360 fits 16:9 frames) or 'original'",
+    parseInputSize,
+    640,
+  )
   .option('--out <dir>', 'results folder', path.resolve(__dirname, 'results'))
   .action(async (flags: Flags) => main(flags));
 program.parseAsync(process.argv).catch((error: unknown) => {

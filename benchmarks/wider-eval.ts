@@ -68,11 +68,18 @@ function machine() {
 
 async function main(): Promise<void> {
   const host = machine(); // before the runs, so the load average is that of other work
-  const model = flag('model') ?? process.env.RETINAFACE_MODEL ??
+  const model =
+    flag('model') ??
+    process.env.RETINAFACE_MODEL ??
     path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
-  const sizes = (flag('sizes') ?? 'original,640').split(',').map((s) => (s === 'original' ? 'original' : Number(s))) as Size[];
+  const sizes = (flag('sizes') ?? 'original,640')
+    .split(',')
+    .map((s) => (s === 'original' ? 'original' : Number(s))) as Size[];
   const backend = (flag('backend') ?? 'auto') as BackendName;
-  const reference = JSON.parse(fs.readFileSync(AP_JSON, 'utf8')).subset_1096 as Record<'orig' | 'lb640', Record<string, number>>;
+  const reference = JSON.parse(fs.readFileSync(AP_JSON, 'utf8')).subset_1096 as Record<
+    'orig' | 'lb640',
+    Record<string, number>
+  >;
   const gt = loadGroundTruth(GT);
 
   const runs: Run[] = [];
@@ -81,7 +88,13 @@ async function main(): Promise<void> {
     let last = 0;
     const started = performance.now();
     const result: WiderEvaluation = await evaluateWider({
-      images: IMAGES, gt, model, inputSize: size, scoreThreshold: 0.02, nmsThreshold: 0.4, detector: { backend },
+      images: IMAGES,
+      gt,
+      model,
+      inputSize: size,
+      scoreThreshold: 0.02,
+      nmsThreshold: 0.4,
+      detector: { backend },
       onProgress: ({ done, total }) => {
         if (done - last >= 100 || done === total) {
           last = done;
@@ -91,10 +104,20 @@ async function main(): Promise<void> {
     });
     const ref = reference[size === 'original' ? 'orig' : 'lb640'];
     const rows = SETTINGS.map((s) => {
-      const ours = result.ap[s] * 100, theirs = ref[s]! * 100;
-      return { setting: s, ap: ours, reference: theirs, diff: ours - theirs, ok: Math.abs(ours - theirs) <= TOLERANCE[size] };
+      const ours = result.ap[s] * 100,
+        theirs = ref[s]! * 100;
+      return {
+        setting: s,
+        ap: ours,
+        reference: theirs,
+        diff: ours - theirs,
+        ok: Math.abs(ours - theirs) <= TOLERANCE[size],
+      };
     });
-    for (const r of rows) console.error(`  ${r.setting.padEnd(6)} ${r.ap.toFixed(2)} (reference ${r.reference.toFixed(2)}, ${r.diff >= 0 ? '+' : ''}${r.diff.toFixed(3)})`);
+    for (const r of rows)
+      console.error(
+        `  ${r.setting.padEnd(6)} ${r.ap.toFixed(2)} (reference ${r.reference.toFixed(2)}, ${r.diff >= 0 ? '+' : ''}${r.diff.toFixed(3)})`,
+      );
     console.error(`  ${result.seconds.toFixed(1)} s`);
     runs.push({
       inputSize: size,
@@ -131,13 +154,16 @@ async function main(): Promise<void> {
   console.error(`wrote benchmarks/results/wider-eval-${date}.{json,md}`);
 }
 
-function markdown(report: { date: string; command: string; model: string; machine: ReturnType<typeof machine> }, runs: Run[]): string {
+function markdown(
+  report: { date: string; command: string; model: string; machine: ReturnType<typeof machine> },
+  runs: Run[],
+): string {
   const m = report.machine;
   const lines = [
     `# WIDER FACE val subset evaluation, ${report.date}`,
     '',
     `Our pipeline on the 1,096 shared validation images (\`../shared/data/widerface-val\`), scored with our`,
-    'implementation of the official protocol (`lib/eval/`), against the reference PyTorch implementation\'s AP on the',
+    "implementation of the official protocol (`lib/eval/`), against the reference PyTorch implementation's AP on the",
     'same images (`../shared/data/reference/ap.json`, `subset_1096`). Settings as the reference: score > 0.02,',
     'NMS 0.4, no top-k, no clipping.',
     '',
@@ -156,8 +182,12 @@ function markdown(report: { date: string; command: string; model: string; machin
         `${r.msPerImage.toFixed(0)} ms | ${r.backend} |`,
     );
   }
-  lines.push('', `Reproduce: \`${report.command}\` (or \`retinaface eval --images ../shared/data/widerface-val/images ` +
-    '--gt ../shared/data/widerface-val/gt.json --input-size original|640`).', '');
+  lines.push(
+    '',
+    `Reproduce: \`${report.command}\` (or \`retinaface eval --images ../shared/data/widerface-val/images ` +
+      '--gt ../shared/data/widerface-val/gt.json --input-size original|640`).',
+    '',
+  );
   return lines.join('\n');
 }
 

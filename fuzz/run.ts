@@ -67,8 +67,19 @@ function quietly(command: string, args: string[]): boolean {
 function buildNative(): string | undefined {
   if (spawnSync('clang++', ['--version']).status !== 0) return 'clang++ is not installed (apt-get install clang)';
   const configured = fs.existsSync(path.join(BUILD, 'CMakeCache.txt'));
-  if (!configured && !quietly('cmake', ['-S', ROOT, '-B', BUILD, '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
-    '-DCMAKE_CXX_COMPILER=clang++', '-DRETINAFACE_FUZZ=ON', '-DRETINAFACE_WITH_CUDA=OFF'])) {
+  if (
+    !configured &&
+    !quietly('cmake', [
+      '-S',
+      ROOT,
+      '-B',
+      BUILD,
+      '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+      '-DCMAKE_CXX_COMPILER=clang++',
+      '-DRETINAFACE_FUZZ=ON',
+      '-DRETINAFACE_WITH_CUDA=OFF',
+    ])
+  ) {
     return 'cmake could not configure build-fuzz';
   }
   const targets = NATIVE_TARGETS.flatMap((t) => ['--target', `retinaface_fuzz_${t}`]);
@@ -92,8 +103,13 @@ async function fuzzNative(target: string): Promise<Result> {
   fs.mkdirSync(corpus, { recursive: true });
   fs.mkdirSync(FINDINGS, { recursive: true });
   const child = spawnNice(path.join(BUILD, `retinaface_fuzz_${target}`), [
-    `-max_total_time=${seconds}`, `-timeout=${Math.ceil(inputTimeoutMs / 1000)}`, `-rss_limit_mb=${rssLimitMb}`,
-    `-seed=${seed}`, '-print_final_stats=1', `-artifact_prefix=${FINDINGS}/${target}-`, corpus,
+    `-max_total_time=${seconds}`,
+    `-timeout=${Math.ceil(inputTimeoutMs / 1000)}`,
+    `-rss_limit_mb=${rssLimitMb}`,
+    `-seed=${seed}`,
+    '-print_final_stats=1',
+    `-artifact_prefix=${FINDINGS}/${target}-`,
+    corpus,
     path.join(ROOT, 'fuzz/corpus', target),
   ]);
   let log = '';
@@ -108,7 +124,9 @@ async function fuzzNative(target: string): Promise<Result> {
   const peak = /stat::peak_rss_mb:\s*(\d+)/.exec(log)?.[1];
   const findings: string[] = [];
   if (code !== 0) {
-    const what = /(ERROR: \w+Sanitizer: [^\n]*|runtime error: [^\n]*|ERROR: libFuzzer: [^\n]*|\w+_fuzz: [^\n]*)/.exec(log)?.[1] ?? `exit ${code}`;
+    const what =
+      /(ERROR: \w+Sanitizer: [^\n]*|runtime error: [^\n]*|ERROR: libFuzzer: [^\n]*|\w+_fuzz: [^\n]*)/.exec(log)?.[1] ??
+      `exit ${code}`;
     const artifact = /Test unit written to (\S+)/.exec(log)?.[1] ?? '(no artifact)';
     fs.writeFileSync(path.join(FINDINGS, `${target}-log.txt`), log);
     findings.push(`${what} -> ${artifact} (log ${path.relative(ROOT, path.join(FINDINGS, `${target}-log.txt`))})`);
@@ -146,8 +164,20 @@ async function jsChild(target: string, childSeed: number, budget: number) {
   const status = path.join(os.tmpdir(), `fuzz-status-${process.pid}-${target}`);
   fs.writeFileSync(status, '');
   const work = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `fuzz-${target}-`));
-  const child = spawnNice(CHILD[0]!, [...CHILD.slice(1), target, '--seconds', String(budget), '--seed', String(childSeed),
-    '--status', status, '--findings', FINDINGS, '--work', work]);
+  const child = spawnNice(CHILD[0]!, [
+    ...CHILD.slice(1),
+    target,
+    '--seconds',
+    String(budget),
+    '--seed',
+    String(childSeed),
+    '--status',
+    status,
+    '--findings',
+    FINDINGS,
+    '--work',
+    work,
+  ]);
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk;
@@ -177,13 +207,16 @@ async function jsChild(target: string, childSeed: number, budget: number) {
     peakMb = Math.max(peakMb, rss);
     // Preparing the seeds (index -1) may take a while; once inputs run, each gets inputTimeoutMs.
     const limit = index < 0 ? Math.max(120_000, inputTimeoutMs) : inputTimeoutMs;
-    if (Date.now() - since > limit && Date.now() - started < (budget + 60) * 1000) killedFor = `hang (run ${index} took over ${limit / 1000} s)`;
-    else if (Date.now() - started > (budget + 120) * 1000) killedFor = `hang (the process outlived its ${budget} s by 2 minutes)`;
+    if (Date.now() - since > limit && Date.now() - started < (budget + 60) * 1000)
+      killedFor = `hang (run ${index} took over ${limit / 1000} s)`;
+    else if (Date.now() - started > (budget + 120) * 1000)
+      killedFor = `hang (the process outlived its ${budget} s by 2 minutes)`;
     else if (rss > rssLimitMb) killedFor = `memory (rss ${Math.round(rss)} MB > ${rssLimitMb} MB at run ${index})`;
     if (killedFor) child.kill('SIGKILL');
   }, 200);
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })));
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   clearInterval(watch);
   fs.rmSync(status, { force: true });
   fs.rmSync(work, { recursive: true, force: true });
@@ -194,17 +227,33 @@ async function jsChild(target: string, childSeed: number, budget: number) {
     if (index >= 0) {
       fs.mkdirSync(FINDINGS, { recursive: true });
       const file = path.join(FINDINGS, `${target}-${crash.split(' ')[0]}-${childSeed}-${index}.bin`);
-      spawnSync(CHILD[0]!, [...CHILD.slice(1), target, '--seed', String(childSeed), '--replay', String(index), '--dump', file], { cwd: ROOT });
-      fs.writeFileSync(`${file.slice(0, -4)}.txt`, `${crash}\nreplay: npm run fuzz -- --js-replay ${target}:${childSeed}:${index}\n\n${errors}`);
+      spawnSync(
+        CHILD[0]!,
+        [...CHILD.slice(1), target, '--seed', String(childSeed), '--replay', String(index), '--dump', file],
+        { cwd: ROOT },
+      );
+      fs.writeFileSync(
+        `${file.slice(0, -4)}.txt`,
+        `${crash}\nreplay: npm run fuzz -- --js-replay ${target}:${childSeed}:${index}\n\n${errors}`,
+      );
       crash += ` -> ${path.relative(ROOT, file)}`;
     }
   }
-  return { summary, crash, executions: summary?.executions ?? Math.max(0, index), peakMb, elapsed: (Date.now() - started) / 1000 };
+  return {
+    summary,
+    crash,
+    executions: summary?.executions ?? Math.max(0, index),
+    peakMb,
+    elapsed: (Date.now() - started) / 1000,
+  };
 }
 
 async function fuzzJs(target: string): Promise<Result> {
   const deadline = Date.now() + seconds * 1000;
-  let executions = 0, peakMb = 0, slowestMs = 0, childSeed = seed;
+  let executions = 0,
+    peakMb = 0,
+    slowestMs = 0,
+    childSeed = seed;
   const findings: string[] = [];
   const outcomes: Record<string, number> = {};
   let coverage = 'coverage ?';
@@ -224,26 +273,49 @@ async function fuzzJs(target: string): Promise<Result> {
     }
     if (r.summary || deadline - Date.now() < 3000) break;
   }
-  const top = Object.entries(outcomes).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v}`).join(', ');
-  return { target: `js ${target}`, executions, coverage, findings, note: `slowest input ${slowestMs} ms, peak rss ${Math.round(peakMb)} MB; ${top}` };
+  const top = Object.entries(outcomes)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return {
+    target: `js ${target}`,
+    executions,
+    coverage,
+    findings,
+    note: `slowest input ${slowestMs} ms, peak rss ${Math.round(peakMb)} MB; ${top}`,
+  };
 }
 
 async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]!();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]!();
+      }
+    }),
+  );
   return results;
 }
 
 async function main(): Promise<void> {
   if (values['js-replay']) {
     const [target, replaySeed, index] = values['js-replay'].split(':');
-    process.exitCode = run(CHILD[0]!, [...CHILD.slice(1), target!, '--seed', replaySeed!, '--replay', index!, '--findings', FINDINGS]) ? 0 : 1;
+    process.exitCode = run(CHILD[0]!, [
+      ...CHILD.slice(1),
+      target!,
+      '--seed',
+      replaySeed!,
+      '--replay',
+      index!,
+      '--findings',
+      FINDINGS,
+    ])
+      ? 0
+      : 1;
     return;
   }
   const started = Date.now();
@@ -266,10 +338,14 @@ async function main(): Promise<void> {
   let findings = 0;
   for (const r of results) {
     findings += r.findings.length;
-    say(`${r.target}: ${r.executions} execs, ${r.coverage}, ${r.findings.length} findings${r.note ? ` (${r.note})` : ''}`);
+    say(
+      `${r.target}: ${r.executions} execs, ${r.coverage}, ${r.findings.length} findings${r.note ? ` (${r.note})` : ''}`,
+    );
     for (const f of r.findings) say(`  finding: ${f}`);
   }
-  say(`${findings === 0 ? 'clean' : `${findings} findings (inputs in fuzz-findings/)`} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  say(
+    `${findings === 0 ? 'clean' : `${findings} findings (inputs in fuzz-findings/)`} after ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   process.exitCode = findings === 0 ? 0 : 1;
 }
 

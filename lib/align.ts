@@ -89,9 +89,15 @@ function toMatrix(m: Float64Array, offset: number): AffineMatrix {
  * Aligned crops of several faces of already decoded pixels (one native call, warps on the addon's job thread).
  * Landmarks are rounded to float32, as the detector produces them and insightface passes them.
  */
-export async function alignDecoded(pixels: RawPixels, faces: readonly LandmarksInput[], size: number): Promise<AlignedFace[]> {
+export async function alignDecoded(
+  pixels: RawPixels,
+  faces: readonly LandmarksInput[],
+  size: number,
+): Promise<AlignedFace[]> {
   const landmarks = new Float64Array(10 * faces.length);
-  faces.forEach((face, i) => writeLandmarks(face, landmarks, 10 * i, faces.length === 1 ? 'landmarks' : `landmarks of face ${i}`));
+  faces.forEach((face, i) =>
+    writeLandmarks(face, landmarks, 10 * i, faces.length === 1 ? 'landmarks' : `landmarks of face ${i}`),
+  );
   if (faces.length === 0) return [];
   // Not zero-filled: the warp writes every byte.
   const out = faces.map(() => Buffer.allocUnsafe(size * size * 3));
@@ -122,7 +128,14 @@ function isPixelInput(input: unknown): input is PixelInput {
 function uncopiedPixels(input: PixelInput): RawPixels {
   const { data, width, height, channels } = input;
   if (!(data instanceof Uint8Array)) invalid('pixels.data must be a Uint8Array or Buffer');
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65536 || height > 65536) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    width > 65536 ||
+    height > 65536
+  ) {
     invalid(`pixels.width and pixels.height must be integers in [1, 65536], got ${String(width)}x${String(height)}`);
   }
   if (![1, 2, 3, 4].includes(channels)) invalid('pixels.channels must be 1, 2, 3 or 4');
@@ -140,7 +153,11 @@ function uncopiedPixels(input: PixelInput): RawPixels {
  * aligned to the ArcFace template in a size x size RGB crop, as insightface's norm_crop makes it.
  * Bad landmarks (not 5 finite points, or all equal) and sizes outside 16..1024 reject with INVALID_ARGUMENT.
  */
-export async function alignFace(input: ImageInput, landmarks: LandmarksInput, options?: AlignOptions): Promise<AlignedFace> {
+export async function alignFace(
+  input: ImageInput,
+  landmarks: LandmarksInput,
+  options?: AlignOptions,
+): Promise<AlignedFace> {
   const size = resolveAlignOptions(options);
   writeLandmarks(landmarks, new Float64Array(10), 0, 'landmarks'); // fail before decoding
   // Raw pixels are read while the promise is pending: do not change them before it settles.

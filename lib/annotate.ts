@@ -29,15 +29,19 @@ function invalid(message: string): never {
   throw new RetinaFaceError('INVALID_ARGUMENT', message);
 }
 
-function resolveOptions(options: AnnotateOptions): Required<Omit<AnnotateOptions, 'lineWidth'>> & { lineWidth?: number } {
+function resolveOptions(
+  options: AnnotateOptions,
+): Required<Omit<AnnotateOptions, 'lineWidth'>> & { lineWidth?: number } {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
   for (const key of Object.keys(options)) {
     if (!['format', 'quality', 'scores', 'lineWidth'].includes(key)) invalid(`unknown option '${key}'`);
   }
   const format = options.format ?? 'jpeg';
-  if (!['jpeg', 'png', 'webp'].includes(format)) invalid(`format must be 'jpeg', 'png' or 'webp', got '${String(format)}'`);
+  if (!['jpeg', 'png', 'webp'].includes(format))
+    invalid(`format must be 'jpeg', 'png' or 'webp', got '${String(format)}'`);
   const quality = options.quality ?? 90;
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) invalid(`quality must be an integer in [1, 100], got ${String(quality)}`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    invalid(`quality must be an integer in [1, 100], got ${String(quality)}`);
   const scores = options.scores ?? true;
   if (typeof scores !== 'boolean') invalid('scores must be a boolean');
   const { lineWidth } = options;
@@ -50,9 +54,16 @@ function resolveOptions(options: AnnotateOptions): Required<Omit<AnnotateOptions
 function checkFaces(faces: readonly Face[]): void {
   if (!Array.isArray(faces)) invalid('faces must be an array of detections');
   faces.forEach((face, i) => {
-    const ok = typeof face === 'object' && face !== null && Array.isArray(face.box) && face.box.length === 4 &&
-      face.box.every(Number.isFinite) && Number.isFinite(face.score) && Array.isArray(face.landmarks) &&
-      face.landmarks.length === 5 && (face.landmarks as unknown[]).every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite));
+    const ok =
+      typeof face === 'object' &&
+      face !== null &&
+      Array.isArray(face.box) &&
+      face.box.length === 4 &&
+      face.box.every(Number.isFinite) &&
+      Number.isFinite(face.score) &&
+      Array.isArray(face.landmarks) &&
+      face.landmarks.length === 5 &&
+      (face.landmarks as unknown[]).every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite));
     if (!ok) invalid(`faces[${i}] must be a detection {box, score, landmarks} of finite numbers`);
   });
 }
@@ -72,10 +83,19 @@ interface Region {
   height: number;
 }
 
-const drawSizes = (lineWidth: number) => ({ radius: Math.max(2, lineWidth * 1.5), fontSize: Math.max(10, Math.round(lineWidth * 6)) });
+const drawSizes = (lineWidth: number) => ({
+  radius: Math.max(2, lineWidth * 1.5),
+  fontSize: Math.max(10, Math.round(lineWidth * 6)),
+});
 
 /** The part of a width x height image the overlay can touch (boxes, landmarks, labels above or below), or null. */
-function overlayRegion(width: number, height: number, faces: readonly Face[], lineWidth: number, scores: boolean): Region | null {
+function overlayRegion(
+  width: number,
+  height: number,
+  faces: readonly Face[],
+  lineWidth: number,
+  scores: boolean,
+): Region | null {
   const { radius, fontSize } = drawSizes(lineWidth);
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const face of faces) {
@@ -100,22 +120,29 @@ function overlaySvg(region: Region, faces: readonly Face[], lineWidth: number, s
   const parts: string[] = [];
   for (const face of faces) {
     const [x1, y1, x2, y2] = face.box;
-    parts.push(`<rect x="${fmt(x1)}" y="${fmt(y1)}" width="${fmt(Math.max(0, x2 - x1))}" height="${fmt(Math.max(0, y2 - y1))}" ` +
-      `fill="none" stroke="${ANNOTATION_COLOURS.box}" stroke-width="${fmt(lineWidth)}"/>`);
+    parts.push(
+      `<rect x="${fmt(x1)}" y="${fmt(y1)}" width="${fmt(Math.max(0, x2 - x1))}" height="${fmt(Math.max(0, y2 - y1))}" ` +
+        `fill="none" stroke="${ANNOTATION_COLOURS.box}" stroke-width="${fmt(lineWidth)}"/>`,
+    );
     face.landmarks.forEach(([x, y], k) => {
-      parts.push(`<circle cx="${fmt(x)}" cy="${fmt(y)}" r="${fmt(radius)}" fill="${ANNOTATION_COLOURS.landmarks[k]}"/>`);
+      parts.push(
+        `<circle cx="${fmt(x)}" cy="${fmt(y)}" r="${fmt(radius)}" fill="${ANNOTATION_COLOURS.landmarks[k]}"/>`,
+      );
     });
     const label = faceLabel(face, scores);
     if (label) {
       const textY = y1 - lineWidth > fontSize ? y1 - lineWidth : y2 + fontSize + lineWidth;
-      parts.push(`<text x="${fmt(x1)}" y="${fmt(textY)}" font-family="sans-serif" font-size="${fontSize}" ` +
-        `fill="${ANNOTATION_COLOURS.box}" stroke="black" stroke-width="${fmt(Math.max(1, fontSize / 12))}" ` +
-        `paint-order="stroke">${label}</text>`);
+      parts.push(
+        `<text x="${fmt(x1)}" y="${fmt(textY)}" font-family="sans-serif" font-size="${fontSize}" ` +
+          `fill="${ANNOTATION_COLOURS.box}" stroke="black" stroke-width="${fmt(Math.max(1, fontSize / 12))}" ` +
+          `paint-order="stroke">${label}</text>`,
+      );
     }
   }
   const { left, top, width, height } = region;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="${left} ${top} ${width} ${height}">${
-    parts.join('')}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="${left} ${top} ${width} ${height}">${parts.join(
+    '',
+  )}</svg>`;
 }
 
 const defaultLineWidth = (width: number, height: number) => Math.max(2, Math.round(Math.min(width, height) / 400));
@@ -133,7 +160,11 @@ function asRgb(pixels: RawPixels): { data: Uint8Array; channels: 3 | 4 } {
  * magenta, right mouth corner cyan) and its score drawn over it, encoded as JPEG (default), PNG or WebP.
  * Coordinates are those detect() returns (original pixels, EXIF orientation applied).
  */
-export async function annotate(input: ImageInput, faces: readonly Face[], options: AnnotateOptions = {}): Promise<Buffer> {
+export async function annotate(
+  input: ImageInput,
+  faces: readonly Face[],
+  options: AnnotateOptions = {},
+): Promise<Buffer> {
   const resolved = resolveOptions(options);
   checkFaces(faces);
   const pixels = await decodeImage(input, STANDALONE_IMAGE_LIMITS);
@@ -144,8 +175,12 @@ export async function annotate(input: ImageInput, faces: readonly Face[], option
   let image = sharp(data, { raw: { width, height, channels } })
     .removeAlpha()
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
-  image = resolved.format === 'png' ? image.png() : resolved.format === 'webp' ? image.webp({ quality: resolved.quality })
-    : image.jpeg({ quality: resolved.quality });
+  image =
+    resolved.format === 'png'
+      ? image.png()
+      : resolved.format === 'webp'
+        ? image.webp({ quality: resolved.quality })
+        : image.jpeg({ quality: resolved.quality });
   return render(image);
 }
 
@@ -153,7 +188,9 @@ async function render(image: sharp.Sharp): Promise<Buffer> {
   try {
     return await image.toBuffer();
   } catch (error) {
-    throw new RetinaFaceError('NATIVE_ERROR', `drawing the annotations failed: ${(error as Error).message}`, { cause: error });
+    throw new RetinaFaceError('NATIVE_ERROR', `drawing the annotations failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -171,13 +208,24 @@ export interface FrameOverlay {
  * when there is nothing to draw. Only the touched region is rendered, to RGBA, so that it can be laid over any number
  * of frames (blendFrameOverlay): sharp's whole-frame composite costs about 30 ms of CPU a 1080p frame.
  */
-export async function renderFrameOverlay(width: number, height: number, faces: readonly Face[]): Promise<FrameOverlay | null> {
+export async function renderFrameOverlay(
+  width: number,
+  height: number,
+  faces: readonly Face[],
+): Promise<FrameOverlay | null> {
   const lineWidth = defaultLineWidth(width, height);
   const region = overlayRegion(width, height, faces, lineWidth, true);
   if (!region) return null;
-  const rgba = await render(sharp(Buffer.from(overlaySvg(region, faces, lineWidth, true))).ensureAlpha().raw());
+  const rgba = await render(
+    sharp(Buffer.from(overlaySvg(region, faces, lineWidth, true)))
+      .ensureAlpha()
+      .raw(),
+  );
   if (rgba.length !== region.width * region.height * 4) {
-    throw new RetinaFaceError('NATIVE_ERROR', `the overlay came out at ${rgba.length} bytes for ${region.width}x${region.height} RGBA`);
+    throw new RetinaFaceError(
+      'NATIVE_ERROR',
+      `the overlay came out at ${rgba.length} bytes for ${region.width}x${region.height} RGBA`,
+    );
   }
   return { ...region, rgba };
 }

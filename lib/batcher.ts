@@ -64,11 +64,14 @@ export function abortError(signal: AbortSignal): RetinaFaceError {
  * Runs `run` on the slots that hold an item (not the holes) and puts each result back at its item's slot: for
  * stages whose work takes only the live items.
  */
-export async function runLiveSlots<S, R>(slots: ReadonlyArray<S | undefined>, run: (items: S[]) => Promise<R[]>):
-  Promise<Array<R | undefined>> {
+export async function runLiveSlots<S, R>(
+  slots: ReadonlyArray<S | undefined>,
+  run: (items: S[]) => Promise<R[]>,
+): Promise<Array<R | undefined>> {
   const live = slots.flatMap((item, i) => (item === undefined ? [] : [i]));
   const results = await run(live.map((i) => slots[i]!));
-  if (results.length !== live.length) throw new Error(`batch returned ${results.length} results for ${live.length} items`);
+  if (results.length !== live.length)
+    throw new Error(`batch returned ${results.length} results for ${live.length} items`);
   const bySlot = new Array<R | undefined>(slots.length);
   live.forEach((slot, k) => (bySlot[slot] = results[k]));
   return bySlot;
@@ -122,7 +125,10 @@ export class Batcher<I, R, S = unknown, C = unknown> {
    */
   reserve(): () => void {
     if (this.queueDepth + this.reserved >= this.options.maxQueue) {
-      throw new RetinaFaceError('QUEUE_FULL', `the detector queue is full (${this.options.maxQueue} waiting calls, option maxQueue)`);
+      throw new RetinaFaceError(
+        'QUEUE_FULL',
+        `the detector queue is full (${this.options.maxQueue} waiting calls, option maxQueue)`,
+      );
     }
     this.reserved++;
     let released = false;
@@ -243,7 +249,8 @@ export class Batcher<I, R, S = unknown, C = unknown> {
         let results: ReadonlyArray<R | undefined>;
         try {
           results = await this.stages.run(slots, context);
-          if (results.length !== members.length) throw new Error(`batch returned ${results.length} results for ${members.length} slots`);
+          if (results.length !== members.length)
+            throw new Error(`batch returned ${results.length} results for ${members.length} slots`);
         } catch (error) {
           for (const m of members) if (!m.left) this.settle(m, () => m.reject(error));
           return;

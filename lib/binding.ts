@@ -39,9 +39,17 @@ export const FACE_FLOATS = 15;
 
 export interface NativeBinding {
   /** Letterboxes images into `out` (float32 NCHW, BGR minus mean); a null canvas means original size (one image). */
-  preprocess(images: RawPixels[], canvas: { width: number; height: number } | null, out: Float32Array): Promise<Letterbox[]>;
+  preprocess(
+    images: RawPixels[],
+    canvas: { width: number; height: number } | null,
+    out: Float32Array,
+  ): Promise<Letterbox[]>;
   /** Decode + NMS of a batch, synchronously (tens of microseconds an image); faces are in original-image pixels. */
-  postprocess(outputs: RawOutputs, letterboxes: Letterbox[], options: PostprocessOptions): { faces: Float32Array; counts: Int32Array };
+  postprocess(
+    outputs: RawOutputs,
+    letterboxes: Letterbox[],
+    options: PostprocessOptions,
+  ): { faces: Float32Array; counts: Int32Array };
   /**
    * ArcFace-aligned crops of one image's faces (10 landmark numbers a face) into `out` (one array of size * size * 3
    * bytes a face, RGB), on the addon's job thread; resolves with 12 numbers a face: the source -> crop matrix, then

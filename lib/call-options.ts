@@ -38,12 +38,20 @@ function invalid(message: string): never {
 function isAbortSignal(value: unknown): value is AbortSignal {
   if (value instanceof AbortSignal) return true;
   const candidate = value as Partial<AbortSignal> | null;
-  return typeof candidate === 'object' && candidate !== null && typeof candidate.aborted === 'boolean' &&
-    typeof candidate.addEventListener === 'function' && typeof candidate.removeEventListener === 'function';
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.aborted === 'boolean' &&
+    typeof candidate.addEventListener === 'function' &&
+    typeof candidate.removeEventListener === 'function'
+  );
 }
 
 /** Validates `options` against the detector's own thresholds (`limits`), without side effects. */
-export function resolveCallOptions(options: unknown, limits: { scoreThreshold: number; maxFaces: number }): ResolvedCallOptions {
+export function resolveCallOptions(
+  options: unknown,
+  limits: { scoreThreshold: number; maxFaces: number },
+): ResolvedCallOptions {
   if (options === undefined) return { signal: undefined, scoreThreshold: undefined, maxFaces: undefined };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     invalid(`call options must be an object like { signal, scoreThreshold, maxFaces }, got ${describeValue(options)}`);
@@ -53,15 +61,26 @@ export function resolveCallOptions(options: unknown, limits: { scoreThreshold: n
     if (!KNOWN.has(key)) invalid(`unknown call option '${key}' (known: ${[...KNOWN].join(', ')})`);
   }
   const { signal, scoreThreshold, maxFaces } = given;
-  if (signal !== undefined && !isAbortSignal(signal)) invalid(`signal must be an AbortSignal, got ${describeValue(signal)}`);
+  if (signal !== undefined && !isAbortSignal(signal))
+    invalid(`signal must be an AbortSignal, got ${describeValue(signal)}`);
   const cap = limits.maxFaces;
   return {
     signal: signal as AbortSignal | undefined,
-    scoreThreshold: scoreThreshold === undefined ? undefined
-      : numberIn(`scoreThreshold (per call: the detector's ${limits.scoreThreshold} or more)`, scoreThreshold, limits.scoreThreshold, 1),
-    maxFaces: maxFaces === undefined ? undefined
-      : cap === 0 ? numberIn('maxFaces (per call)', maxFaces, 0, 1e6, true)
-      : numberIn(`maxFaces (per call: 1 up to the detector's ${cap})`, maxFaces, 1, cap, true),
+    scoreThreshold:
+      scoreThreshold === undefined
+        ? undefined
+        : numberIn(
+            `scoreThreshold (per call: the detector's ${limits.scoreThreshold} or more)`,
+            scoreThreshold,
+            limits.scoreThreshold,
+            1,
+          ),
+    maxFaces:
+      maxFaces === undefined
+        ? undefined
+        : cap === 0
+          ? numberIn('maxFaces (per call)', maxFaces, 0, 1e6, true)
+          : numberIn(`maxFaces (per call: 1 up to the detector's ${cap})`, maxFaces, 1, cap, true),
   };
 }
 

@@ -86,7 +86,12 @@ export class Detector {
       },
     });
     this.batcher = new Batcher(
-      { maxBatch, maxDelayMs: options.maxDelayMs, maxQueue: options.maxQueue, maxConcurrentBatches: CONCURRENT_BATCHES },
+      {
+        maxBatch,
+        maxDelayMs: options.maxDelayMs,
+        maxQueue: options.maxQueue,
+        maxConcurrentBatches: CONCURRENT_BATCHES,
+      },
       stages,
     );
   }
@@ -178,7 +183,8 @@ export class Detector {
    * pixels decoded for detection: the image is decoded once.
    */
   async detectAndAlign(input: ImageInput, options: DetectAndAlignOptions = {}): Promise<AlignedDetection[]> {
-    if (typeof options !== 'object' || options === null) throw new RetinaFaceError('INVALID_ARGUMENT', 'options must be an object');
+    if (typeof options !== 'object' || options === null)
+      throw new RetinaFaceError('INVALID_ARGUMENT', 'options must be an object');
     const { size, ...callOptions } = options;
     const cropSize = resolveAlignSize(size);
     resolveCallOptions(callOptions, this.options); // bad call options fail before the decode, as in detect()
@@ -186,7 +192,11 @@ export class Detector {
     // Decoded here with detect()'s checks; detect() then takes the pixels as raw input (copied, not decoded again).
     const pixels = await decodeImage(input, this.limits);
     const faces = await this.detect(pixels, callOptions);
-    const crops = await alignDecoded(pixels, faces.map((face) => face.landmarks), cropSize);
+    const crops = await alignDecoded(
+      pixels,
+      faces.map((face) => face.landmarks),
+      cropSize,
+    );
     return faces.map((face, i) => ({ ...face, aligned: crops[i]! }));
   }
 
@@ -286,7 +296,11 @@ export class Detector {
    * await), the header read and checked, a share of the pixel budget taken, then decode and the batcher. The budget
    * is held until the result, or until an abandoned decode ends, whichever is later: it counts what memory holds.
    */
-  private async detectOne(input: ImageInput, options: DetectCallOptions | undefined, lent = false): Promise<{ faces: Face[]; timings: CallTimings }> {
+  private async detectOne(
+    input: ImageInput,
+    options: DetectCallOptions | undefined,
+    lent = false,
+  ): Promise<{ faces: Face[]; timings: CallTimings }> {
     this.assertOpen();
     const call = resolveCallOptions(options, this.options);
     const { signal } = call;
@@ -301,8 +315,10 @@ export class Detector {
       const captured = captureInput(input, this.limits, lent); // before the first await: the caller's buffers are ours now
       const header = await untilAborted(readHeader(captured, this.limits), signal);
       releaseBudget = await this.budget.acquire(header.width * header.height, signal);
-      fast = this.options.decode === 'fast' && this.inputSize !== 'original' && captured.kind !== 'sharp'
-        ? planFastDecode(header, this.inputSize) : undefined;
+      fast =
+        this.options.decode === 'fast' && this.inputSize !== 'original' && captured.kind !== 'sharp'
+          ? planFastDecode(header, this.inputSize)
+          : undefined;
       decoding = decodeCaptured(captured, this.limits, fast);
       // An abort does not wait for the decode (untilAborted), but the decode keeps its pixels until it ends.
       pixels = await untilAborted(decoding, signal);
@@ -317,7 +333,13 @@ export class Detector {
       const { value, queueMs, batchSize } = await this.batcher.submit(pixels, signal);
       return {
         faces: applyCallFilters(fast ? mapFacesToSource(value.faces, fast, this.options.clip) : value.faces, call),
-        timings: { decodeMs, ...value.timings, queueMs: value.timings.queueMs ?? queueMs, totalMs: performance.now() - start, batchSize },
+        timings: {
+          decodeMs,
+          ...value.timings,
+          queueMs: value.timings.queueMs ?? queueMs,
+          totalMs: performance.now() - start,
+          batchSize,
+        },
       };
     } finally {
       releaseBudget();

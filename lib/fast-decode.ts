@@ -23,7 +23,10 @@ function nearbyint(x: number): number {
 }
 
 /** The decode size for a header and canvas, or undefined when the exact path is as fast (not a JPEG, small). */
-export function planFastDecode(header: ImageHeader, canvas: { width: number; height: number }): FastDecodePlan | undefined {
+export function planFastDecode(
+  header: ImageHeader,
+  canvas: { width: number; height: number },
+): FastDecodePlan | undefined {
   if (header.format !== 'jpeg') return undefined;
   const { width, height } = header.display ?? header;
   const scale = Math.min(canvas.width / width, canvas.height / height);
@@ -35,7 +38,8 @@ export function planFastDecode(header: ImageHeader, canvas: { width: number; hei
 
 /** Faces found in the plan's decoded image, in the original image's pixels (boxes clipped as they were). */
 export function mapFacesToSource(faces: Face[], plan: FastDecodePlan, clip: boolean): Face[] {
-  const sx = plan.sourceWidth / plan.width, sy = plan.sourceHeight / plan.height;
+  const sx = plan.sourceWidth / plan.width,
+    sy = plan.sourceHeight / plan.height;
   const cx = (x: number) => (clip ? Math.min(Math.max(x * sx, 0), plan.sourceWidth) : x * sx);
   const cy = (y: number) => (clip ? Math.min(Math.max(y * sy, 0), plan.sourceHeight) : y * sy);
   return faces.map((face) => ({

@@ -75,7 +75,10 @@ function checkSize(width: number, height: number, limits: ImageLimits): void {
     );
   }
   if (width > MAX_SIDE || height > MAX_SIDE) {
-    throw new RetinaFaceError('IMAGE_TOO_LARGE', `image is ${width}x${height}; each side must be at most ${MAX_SIDE} pixels`);
+    throw new RetinaFaceError(
+      'IMAGE_TOO_LARGE',
+      `image is ${width}x${height}; each side must be at most ${MAX_SIDE} pixels`,
+    );
   }
   if (width < limits.minSide || height < limits.minSide) {
     throw new RetinaFaceError(
@@ -105,20 +108,30 @@ function isDetached(array: Uint8Array): boolean {
 
 function assertAttached(array: Uint8Array, what: string): void {
   if (isDetached(array)) {
-    throw new RetinaFaceError('INVALID_ARGUMENT', `${what} is backed by a detached ArrayBuffer (transferred away before the call)`);
+    throw new RetinaFaceError(
+      'INVALID_ARGUMENT',
+      `${what} is backed by a detached ArrayBuffer (transferred away before the call)`,
+    );
   }
 }
 
 /** Validates raw pixels and copies them into an array of our own unless lent (gray + alpha keeps the gray channel). */
 function capturePixels(input: PixelInput, limits: ImageLimits, lent: boolean): RawPixels {
   const { data, width, height, channels } = input;
-  if (!(data instanceof Uint8Array)) throw new RetinaFaceError('INVALID_ARGUMENT', 'pixels.data must be a Uint8Array or Buffer');
+  if (!(data instanceof Uint8Array))
+    throw new RetinaFaceError('INVALID_ARGUMENT', 'pixels.data must be a Uint8Array or Buffer');
   assertAttached(data, 'pixels.data');
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RetinaFaceError('INVALID_ARGUMENT', `pixels.${name} must be a non-negative integer`);
+  for (const [name, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new RetinaFaceError('INVALID_ARGUMENT', `pixels.${name} must be a non-negative integer`);
   }
-  if (![1, 2, 3, 4].includes(channels)) throw new RetinaFaceError('INVALID_ARGUMENT', 'pixels.channels must be 1, 2, 3 or 4');
-  if (data.length === 0 || width === 0 || height === 0) throw new RetinaFaceError('IMAGE_EMPTY', 'raw pixel input is empty');
+  if (![1, 2, 3, 4].includes(channels))
+    throw new RetinaFaceError('INVALID_ARGUMENT', 'pixels.channels must be 1, 2, 3 or 4');
+  if (data.length === 0 || width === 0 || height === 0)
+    throw new RetinaFaceError('IMAGE_EMPTY', 'raw pixel input is empty');
   checkSize(width, height, limits);
   if (data.length !== width * height * channels) {
     throw new RetinaFaceError(
@@ -161,7 +174,8 @@ export function captureInput(input: ImageInput, limits: ImageLimits, lent = fals
 
 function decodeError(error: unknown): RetinaFaceError {
   const message = error instanceof Error ? error.message : String(error);
-  if (/pixel limit/i.test(message)) return new RetinaFaceError('IMAGE_TOO_LARGE', `image is over the pixel limit: ${message}`, { cause: error });
+  if (/pixel limit/i.test(message))
+    return new RetinaFaceError('IMAGE_TOO_LARGE', `image is over the pixel limit: ${message}`, { cause: error });
   if (/Input file is missing/.test(message)) return new RetinaFaceError('IMAGE_NOT_FOUND', message, { cause: error });
   return new RetinaFaceError('IMAGE_DECODE_FAILED', `cannot decode image: ${message}`, { cause: error });
 }
@@ -173,10 +187,14 @@ async function checkImageFile(file: string): Promise<void> {
     stats = await fs.promises.stat(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new RetinaFaceError('IMAGE_NOT_FOUND', `no image file at '${file}'`, { cause: error });
-    throw new RetinaFaceError('IMAGE_DECODE_FAILED', `cannot read '${file}': ${(error as Error).message}`, { cause: error });
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new RetinaFaceError('IMAGE_NOT_FOUND', `no image file at '${file}'`, { cause: error });
+    throw new RetinaFaceError('IMAGE_DECODE_FAILED', `cannot read '${file}': ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  if (!stats.isFile()) throw new RetinaFaceError('INVALID_ARGUMENT', `'${file}' is ${fileKind(stats)}, not an image file`);
+  if (!stats.isFile())
+    throw new RetinaFaceError('INVALID_ARGUMENT', `'${file}' is ${fileKind(stats)}, not an image file`);
   if (stats.size === 0) throw new RetinaFaceError('IMAGE_EMPTY', `image file '${file}' is empty`);
 }
 
@@ -202,13 +220,17 @@ export async function readHeader(input: CapturedInput, limits: ImageLimits): Pro
     throw decodeError(error);
   }
   const { width, height } = metadata;
-  if (!width || !height) throw new RetinaFaceError('IMAGE_DECODE_FAILED', 'cannot decode image: its header gives no size');
+  if (!width || !height)
+    throw new RetinaFaceError('IMAGE_DECODE_FAILED', 'cannot decode image: its header gives no size');
   checkSize(width, height, limits);
   const display = metadata.autoOrient;
   return {
-    width, height,
+    width,
+    height,
     ...(metadata.format ? { format: metadata.format } : {}),
-    ...(display && (display.width !== width || display.height !== height) ? { display: { width: display.width, height: display.height } } : {}),
+    ...(display && (display.width !== width || display.height !== height)
+      ? { display: { width: display.width, height: display.height } }
+      : {}),
   };
 }
 
@@ -217,7 +239,12 @@ async function decodeWithSharp(pipeline: sharp.Sharp, limits: ImageLimits, resiz
   try {
     let oriented = pipeline.autoOrient();
     // JPEG shrink-on-load (libjpeg's DCT scaling by 1/2, 1/4, 1/8) then libvips' own linear reduce to the exact size.
-    if (resize) oriented = oriented.resize(resize.width, resize.height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true });
+    if (resize)
+      oriented = oriented.resize(resize.width, resize.height, {
+        fit: 'fill',
+        kernel: 'linear',
+        fastShrinkOnLoad: true,
+      });
     result = await oriented.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw decodeError(error);
@@ -234,7 +261,11 @@ async function decodeWithSharp(pipeline: sharp.Sharp, limits: ImageLimits, resiz
  * Decodes a captured input (after readHeader) to uint8 gray/RGB(A) pixels in display orientation; with `resize`
  * (encoded inputs only), straight to that size.
  */
-export async function decodeCaptured(input: CapturedInput, limits: ImageLimits, resize?: DecodeResize): Promise<RawPixels> {
+export async function decodeCaptured(
+  input: CapturedInput,
+  limits: ImageLimits,
+  resize?: DecodeResize,
+): Promise<RawPixels> {
   if (input.kind === 'pixels') return input.pixels;
   return decodeWithSharp(sharpFor(input, limits), limits, resize);
 }

@@ -7,7 +7,13 @@ export type { ImageInput, PixelInput } from './image';
 export type { BackendInfo } from './backends/backend';
 export type { CallTimings, DetectorStats, BatchEvent } from './stats';
 export { RetinaFaceError, isRetinaFaceError, ErrorCodes, type ErrorCode } from './errors';
-export { evaluateWider, evaluateDetections, type EvaluateWiderOptions, type EvaluationResult, type WiderEvaluation } from './eval/evaluate';
+export {
+  evaluateWider,
+  evaluateDetections,
+  type EvaluateWiderOptions,
+  type EvaluationResult,
+  type WiderEvaluation,
+} from './eval/evaluate';
 export { loadGroundTruth, type GroundTruth } from './eval/ground-truth';
 export { runtimeInfo, type RuntimeInfo, type CudaInfo } from './runtime-info';
 export type { VideoOptions, VideoFrameResult } from './video/detect-video';

@@ -6,7 +6,15 @@ import { RetinaFaceError } from './errors';
 /** TensorRT settings beyond precision; see docs/tensorrt.md. */
 export type TensorRtSettings = Pick<
   TensorRtOptions,
-  'fp16Model' | 'maxInputSize' | 'streams' | 'workspaceMb' | 'pinnedSlotMb' | 'cacheDir' | 'logLevel' | 'onEngineEvent' | 'layerDir'
+  | 'fp16Model'
+  | 'maxInputSize'
+  | 'streams'
+  | 'workspaceMb'
+  | 'pinnedSlotMb'
+  | 'cacheDir'
+  | 'logLevel'
+  | 'onEngineEvent'
+  | 'layerDir'
 >;
 
 export type BackendName = 'auto' | 'cpu' | 'tensorrt';
@@ -128,7 +136,13 @@ export function describeValue(value: unknown): string {
 }
 
 export function numberIn(name: string, value: unknown, min: number, max: number, integer = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     invalid(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${describeValue(value)}`);
   }
   return value;
@@ -154,13 +168,32 @@ function resolveInputSize(value: InputSize | undefined): ResolvedOptions['inputS
 export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) invalid('options must be an object');
   const known = new Set([
-    'model', 'backend', 'inputSize', 'scoreThreshold', 'nmsThreshold', 'maxFaces', 'preNmsTopK', 'clip',
-    'maxPixels', 'minSide', 'maxInflightPixels', 'maxOriginalPixels', 'failOn', 'maxBatch', 'maxDelayMs', 'maxQueue', 'cpuThreads', 'precision', 'tensorrt', 'log',
+    'model',
+    'backend',
+    'inputSize',
+    'scoreThreshold',
+    'nmsThreshold',
+    'maxFaces',
+    'preNmsTopK',
+    'clip',
+    'maxPixels',
+    'minSide',
+    'maxInflightPixels',
+    'maxOriginalPixels',
+    'failOn',
+    'maxBatch',
+    'maxDelayMs',
+    'maxQueue',
+    'cpuThreads',
+    'precision',
+    'tensorrt',
+    'log',
     'decode',
   ]);
   for (const key of Object.keys(options)) if (!known.has(key)) invalid(`unknown option '${key}'`);
   const backend = options.backend ?? 'auto';
-  if (!['auto', 'cpu', 'tensorrt'].includes(backend)) invalid(`backend must be 'auto', 'cpu' or 'tensorrt', got '${backend}'`);
+  if (!['auto', 'cpu', 'tensorrt'].includes(backend))
+    invalid(`backend must be 'auto', 'cpu' or 'tensorrt', got '${backend}'`);
   if (options.model !== undefined && (typeof options.model !== 'string' || options.model === '')) {
     invalid('model must be a non-empty path');
   }
@@ -170,11 +203,15 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
     invalid(`precision must be 'fp16', 'fp32' or 'int8', got '${String(precision)}'`);
   }
   const decode = options.decode ?? 'exact';
-  if (decode !== 'exact' && decode !== 'fast') invalid(`decode must be 'exact' or 'fast', got ${describeValue(decode)}`);
-  if (options.tensorrt !== undefined && (typeof options.tensorrt !== 'object' || options.tensorrt === null)) invalid('tensorrt must be an object');
-  if (options.log !== undefined && typeof options.log !== 'function') invalid('log must be a function (level, message)');
+  if (decode !== 'exact' && decode !== 'fast')
+    invalid(`decode must be 'exact' or 'fast', got ${describeValue(decode)}`);
+  if (options.tensorrt !== undefined && (typeof options.tensorrt !== 'object' || options.tensorrt === null))
+    invalid('tensorrt must be an object');
+  if (options.log !== undefined && typeof options.log !== 'function')
+    invalid('log must be a function (level, message)');
   const failOn = options.failOn ?? 'truncated';
-  if (!FAIL_ON.includes(failOn)) invalid(`failOn must be one of ${FAIL_ON.map((f) => `'${f}'`).join(', ')}, got ${describeValue(failOn)}`);
+  if (!FAIL_ON.includes(failOn))
+    invalid(`failOn must be one of ${FAIL_ON.map((f) => `'${f}'`).join(', ')}, got ${describeValue(failOn)}`);
   return {
     model: options.model,
     backend,
@@ -194,8 +231,10 @@ export function resolveOptions(options: DetectorOptions = {}): ResolvedOptions {
     maxDelayMs: numberIn('maxDelayMs', options.maxDelayMs ?? 2, 0, 10_000),
     maxQueue: numberIn('maxQueue', options.maxQueue ?? 256, 1, 1_000_000, true),
     // More threads than cores only makes one inference slower (64 s for one call with 1024 threads on 2 cores).
-    cpuThreads: options.cpuThreads === undefined ? undefined
-      : numberIn('cpuThreads (at most the available cores)', options.cpuThreads, 1, os.availableParallelism(), true),
+    cpuThreads:
+      options.cpuThreads === undefined
+        ? undefined
+        : numberIn('cpuThreads (at most the available cores)', options.cpuThreads, 1, os.availableParallelism(), true),
     precision,
     decode,
     tensorrt: options.tensorrt ?? {},

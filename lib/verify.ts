@@ -41,7 +41,12 @@ export interface PrecisionReport {
 }
 
 export type VerifyReport =
-  | { status: 'unavailable'; reason: string; missing: string[]; layers: { path: string; present: boolean; error?: string }[] }
+  | {
+      status: 'unavailable';
+      reason: string;
+      missing: string[];
+      layers: { path: string; present: boolean; error?: string }[];
+    }
   | { status: 'ok' | 'mismatch'; tensorrtVersion: string; images: string[]; precisions: PrecisionReport[] };
 
 /** Exit codes of `retinaface verify`: 0 every face matched, 1 a mismatch, 2 an error, 3 TensorRT cannot run here. */
@@ -59,12 +64,18 @@ export function iou(a: Face['box'], b: Face['box']): number {
 }
 
 /** Greedy one-to-one matching of two face lists by IoU, best pairs first. */
-export function matchFaces(cpu: Face[], trt: Face[], threshold: number): { pairs: [Face, Face, number][]; cpuLeft: Face[]; trtLeft: Face[] } {
+export function matchFaces(
+  cpu: Face[],
+  trt: Face[],
+  threshold: number,
+): { pairs: [Face, Face, number][]; cpuLeft: Face[]; trtLeft: Face[] } {
   const candidates: [number, number, number][] = [];
-  cpu.forEach((a, i) => trt.forEach((b, j) => {
-    const overlap = iou(a.box, b.box);
-    if (overlap >= threshold) candidates.push([overlap, i, j]);
-  }));
+  cpu.forEach((a, i) =>
+    trt.forEach((b, j) => {
+      const overlap = iou(a.box, b.box);
+      if (overlap >= threshold) candidates.push([overlap, i, j]);
+    }),
+  );
   candidates.sort((x, y) => y[0] - x[0]);
   const usedCpu = new Set<number>();
   const usedTrt = new Set<number>();
@@ -82,7 +93,11 @@ export function matchFaces(cpu: Face[], trt: Face[], threshold: number): { pairs
 export function packagedSamples(root = path.join(__dirname, '..', '..')): string[] {
   const dir = path.join(root, 'samples');
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((name) => /\.(jpe?g|png|webp)$/i.test(name)).sort().map((name) => path.join(dir, name));
+  return fs
+    .readdirSync(dir)
+    .filter((name) => /\.(jpe?g|png|webp)$/i.test(name))
+    .sort()
+    .map((name) => path.join(dir, name));
 }
 
 async function throughput(detector: Detector, images: string[], batch: number): Promise<number> {
@@ -102,13 +117,22 @@ export async function verifyTensorRt(options: VerifyOptions): Promise<VerifyRepo
       status: 'unavailable',
       reason: probe.reason ?? 'TensorRT cannot run here',
       missing: probe.missing,
-      layers: (probe.layers ?? []).map(({ path: file, present, error }) => ({ path: file, present, ...(error ? { error } : {}) })),
+      layers: (probe.layers ?? []).map(({ path: file, present, error }) => ({
+        path: file,
+        present,
+        ...(error ? { error } : {}),
+      })),
     };
   }
   const scoreThreshold = options.scoreThreshold ?? 0.5;
   const batchSizes = options.batchSizes ?? [1, 8, 32];
   const maxBatch = Math.max(...batchSizes);
-  const common = { ...(options.model ? { model: options.model } : {}), scoreThreshold, inputSize: 640 as const, maxBatch };
+  const common = {
+    ...(options.model ? { model: options.model } : {}),
+    scoreThreshold,
+    inputSize: 640 as const,
+    maxBatch,
+  };
   const cpu = await Detector.create({ ...common, backend: 'cpu' });
   const cpuFaces = new Map<string, Face[]>();
   try {
@@ -125,19 +149,30 @@ export async function verifyTensorRt(options: VerifyOptions): Promise<VerifyRepo
       ...common,
       backend: 'tensorrt',
       precision,
-      tensorrt: { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), onEngineEvent: (event) => events.push(event) },
+      tensorrt: {
+        ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+        onEngineEvent: (event) => events.push(event),
+      },
     });
     const openSeconds = Number(process.hrtime.bigint() - start) / 1e9;
     const threshold = IOU_THRESHOLD[precision];
     const report: PrecisionReport = {
-      precision, iouThreshold: threshold, matched: 0, cpuFaces: 0, tensorrtFaces: 0, unmatched: [],
-      worstScoreDiff: 0, worstLandmarkDiffPx: 0, worstIou: 1,
+      precision,
+      iouThreshold: threshold,
+      matched: 0,
+      cpuFaces: 0,
+      tensorrtFaces: 0,
+      unmatched: [],
+      worstScoreDiff: 0,
+      worstLandmarkDiffPx: 0,
+      worstIou: 1,
       engine: {
         built: events.some((e) => e.kind === 'build-finished'),
         seconds: openSeconds,
         ...(events.find((e) => e.path)?.path ? { path: events.find((e) => e.path)!.path! } : {}),
       },
-      imagesPerSecond: {}, ok: true,
+      imagesPerSecond: {},
+      ok: true,
     };
     try {
       for (const image of options.images) {
@@ -155,14 +190,18 @@ export async function verifyTensorRt(options: VerifyOptions): Promise<VerifyRepo
             report.worstLandmarkDiffPx = Math.max(report.worstLandmarkDiffPx, Math.hypot(x - u, y - v));
           });
         }
-        for (const [side, faces] of [['cpu', cpuLeft], ['tensorrt', trtLeft]] as const) {
+        for (const [side, faces] of [
+          ['cpu', cpuLeft],
+          ['tensorrt', trtLeft],
+        ] as const) {
           for (const face of faces) {
             report.unmatched.push({ image, side, score: face.score, box: face.box });
             if (face.score > scoreThreshold + BORDERLINE) report.ok = false;
           }
         }
       }
-      for (const batch of batchSizes) report.imagesPerSecond[`batch${batch}`] = await throughput(detector, options.images, batch);
+      for (const batch of batchSizes)
+        report.imagesPerSecond[`batch${batch}`] = await throughput(detector, options.images, batch);
       reports.push(report);
     } finally {
       await detector.close();
@@ -179,7 +218,9 @@ export async function verifyTensorRt(options: VerifyOptions): Promise<VerifyRepo
 /** The report as the table `retinaface verify` prints. */
 export function formatVerifyReport(report: VerifyReport): string {
   if (report.status === 'unavailable') {
-    const layers = report.layers.map((l) => `  ${l.path}: ${l.present ? (l.error ? `present, ${l.error}` : 'present') : 'not built'}`);
+    const layers = report.layers.map(
+      (l) => `  ${l.path}: ${l.present ? (l.error ? `present, ${l.error}` : 'present') : 'not built'}`,
+    );
     return [
       `TensorRT unavailable: ${report.reason}`,
       `missing: ${report.missing.join(', ')}`,
@@ -188,19 +229,40 @@ export function formatVerifyReport(report: VerifyReport): string {
     ].join('\n');
   }
   const batches = Object.keys(report.precisions[0]?.imagesPerSecond ?? {});
-  const header = ['precision', 'matched', 'IoU >=', 'worst IoU', 'worst score diff', 'worst landmark px', 'engine', ...batches.map((b) => `img/s ${b.replace('batch', 'b')}`), 'result'];
+  const header = [
+    'precision',
+    'matched',
+    'IoU >=',
+    'worst IoU',
+    'worst score diff',
+    'worst landmark px',
+    'engine',
+    ...batches.map((b) => `img/s ${b.replace('batch', 'b')}`),
+    'result',
+  ];
   const rows = report.precisions.map((r) => [
-    r.precision, `${r.matched}/${r.cpuFaces} (trt ${r.tensorrtFaces})`, r.iouThreshold.toFixed(2), r.worstIou.toFixed(4),
-    r.worstScoreDiff.toFixed(4), r.worstLandmarkDiffPx.toFixed(2), `${r.engine.built ? 'built' : 'loaded'} ${r.engine.seconds.toFixed(1)} s`,
-    ...batches.map((b) => (r.imagesPerSecond[b] ?? 0).toFixed(1)), r.ok ? 'ok' : 'MISMATCH',
+    r.precision,
+    `${r.matched}/${r.cpuFaces} (trt ${r.tensorrtFaces})`,
+    r.iouThreshold.toFixed(2),
+    r.worstIou.toFixed(4),
+    r.worstScoreDiff.toFixed(4),
+    r.worstLandmarkDiffPx.toFixed(2),
+    `${r.engine.built ? 'built' : 'loaded'} ${r.engine.seconds.toFixed(1)} s`,
+    ...batches.map((b) => (r.imagesPerSecond[b] ?? 0).toFixed(1)),
+    r.ok ? 'ok' : 'MISMATCH',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   const unmatched = report.precisions.flatMap((r) =>
-    r.unmatched.map((u) => `  ${r.precision}: only on ${u.side} in ${u.image}: score ${u.score.toFixed(3)} box [${u.box.map((v) => v.toFixed(1)).join(', ')}]`));
+    r.unmatched.map(
+      (u) =>
+        `  ${r.precision}: only on ${u.side} in ${u.image}: score ${u.score.toFixed(3)} box [${u.box.map((v) => v.toFixed(1)).join(', ')}]`,
+    ),
+  );
   return [
     `TensorRT ${report.tensorrtVersion}, ${report.images.length} image(s), compared with the CPU backend`,
-    line(header), ...rows.map(line),
+    line(header),
+    ...rows.map(line),
     ...(unmatched.length ? ['unmatched faces:', ...unmatched] : []),
   ].join('\n');
 }

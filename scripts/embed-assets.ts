@@ -23,8 +23,16 @@ const shared = path.join(root, '..', 'shared');
 
 /** The sample photos: source name in shared/data/photos, name in the package, sha256 (see samples/LICENSES.md). */
 const SAMPLES = [
-  { from: 'fr_two_people.jpg', to: 'two-people.jpg', sha256: '536b29cd513fb618e4d5aa79d51a279948daa804ce359463449cce5f9dc68aa7' },
-  { from: 'rf_curve_test.jpg', to: 'crowd.jpg', sha256: '0502c018d80d96f17c315fa096c88d6ed89775ce7c15754d4d697f09f36e84fa' },
+  {
+    from: 'fr_two_people.jpg',
+    to: 'two-people.jpg',
+    sha256: '536b29cd513fb618e4d5aa79d51a279948daa804ce359463449cce5f9dc68aa7',
+  },
+  {
+    from: 'rf_curve_test.jpg',
+    to: 'crowd.jpg',
+    sha256: '0502c018d80d96f17c315fa096c88d6ed89775ce7c15754d4d697f09f36e84fa',
+  },
 ];
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -47,7 +55,10 @@ function weightsFile(): string {
     modelFiles(model, modelCacheDir()).weights,
   ].filter((file): file is string => !!file);
   const found = candidates.find((file) => fs.existsSync(file));
-  if (!found) fail(`no ${model.weights.file} found (looked in ${candidates.join(', ')}); run \`npx retinaface fetch\` or set RETINAFACE_WEIGHTS`);
+  if (!found)
+    fail(
+      `no ${model.weights.file} found (looked in ${candidates.join(', ')}); run \`npx retinaface fetch\` or set RETINAFACE_WEIGHTS`,
+    );
   return found;
 }
 
@@ -56,7 +67,9 @@ async function embedModel(printPin: boolean): Promise<void> {
   const source = weightsFile();
   const weights = fs.readFileSync(source);
   if (weights.length !== model.weights.size || sha256(weights) !== model.weights.sha256) {
-    fail(`${source} is not the registry's ${model.weights.file} (sha256 ${sha256(weights)}, expected ${model.weights.sha256})`);
+    fail(
+      `${source} is not the registry's ${model.weights.file} (sha256 ${sha256(weights)}, expected ${model.weights.sha256})`,
+    );
   }
   const { onnx } = await convertCheckpointBytes(weights, source, { architecture: model.architecture });
   const digest = sha256(onnx);
@@ -67,9 +80,11 @@ async function embedModel(printPin: boolean): Promise<void> {
   }
   if (!model.onnx) fail(`models/manifest.json pins no ONNX for ${model.id}; add the entry that --print-pin prints`);
   if (onnx.length !== model.onnx.size || digest !== model.onnx.sha256) {
-    fail(`the ONNX converted from ${source} (${onnx.length} bytes, sha256 ${digest}) is not the one models/manifest.json pins ` +
-      `(${model.onnx.size} bytes, sha256 ${model.onnx.sha256}). If the converter or the package version changed on ` +
-      'purpose, check its outputs (npx tap test/models-convert.test.ts) and pin the new one (--print-pin).');
+    fail(
+      `the ONNX converted from ${source} (${onnx.length} bytes, sha256 ${digest}) is not the one models/manifest.json pins ` +
+        `(${model.onnx.size} bytes, sha256 ${model.onnx.sha256}). If the converter or the package version changed on ` +
+        'purpose, check its outputs (npx tap test/models-convert.test.ts) and pin the new one (--print-pin).',
+    );
   }
   fs.writeFileSync(file, onnx);
   console.error(`embed-assets: ${path.relative(root, file)} (${onnx.length} bytes, sha256 ${digest}) from ${source}`);
@@ -82,7 +97,8 @@ function embedSamples(): void {
     const source = path.join(from, sample.from);
     if (!fs.existsSync(source)) fail(`sample photo ${source} is missing (set RETINAFACE_SAMPLES_FROM)`);
     const bytes = fs.readFileSync(source);
-    if (sha256(bytes) !== sample.sha256) fail(`${source} is not the sample photo listed in samples/LICENSES.md (sha256 ${sha256(bytes)})`);
+    if (sha256(bytes) !== sample.sha256)
+      fail(`${source} is not the sample photo listed in samples/LICENSES.md (sha256 ${sha256(bytes)})`);
     fs.writeFileSync(path.join(root, 'samples', sample.to), bytes);
   }
   console.error(`embed-assets: samples/ ${SAMPLES.map((s) => s.to).join(', ')}`);

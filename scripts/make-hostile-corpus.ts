@@ -19,17 +19,25 @@ async function main(): Promise<void> {
   const manifest = {
     limits: CORPUS_LIMITS,
     files: entries.map((e) => ({
-      name: e.name, kind: e.kind, expect: e.expect, ...(e.pathOnly ? { pathOnly: true } : {}),
-      ...(e.failOnWarning ? { failOnWarning: e.failOnWarning } : {}), bytes: e.bytes?.length ?? null,
+      name: e.name,
+      kind: e.kind,
+      expect: e.expect,
+      ...(e.pathOnly ? { pathOnly: true } : {}),
+      ...(e.failOnWarning ? { failOnWarning: e.failOnWarning } : {}),
+      bytes: e.bytes?.length ?? null,
     })),
   };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  console.log(`${entries.length} files in ${dir} (limits: maxPixels ${CORPUS_LIMITS.maxPixels}, minSide ${CORPUS_LIMITS.minSide})\n`);
+  console.log(
+    `${entries.length} files in ${dir} (limits: maxPixels ${CORPUS_LIMITS.maxPixels}, minSide ${CORPUS_LIMITS.minSide})\n`,
+  );
   console.log('| file | kind | outcome | failOn: warning |');
   console.log('| --- | --- | --- | --- |');
   for (const e of entries) {
     const strict = e.failOnWarning ? describeExpected(e.failOnWarning) : '';
-    console.log(`| ${e.name} | ${e.kind}${e.pathOnly ? ' (path only)' : ''} | ${describeExpected(e.expect)} | ${strict} |`);
+    console.log(
+      `| ${e.name} | ${e.kind}${e.pathOnly ? ' (path only)' : ''} | ${describeExpected(e.expect)} | ${strict} |`,
+    );
   }
 }
 

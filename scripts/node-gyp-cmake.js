@@ -28,7 +28,11 @@ if (process.env.PREBUILD_PLATFORM && process.env.PREBUILD_ARCH) {
   for (const layer of layers) {
     fs.copyFileSync(path.join(built, layer), path.join(target, layer));
     if (process.env.PREBUILD_STRIP === '1') {
-      const strip = spawnSync(process.env.PREBUILD_STRIP_BIN || 'strip', ['--strip-unneeded', path.join(target, layer)], { stdio: 'inherit' });
+      const strip = spawnSync(
+        process.env.PREBUILD_STRIP_BIN || 'strip',
+        ['--strip-unneeded', path.join(target, layer)],
+        { stdio: 'inherit' },
+      );
       if (strip.status !== 0) process.exit(strip.status ?? 1);
     }
     console.error(`node-gyp-cmake: ${layer} -> ${path.relative(root, target)}/`);

@@ -27,7 +27,10 @@ function nativeTestBinaries() {
   for (const dir of ['build', 'build/Release']) {
     const full = path.join(root, dir);
     if (!fs.existsSync(full)) continue;
-    const found = fs.readdirSync(full).filter((name) => /^retinaface_\w+_tests$/.test(name)).sort();
+    const found = fs
+      .readdirSync(full)
+      .filter((name) => /^retinaface_\w+_tests$/.test(name))
+      .sort();
     if (found.length) return found.map((name) => path.join(full, name));
   }
   return [];

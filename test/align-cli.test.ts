@@ -27,13 +27,20 @@ t.test('detect --annotate out.jpg --crops dir: the picture, one PNG and one JSON
   t.equal(meta.width, source.width);
   t.equal(meta.height, source.height);
 
-  t.same(fs.readdirSync(crops).sort(), ['0', '1', '2'].flatMap((i) => [`fr_obama_and_biden_${i}.json`, `fr_obama_and_biden_${i}.png`]));
+  t.same(
+    fs.readdirSync(crops).sort(),
+    ['0', '1', '2'].flatMap((i) => [`fr_obama_and_biden_${i}.json`, `fr_obama_and_biden_${i}.png`]),
+  );
   for (let i = 0; i < 3; i++) {
     const crop = await sharp(path.join(crops, `fr_obama_and_biden_${i}.png`)).metadata();
     t.equal(crop.width, 112);
     t.equal(crop.height, 112);
     const sidecar = JSON.parse(fs.readFileSync(path.join(crops, `fr_obama_and_biden_${i}.json`), 'utf8')) as {
-      score: number; size: number; matrix: number[][]; inverse: number[][]; landmarks: number[][];
+      score: number;
+      size: number;
+      matrix: number[][];
+      inverse: number[][];
+      landmarks: number[][];
     };
     t.equal(sidecar.score, faces[i]!.score);
     t.equal(sidecar.size, 112);
@@ -47,7 +54,18 @@ t.test('--crop-size and a PNG annotation; several images get one picture each', 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-align-cli-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const images = ['fr_two_people.jpg', 'dlib_cars_noface.jpg'].map((name) => path.join(PHOTOS, name));
-  const result = run(['detect', '--model', MODEL_DYNAMIC, ...images, '--annotate', path.join(dir, 'a.png'), '--crops', dir, '--crop-size', '128']);
+  const result = run([
+    'detect',
+    '--model',
+    MODEL_DYNAMIC,
+    ...images,
+    '--annotate',
+    path.join(dir, 'a.png'),
+    '--crops',
+    dir,
+    '--crop-size',
+    '128',
+  ]);
   t.equal(result.status, 0, result.stderr);
   t.equal((await sharp(path.join(dir, 'a-fr_two_people.png')).metadata()).format, 'png');
   t.ok(fs.existsSync(path.join(dir, 'a-dlib_cars_noface.png')), 'an image without faces is still drawn');

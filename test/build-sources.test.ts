@@ -37,7 +37,11 @@ t.test('binding.gyp builds exactly the sources CMake lists for the CPU-only addo
   const gyp = gypSources();
   t.same([...gyp].sort(), [...cmake].sort(), `binding.gyp's sources are ${gypLists.join(' + ')}`);
   t.equal(new Set(gyp).size, gyp.length, 'binding.gyp names no file twice');
-  t.same(cmake.filter((file) => !fs.existsSync(path.join(root, file))), [], 'every listed file exists');
+  t.same(
+    cmake.filter((file) => !fs.existsSync(path.join(root, file))),
+    [],
+    'every listed file exists',
+  );
 });
 
 t.test('CMakeLists.txt builds from those lists', async (t) => {

@@ -14,7 +14,14 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
 t.test('detect --json prints faces per image', async (t) => {
-  const result = run(['detect', '--json', '--model', MODEL_DYNAMIC, path.join(PHOTOS, 'fr_obama_and_biden.jpg'), path.join(PHOTOS, 'dlib_cars_noface.jpg')]);
+  const result = run([
+    'detect',
+    '--json',
+    '--model',
+    MODEL_DYNAMIC,
+    path.join(PHOTOS, 'fr_obama_and_biden.jpg'),
+    path.join(PHOTOS, 'dlib_cars_noface.jpg'),
+  ]);
   t.equal(result.status, 0, result.stderr);
   const out = JSON.parse(result.stdout) as { backend: { name: string }; images: Record<string, { score: number }[]> };
   t.equal(out.backend.name, 'cpu');
@@ -23,7 +30,9 @@ t.test('detect --json prints faces per image', async (t) => {
 });
 
 t.test('text output, model from RETINAFACE_MODEL, score option', async (t) => {
-  const result = run(['detect', '--score', '0.9', path.join(PHOTOS, 'fr_two_people.jpg')], { RETINAFACE_MODEL: MODEL_DYNAMIC });
+  const result = run(['detect', '--score', '0.9', path.join(PHOTOS, 'fr_two_people.jpg')], {
+    RETINAFACE_MODEL: MODEL_DYNAMIC,
+  });
   t.equal(result.status, 0, result.stderr);
   t.match(result.stdout, /fr_two_people\.jpg: 2 faces/);
   t.match(result.stdout, /score 0\.9\d\d {2}box \[/);
@@ -36,7 +45,11 @@ t.test('errors: bad image is reported with its code and a non-zero exit; no mode
   t.match(bad.stderr, /IMAGE_DECODE_FAILED/);
   const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-cli-'));
   t.teardown(() => fs.rmSync(emptyCache, { recursive: true, force: true }));
-  const noModel = run(['detect', path.join(PHOTOS, 'fr_two_people.jpg')], { RETINAFACE_MODEL: '', RETINAFACE_HOME: emptyCache, RETINAFACE_OFFLINE: '1' });
+  const noModel = run(['detect', path.join(PHOTOS, 'fr_two_people.jpg')], {
+    RETINAFACE_MODEL: '',
+    RETINAFACE_HOME: emptyCache,
+    RETINAFACE_OFFLINE: '1',
+  });
   t.equal(noModel.status, 2);
   t.match(noModel.stderr, /MODEL_NOT_FOUND.*RETINAFACE_MODEL/);
   const help = run(['--help']);
@@ -52,7 +65,11 @@ t.test('numeric parsers reject empty, blank and non-decimal text instead of read
     t.throws(() => parseInteger(bad), { code: 'commander.invalidArgument' }, `parseInteger(${JSON.stringify(bad)})`);
   }
   for (const bad of ['', ' ', 'x', '640x', 'x480', '640x480x3', '640.5', '-640']) {
-    t.throws(() => parseInputSize(bad), { code: 'commander.invalidArgument' }, `parseInputSize(${JSON.stringify(bad)})`);
+    t.throws(
+      () => parseInputSize(bad),
+      { code: 'commander.invalidArgument' },
+      `parseInputSize(${JSON.stringify(bad)})`,
+    );
   }
   for (const bad of ['', ' ', 'MB']) {
     t.throws(() => parseBytes(bad), { code: 'commander.invalidArgument' }, `parseBytes(${JSON.stringify(bad)})`);
@@ -117,7 +134,11 @@ t.test('convert refuses a FIFO or a directory as its input at once, instead of w
   spawnSync('mkfifo', [fifo]);
   t.ok(fs.statSync(fifo).isFIFO(), 'a FIFO');
   for (const input of [fifo, dir]) {
-    const result = spawnSync(process.execPath, [cli, 'convert', input, '-o', path.join(dir, 'out.onnx')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    const result = spawnSync(process.execPath, [cli, 'convert', input, '-o', path.join(dir, 'out.onnx')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+    });
     t.equal(result.signal, null, `${input}: finished before the 30 s deadline`);
     t.equal(result.status, 2);
     t.match(result.stderr, /^retinaface: INVALID_ARGUMENT: .* is (a FIFO|a directory)/m);
@@ -126,8 +147,14 @@ t.test('convert refuses a FIFO or a directory as its input at once, instead of w
 });
 
 t.test('reportFatalError: one line (code first for ours), the stack only under RETINAFACE_DEBUG', async (t) => {
-  t.equal(reportFatalError(new Error('EISDIR: illegal operation\n  on a directory'), {}), 'retinaface: EISDIR: illegal operation on a directory');
-  t.equal(reportFatalError(new RetinaFaceError('MODEL_NOT_FOUND', 'no model'), {}), 'retinaface: MODEL_NOT_FOUND: no model');
+  t.equal(
+    reportFatalError(new Error('EISDIR: illegal operation\n  on a directory'), {}),
+    'retinaface: EISDIR: illegal operation on a directory',
+  );
+  t.equal(
+    reportFatalError(new RetinaFaceError('MODEL_NOT_FOUND', 'no model'), {}),
+    'retinaface: MODEL_NOT_FOUND: no model',
+  );
   t.equal(reportFatalError('a string', {}), 'retinaface: a string');
   t.equal(reportFatalError(new Error('x'), { RETINAFACE_DEBUG: '0' }), 'retinaface: x');
   const debug = reportFatalError(new Error('x'), { RETINAFACE_DEBUG: '1' });

@@ -16,8 +16,12 @@ for (const [name, cjsFile, esmFile] of entries) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- what a CommonJS consumer gets
     const cjs = require(path.join(root, cjsFile)) as Record<string, unknown>;
     const esm = (await import(pathToFileURL(path.join(root, esmFile)).href)) as Record<string, unknown>;
-    const cjsNames = Object.keys(cjs).filter((key) => key !== '__esModule').sort();
-    const esmNames = Object.keys(esm).filter((key) => key !== 'default').sort();
+    const cjsNames = Object.keys(cjs)
+      .filter((key) => key !== '__esModule')
+      .sort();
+    const esmNames = Object.keys(esm)
+      .filter((key) => key !== 'default')
+      .sort();
     t.ok(cjsNames.length > 0, `${cjsFile} exports something`);
     t.same(esmNames, cjsNames, `${esmFile} names every export of ${cjsFile}`);
     for (const key of esmNames) t.equal(esm[key], cjs[key], `${key} is the same object`);

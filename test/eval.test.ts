@@ -12,7 +12,11 @@ import { MatFileError, type MatValue, parseMat, readMatFile } from '../lib/eval/
 import { prCurvesSvg } from '../lib/eval/plot';
 import { pixelIoU, vocAp, type WiderDetection } from '../lib/eval/protocol';
 import {
-  formatScore, parseSubmissionFile, readSubmission, toWiderDetection, writeSubmission,
+  formatScore,
+  parseSubmissionFile,
+  readSubmission,
+  toWiderDetection,
+  writeSubmission,
 } from '../lib/eval/submission';
 import { MODEL_DYNAMIC, REFERENCE, SHARED, WIDER_IMAGES } from './helpers/shared';
 
@@ -31,7 +35,9 @@ function referenceDetections(mode: RefMode): Map<string, { box: number[]; score:
   const json = JSON.parse(fs.readFileSync(path.join(REFERENCE, `widerface_subset_${mode}.json`), 'utf8')) as {
     images: Record<string, { dets: number[][] }>;
   };
-  return new Map(Object.entries(json.images).map(([k, v]) => [k, v.dets.map((d) => ({ box: d.slice(0, 4), score: d[4]! }))]));
+  return new Map(
+    Object.entries(json.images).map(([k, v]) => [k, v.dets.map((d) => ({ box: d.slice(0, 4), score: d[4]! }))]),
+  );
 }
 
 /**
@@ -75,9 +81,22 @@ t.test('reference detections reproduce ap.json (subset rows) within 0.0005 AP', 
 t.test('.mat ground truth and gt.json are the same data and give the same AP', async (t) => {
   t.equal(matGt.images.length, 3226);
   t.equal(jsonGt.images.length, 3226);
-  t.equal(matGt.images.reduce((n, i) => n + i.boxes.length, 0), 39708, '39,708 boxes');
-  const strip = (gt: GroundTruth) => JSON.stringify(gt.images.map(({ file, event, name, boxes, keep, attributes }) =>
-    ({ file, event, name, boxes, keep, attributes })));
+  t.equal(
+    matGt.images.reduce((n, i) => n + i.boxes.length, 0),
+    39708,
+    '39,708 boxes',
+  );
+  const strip = (gt: GroundTruth) =>
+    JSON.stringify(
+      gt.images.map(({ file, event, name, boxes, keep, attributes }) => ({
+        file,
+        event,
+        name,
+        boxes,
+        keep,
+        attributes,
+      })),
+    );
   t.ok(strip(matGt) === strip(jsonGt), 'files, boxes, keep lists and attributes identical');
   const detections = referenceDetections('lb640');
   const a = evaluateDetections({ gt: jsonGt, detections });
@@ -90,34 +109,64 @@ t.test('.mat ground truth and gt.json are the same data and give the same AP', a
 });
 
 t.test('missing or corrupt ground truth and unmatched images are typed errors', async (t) => {
-  const dir = scratch(t, {
-    'mat-incomplete/wider_face_val.mat': path.join(MAT_DIR, 'wider_face_val.mat'),
-    'images-unrelated/holiday/IMG_0001.jpg': path.join(SHARED, 'data/photos/fr_obama_small.jpg'),
-  }, {
-    'broken.json': '{"images": [',
-    'wrong-schema.json': JSON.stringify({ images: [{ file: '0--Parade/a.jpg', boxes: [[1, 2, 3]], easy: [], medium: [], hard: [] }] }),
-    'bad-index.json': JSON.stringify({ images: [{ file: '0--Parade/a.jpg', boxes: [[1, 2, 3, 4]], easy: [1], medium: [], hard: [] }] }),
-    'mat-corrupt/wider_face_val.mat': 'MATLAB 5.0 MAT-file, corrupt' + 'x'.repeat(200),
-    'images-empty/readme.txt': 'no images here',
-  });
+  const dir = scratch(
+    t,
+    {
+      'mat-incomplete/wider_face_val.mat': path.join(MAT_DIR, 'wider_face_val.mat'),
+      'images-unrelated/holiday/IMG_0001.jpg': path.join(SHARED, 'data/photos/fr_obama_small.jpg'),
+    },
+    {
+      'broken.json': '{"images": [',
+      'wrong-schema.json': JSON.stringify({
+        images: [{ file: '0--Parade/a.jpg', boxes: [[1, 2, 3]], easy: [], medium: [], hard: [] }],
+      }),
+      'bad-index.json': JSON.stringify({
+        images: [{ file: '0--Parade/a.jpg', boxes: [[1, 2, 3, 4]], easy: [1], medium: [], hard: [] }],
+      }),
+      'mat-corrupt/wider_face_val.mat': 'MATLAB 5.0 MAT-file, corrupt' + 'x'.repeat(200),
+      'images-empty/readme.txt': 'no images here',
+    },
+  );
 
-  t.throws(() => loadGroundTruth(path.join(dir, 'nope.json')), { code: 'GROUND_TRUTH_NOT_FOUND', message: /nope\.json/ });
-  t.throws(() => loadGroundTruth(path.join(dir, 'broken.json')), { code: 'GROUND_TRUTH_INVALID', message: /not valid JSON/ });
-  t.throws(() => loadGroundTruth(path.join(dir, 'wrong-schema.json')), { code: 'GROUND_TRUTH_INVALID', message: /\[x, y, w, h\]/ });
-  t.throws(() => loadGroundTruth(path.join(dir, 'bad-index.json')), { code: 'GROUND_TRUTH_INVALID', message: /'easy'/ });
-  t.throws(() => loadGroundTruth(path.join(dir, 'mat-corrupt')), { code: 'GROUND_TRUTH_INVALID', message: /MATLAB v5/ });
+  t.throws(() => loadGroundTruth(path.join(dir, 'nope.json')), {
+    code: 'GROUND_TRUTH_NOT_FOUND',
+    message: /nope\.json/,
+  });
+  t.throws(() => loadGroundTruth(path.join(dir, 'broken.json')), {
+    code: 'GROUND_TRUTH_INVALID',
+    message: /not valid JSON/,
+  });
+  t.throws(() => loadGroundTruth(path.join(dir, 'wrong-schema.json')), {
+    code: 'GROUND_TRUTH_INVALID',
+    message: /\[x, y, w, h\]/,
+  });
+  t.throws(() => loadGroundTruth(path.join(dir, 'bad-index.json')), {
+    code: 'GROUND_TRUTH_INVALID',
+    message: /'easy'/,
+  });
+  t.throws(() => loadGroundTruth(path.join(dir, 'mat-corrupt')), {
+    code: 'GROUND_TRUTH_INVALID',
+    message: /MATLAB v5/,
+  });
   t.throws(() => loadGroundTruth(path.join(dir, 'mat-incomplete')), {
-    code: 'GROUND_TRUTH_NOT_FOUND', message: /wider_easy_val\.mat/,
+    code: 'GROUND_TRUTH_NOT_FOUND',
+    message: /wider_easy_val\.mat/,
   });
 
   for (const folder of ['images-unrelated', 'images-empty']) {
-    await t.rejects(evaluateWider({ images: path.join(dir, folder), gt: jsonGt, model: MODEL }), {
-      code: 'NO_IMAGES', message: /ground truth/,
-    }, `${folder}: NO_IMAGES before any model is loaded`);
+    await t.rejects(
+      evaluateWider({ images: path.join(dir, folder), gt: jsonGt, model: MODEL }),
+      {
+        code: 'NO_IMAGES',
+        message: /ground truth/,
+      },
+      `${folder}: NO_IMAGES before any model is loaded`,
+    );
   }
   await t.rejects(evaluateWider({ images: path.join(dir, 'absent'), gt: jsonGt }), { code: 'INVALID_ARGUMENT' });
   t.throws(() => evaluateDetections({ gt: jsonGt, detections: { 'holiday/IMG_0001.jpg': [] } }), {
-    code: 'NO_IMAGES', message: /holiday\/IMG_0001\.jpg/,
+    code: 'NO_IMAGES',
+    message: /holiday\/IMG_0001\.jpg/,
   });
 });
 
@@ -135,11 +184,19 @@ t.test('our pipeline on 20 images at original scale scores like the reference', 
   const reference = referenceDetections('orig');
   const expected = evaluateDetections({ gt: jsonGt, detections: new Map(picked.map((k) => [k, reference.get(k)!])) });
   let progressCalls = 0;
-  const ours = await evaluateWider({ images: dir, gt: jsonGt, model: MODEL, inputSize: 'original', onProgress: () => progressCalls++ });
+  const ours = await evaluateWider({
+    images: dir,
+    gt: jsonGt,
+    model: MODEL,
+    inputSize: 'original',
+    onProgress: () => progressCalls++,
+  });
   t.equal(ours.images, 20);
   t.equal(progressCalls, 20, 'progress reported per image');
-  t.ok(Math.abs(ours.detections - expected.detections) <= expected.detections * 0.01,
-    `detections ${ours.detections} vs reference ${expected.detections}`);
+  t.ok(
+    Math.abs(ours.detections - expected.detections) <= expected.detections * 0.01,
+    `detections ${ours.detections} vs reference ${expected.detections}`,
+  );
   for (const s of SETTINGS) {
     t.comment(`${s}: ours ${ours.ap[s].toFixed(5)}, reference ${expected.ap[s].toFixed(5)}`);
     t.ok(Math.abs(ours.ap[s] - expected.ap[s]) <= 1e-3, `${s} AP within 0.001 of the reference's on the same images`);
@@ -161,29 +218,66 @@ t.test('protocol pieces', async (t) => {
   // One image, two counted faces and one ignored box: a detection on the ignored box is neither TP nor FP.
   const gt: GroundTruth = {
     source: 'inline',
-    images: [{
-      file: 'e/x.jpg', event: 'e', name: 'x', attributes: {},
-      boxes: [[0, 0, 10, 10], [100, 0, 10, 10], [200, 0, 10, 10]],
-      keep: { easy: [0, 1], medium: [0, 1], hard: [0, 1] },
-    }],
+    images: [
+      {
+        file: 'e/x.jpg',
+        event: 'e',
+        name: 'x',
+        attributes: {},
+        boxes: [
+          [0, 0, 10, 10],
+          [100, 0, 10, 10],
+          [200, 0, 10, 10],
+        ],
+        keep: { easy: [0, 1], medium: [0, 1], hard: [0, 1] },
+      },
+    ],
   };
-  const withIgnored = evaluateDetections({ gt, detections: { 'e/x.jpg': [[0, 0, 10, 10, 0.9], [200, 0, 10, 10, 0.8], [100, 0, 10, 10, 0.1]] } });
+  const withIgnored = evaluateDetections({
+    gt,
+    detections: {
+      'e/x.jpg': [
+        [0, 0, 10, 10, 0.9],
+        [200, 0, 10, 10, 0.8],
+        [100, 0, 10, 10, 0.1],
+      ],
+    },
+  });
   t.equal(withIgnored.ap.easy, 1, 'ignored-box hit costs nothing');
-  const withFalse = evaluateDetections({ gt, detections: { 'e/x.jpg': [[0, 0, 10, 10, 0.9], [300, 0, 10, 10, 0.8], [100, 0, 10, 10, 0.1]] } });
+  const withFalse = evaluateDetections({
+    gt,
+    detections: {
+      'e/x.jpg': [
+        [0, 0, 10, 10, 0.9],
+        [300, 0, 10, 10, 0.8],
+        [100, 0, 10, 10, 0.1],
+      ],
+    },
+  });
   t.ok(withFalse.ap.easy < 1, 'a detection on background is a false positive');
   const noFaces = evaluateDetections({ gt, detections: { 'e/x.jpg': [] } });
   t.equal(noFaces.ap.hard, 0, 'no detections: AP 0');
 });
 
 t.test('submission format: conversion like test_widerface.py, write/read round trip, parse errors', async (t) => {
-  t.same(toWiderDetection({ box: [10.9, 20.2, 30.99, 41.5], score: 0.5 }), [10, 20, 20, 21, 0.5], 'int() then w = int(x2) - int(x1)');
+  t.same(
+    toWiderDetection({ box: [10.9, 20.2, 30.99, 41.5], score: 0.5 }),
+    [10, 20, 20, 21, 0.5],
+    'int() then w = int(x2) - int(x1)',
+  );
   t.same(toWiderDetection({ box: [-0.7, -3.2, 5.5, 6.5], score: 0.5 }), [0, -3, 5, 9, 0.5], 'truncation toward zero');
   const f32 = Math.fround(0.987203240394592);
   t.equal(formatScore(f32), '0.98720324', 'shortest float32 digits, as Python prints numpy float32');
   t.equal(Math.fround(Number(formatScore(f32))), f32);
 
   const detections = new Map<string, WiderDetection[]>([
-    ['0--Parade/0_Parade_Parade_0_102.jpg', [[84, 539, 14, 19, Math.fround(0.987203)], [0, -2, 7, 8, Math.fround(0.0213)]]],
+    [
+      '0--Parade/0_Parade_Parade_0_102.jpg',
+      [
+        [84, 539, 14, 19, Math.fround(0.987203)],
+        [0, -2, 7, 8, Math.fround(0.0213)],
+      ],
+    ],
     ['12--Group/12_Group_Group_12_Group_Group_12_10.jpg', []],
   ]);
   const dir = scratch(t);
@@ -193,16 +287,29 @@ t.test('submission format: conversion like test_widerface.py, write/read round t
   const back = readSubmission(dir);
   t.same([...back.keys()].sort(), [...detections.keys()].sort(), 'same images');
   for (const [key, rows] of detections) {
-    t.same(back.get(key)!.map((r) => [...r.slice(0, 4), Math.fround(r[4])]), rows, `${key}: same rows`);
+    t.same(
+      back.get(key)!.map((r) => [...r.slice(0, 4), Math.fround(r[4])]),
+      rows,
+      `${key}: same rows`,
+    );
   }
   const gtAp = evaluateDetections({ gt: jsonGt, detections });
   const backAp = evaluateDetections({ gt: jsonGt, detections: back });
   t.same(backAp.ap, gtAp.ap, 'same AP after the round trip');
 
-  t.throws(() => parseSubmissionFile('x\n3\n1 2 3 4 0.5\n', 'f.txt'), { code: 'INVALID_ARGUMENT', message: /says 3 detections but lists 1/ });
-  t.throws(() => parseSubmissionFile('x\n1\n1 2 three 4 0.5\n', 'f.txt'), { code: 'INVALID_ARGUMENT', message: /line 3/ });
-  t.same(parseSubmissionFile('a/b/x.jpg\n1\n1 2 3 4 0.5 \n', 'f.txt'), { name: 'x', detections: [[1, 2, 3, 4, 0.5]] },
-    'path and .jpg in the name line and a trailing space, as upstream writes them');
+  t.throws(() => parseSubmissionFile('x\n3\n1 2 3 4 0.5\n', 'f.txt'), {
+    code: 'INVALID_ARGUMENT',
+    message: /says 3 detections but lists 1/,
+  });
+  t.throws(() => parseSubmissionFile('x\n1\n1 2 three 4 0.5\n', 'f.txt'), {
+    code: 'INVALID_ARGUMENT',
+    message: /line 3/,
+  });
+  t.same(
+    parseSubmissionFile('a/b/x.jpg\n1\n1 2 3 4 0.5 \n', 'f.txt'),
+    { name: 'x', detections: [[1, 2, 3, 4, 0.5]] },
+    'path and .jpg in the name line and a trailing space, as upstream writes them',
+  );
 });
 
 // ---- .mat reader ------------------------------------------------------------------------------------------------
@@ -279,8 +386,18 @@ t.test('matfile: numeric, char, cell, struct, compressed, both byte orders', asy
     const packed = w.matrix(6, [1, 3], 'packed', [w.numbers('uint8', [7, 8, 255])]);
     const smallInt = w.matrix(8, [1, 2], 'tiny', [w.numbers('int8', [-1, 5])]); // small data element form
     const logical = w.matrix(9, [1, 2], 'flag', [w.numbers('uint8', [1, 0])], 0x02);
-    const text = w.matrix(4, [1, 5], 'name', [w.numbers('uint16', [...'héllo'].map((c) => c.charCodeAt(0)))]);
-    const rows = w.matrix(4, [2, 2], 'rows', [w.numbers('uint16', [...'acbd'].map((c) => c.charCodeAt(0)))]);
+    const text = w.matrix(4, [1, 5], 'name', [
+      w.numbers(
+        'uint16',
+        [...'héllo'].map((c) => c.charCodeAt(0)),
+      ),
+    ]);
+    const rows = w.matrix(4, [2, 2], 'rows', [
+      w.numbers(
+        'uint16',
+        [...'acbd'].map((c) => c.charCodeAt(0)),
+      ),
+    ]);
     const utf8 = w.matrix(4, [1, 2], 'u8', [w.element(16, Buffer.from('ok'), true)]);
     const emptyCell = w.element(14, Buffer.alloc(0));
     const cell = w.matrix(1, [1, 3], 'c', [
@@ -300,11 +417,25 @@ t.test('matfile: numeric, char, cell, struct, compressed, both byte orders', asy
     const compressed = w.element(15, zlib.deflateSync(w.matrix(6, [1, 2], 'z', [w.numbers('double', [0.5, -0.25])])));
     const vars = parseMat(w.file([doubles, packed, smallInt, logical, text, rows, utf8, cell, struct, compressed]));
 
-    t.same([...vars.keys()], ['m', 'packed', 'tiny', 'flag', 'name', 'rows', 'u8', 'c', 's', 'z'], `${order}: all variables`);
+    t.same(
+      [...vars.keys()],
+      ['m', 'packed', 'tiny', 'flag', 'name', 'rows', 'u8', 'c', 's', 'z'],
+      `${order}: all variables`,
+    );
     const m = vars.get('m')!;
-    t.same(m.type === 'numeric' && { class: m.class, dims: m.dims }, { class: 'double', dims: [2, 3] }, `${order}: double 2x3`);
+    t.same(
+      m.type === 'numeric' && { class: m.class, dims: m.dims },
+      { class: 'double', dims: [2, 3] },
+      `${order}: double 2x3`,
+    );
     t.same(num(m), [1, 2, 3, 4, 5, 6.5], `${order}: column-major values`);
-    t.same(vars.get('packed'), { type: 'numeric', class: 'double', logical: false, dims: [1, 3], data: new Float64Array([7, 8, 255]) });
+    t.same(vars.get('packed'), {
+      type: 'numeric',
+      class: 'double',
+      logical: false,
+      dims: [1, 3],
+      data: new Float64Array([7, 8, 255]),
+    });
     t.same(num(vars.get('tiny')), [-1, 5], `${order}: small data element`);
     t.equal((vars.get('flag') as { logical: boolean }).logical, true, `${order}: logical flag`);
     t.same(vars.get('name'), { type: 'char', dims: [1, 5], rows: ['héllo'] }, `${order}: char`);
@@ -314,7 +445,11 @@ t.test('matfile: numeric, char, cell, struct, compressed, both byte orders', asy
     if (c.type !== 'cell') throw new Error('cell expected');
     t.same(c.cells[0], { type: 'char', dims: [1, 2], rows: ['hi'] });
     t.same(num(c.cells[1]), [-7, 70000]);
-    t.same(c.cells[2], { type: 'numeric', class: 'double', logical: false, dims: [0, 0], data: new Float64Array(0) }, 'empty cell');
+    t.same(
+      c.cells[2],
+      { type: 'numeric', class: 'double', logical: false, dims: [0, 0], data: new Float64Array(0) },
+      'empty cell',
+    );
     const s = vars.get('s')!;
     if (s.type !== 'struct') throw new Error('struct expected');
     t.same(Object.keys(s.fields), ['a', 'bb']);
@@ -332,9 +467,12 @@ t.test('matfile: clear errors for what it cannot read', async (t) => {
   v73.write('MATLAB 7.3 MAT-file', 0);
   t.throws(() => parseMat(v73), { message: /v7\.3/ });
   t.throws(() => parseMat(w.file([w.matrix(5, [2, 2], 'sp', [])])), { message: /sparse/ });
-  t.throws(() => parseMat(w.file([w.matrix(6, [1, 1], 'cx', [w.numbers('double', [1]), w.numbers('double', [2])], 0x08)])), {
-    message: /complex/,
-  });
+  t.throws(
+    () => parseMat(w.file([w.matrix(6, [1, 1], 'cx', [w.numbers('double', [1]), w.numbers('double', [2])], 0x08)])),
+    {
+      message: /complex/,
+    },
+  );
   const full = w.file([w.matrix(6, [1, 4], 'v', [w.numbers('double', [1, 2, 3, 4])])]);
   t.throws(() => parseMat(full.subarray(0, full.length - 12)), { message: /claims \d+ bytes/ }, 'truncated');
   const badZip = w.file([w.element(15, Buffer.from('not zlib at all'))]);
@@ -344,8 +482,15 @@ t.test('matfile: clear errors for what it cannot read', async (t) => {
 t.test('matfile: the official WIDER files', async (t) => {
   const face = readMatFile(path.join(MAT_DIR, 'wider_face_val.mat'));
   t.same([...face.keys()].sort(), [
-    'blur_label_list', 'event_list', 'expression_label_list', 'face_bbx_list', 'file_list', 'illumination_label_list',
-    'invalid_label_list', 'occlusion_label_list', 'pose_label_list',
+    'blur_label_list',
+    'event_list',
+    'expression_label_list',
+    'face_bbx_list',
+    'file_list',
+    'illumination_label_list',
+    'invalid_label_list',
+    'occlusion_label_list',
+    'pose_label_list',
   ]);
   const events = face.get('event_list');
   t.equal(events?.type === 'cell' && events.cells.length, 61, '61 events');
@@ -353,6 +498,9 @@ t.test('matfile: the official WIDER files', async (t) => {
   const boxes = face.get('face_bbx_list');
   const first = boxes?.type === 'cell' && boxes.cells[0]?.type === 'cell' ? boxes.cells[0].cells[0] : undefined;
   t.same(first?.type === 'numeric' && { class: first.class, dims: first.dims }, { class: 'int32', dims: [126, 4] });
-  t.same(first?.type === 'numeric' && [first.data[0], first.data[126], first.data[252], first.data[378]], [345, 211, 4, 4],
-    'first box of 0_Parade_marchingband_1_465 is [345, 211, 4, 4]');
+  t.same(
+    first?.type === 'numeric' && [first.data[0], first.data[126], first.data[252], first.data[378]],
+    [345, 211, 4, 4],
+    'first box of 0_Parade_marchingband_1_465 is [345, 211, 4, 4]',
+  );
 });

@@ -43,7 +43,13 @@ t.test('the hostile corpus, through every surface', async (t) => {
   // A FIFO only here, not in the generated corpus: a fuzzer seeded from that folder would block reading one.
   const fifo = path.join(dir, 'a-fifo.jpg');
   if (spawnSync('mkfifo', [fifo]).status === 0) {
-    entries.push({ name: 'a-fifo.jpg', kind: 'a FIFO (named pipe) named like an image', pathOnly: true, expect: { code: 'INVALID_ARGUMENT' }, file: fifo });
+    entries.push({
+      name: 'a-fifo.jpg',
+      kind: 'a FIFO (named pipe) named like an image',
+      pathOnly: true,
+      expect: { code: 'INVALID_ARGUMENT' },
+      file: fifo,
+    });
   }
   t.equal(new Set(entries.map((e) => e.name)).size, entries.length, 'unique names');
   const withBytes = entries.filter((e) => !e.pathOnly);
@@ -54,10 +60,16 @@ t.test('the hostile corpus, through every surface', async (t) => {
   await t.test('API, by path and by Buffer', async (t) => {
     for (const entry of entries) {
       const byPath = await apiOutcome(detector.detect(entry.file));
-      t.ok(matches(byPath, entry.expect), `${entry.name} by path: ${describeOutcome(byPath)} (want ${describeExpected(entry.expect)})`);
+      t.ok(
+        matches(byPath, entry.expect),
+        `${entry.name} by path: ${describeOutcome(byPath)} (want ${describeExpected(entry.expect)})`,
+      );
       if (entry.pathOnly) continue;
       const byBuffer = await apiOutcome(detector.detect(entry.bytes!));
-      t.ok(matches(byBuffer, entry.expect), `${entry.name} as a Buffer: ${describeOutcome(byBuffer)} (want ${describeExpected(entry.expect)})`);
+      t.ok(
+        matches(byBuffer, entry.expect),
+        `${entry.name} as a Buffer: ${describeOutcome(byBuffer)} (want ${describeExpected(entry.expect)})`,
+      );
     }
   });
 
@@ -68,56 +80,109 @@ t.test('the hostile corpus, through every surface', async (t) => {
     t.ok(warned.length >= 2, 'the corpus has files that only warn');
     for (const entry of warned) {
       const outcome = await apiOutcome(strict.detect(entry.bytes!));
-      t.ok(matches(outcome, entry.failOnWarning!), `${entry.name}: ${describeOutcome(outcome)} (want ${describeExpected(entry.failOnWarning!)})`);
+      t.ok(
+        matches(outcome, entry.failOnWarning!),
+        `${entry.name}: ${describeOutcome(outcome)} (want ${describeExpected(entry.failOnWarning!)})`,
+      );
     }
   });
 
   await t.test('CLI: detect --json over every file in one run, a report per file', async (t) => {
     const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
-    const run = spawnSync(process.execPath, [
-      cli, 'detect', '--json', '--backend', 'cpu', '--model', MODEL_DYNAMIC, '--max-pixels', String(CORPUS_LIMITS.maxPixels),
-      ...entries.map((e) => e.file),
-    ], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 240_000, killSignal: 'SIGKILL' });
+    const run = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'detect',
+        '--json',
+        '--backend',
+        'cpu',
+        '--model',
+        MODEL_DYNAMIC,
+        '--max-pixels',
+        String(CORPUS_LIMITS.maxPixels),
+        ...entries.map((e) => e.file),
+      ],
+      { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 240_000, killSignal: 'SIGKILL' },
+    );
     t.equal(run.status, 1, `exit 1: some files failed (stderr: ${run.stderr.slice(0, 500)})`);
-    const report = JSON.parse(run.stdout) as { images: Record<string, { length: number } | { error: { code: string } }> };
+    const report = JSON.parse(run.stdout) as {
+      images: Record<string, { length: number } | { error: { code: string } }>;
+    };
     t.equal(Object.keys(report.images).length, entries.length, 'one report per file');
     for (const entry of entries) {
       const item = report.images[entry.file];
-      const outcome: Outcome = item === undefined ? { code: 'missing from the report' }
-        : Array.isArray(item) ? { faces: item.length } : { code: (item as { error: { code: string } }).error.code };
-      t.ok(matches(outcome, entry.expect), `${entry.name}: ${describeOutcome(outcome)} (want ${describeExpected(entry.expect)})`);
+      const outcome: Outcome =
+        item === undefined
+          ? { code: 'missing from the report' }
+          : Array.isArray(item)
+            ? { faces: item.length }
+            : { code: (item as { error: { code: string } }).error.code };
+      t.ok(
+        matches(outcome, entry.expect),
+        `${entry.name}: ${describeOutcome(outcome)} (want ${describeExpected(entry.expect)})`,
+      );
     }
   });
 
-  await t.test("CLI: detect --fail-on warning refuses the files that only warn", async (t) => {
+  await t.test('CLI: detect --fail-on warning refuses the files that only warn', async (t) => {
     const warned = entries.filter((e) => e.failOnWarning);
     const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
-    const run = spawnSync(process.execPath, [
-      cli, 'detect', '--json', '--backend', 'cpu', '--model', MODEL_DYNAMIC, '--fail-on', 'warning', ...warned.map((e) => e.file),
-    ], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+    const run = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'detect',
+        '--json',
+        '--backend',
+        'cpu',
+        '--model',
+        MODEL_DYNAMIC,
+        '--fail-on',
+        'warning',
+        ...warned.map((e) => e.file),
+      ],
+      { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' },
+    );
     const report = JSON.parse(run.stdout) as { images: Record<string, unknown> };
     for (const entry of warned) {
       const item = report.images[entry.file] as { error?: { code: string } } | unknown[] | undefined;
-      const outcome: Outcome = Array.isArray(item) ? { faces: item.length } : { code: item?.error?.code ?? 'missing from the report' };
-      t.ok(matches(outcome, entry.failOnWarning!), `${entry.name}: ${describeOutcome(outcome)} (want ${describeExpected(entry.failOnWarning!)})`);
+      const outcome: Outcome = Array.isArray(item)
+        ? { faces: item.length }
+        : { code: item?.error?.code ?? 'missing from the report' };
+      t.ok(
+        matches(outcome, entry.failOnWarning!),
+        `${entry.name}: ${describeOutcome(outcome)} (want ${describeExpected(entry.failOnWarning!)})`,
+      );
     }
   });
 
-  await t.test('server: POST /detect with the raw body, 200 with faces or 400 with {error: {code, message}}', async (t) => {
-    const app = await createServer({ detector, bodyLimit: 8 << 20 });
-    t.teardown(() => app.close());
-    for (const entry of withBytes) {
-      const res = await app.inject({
-        method: 'POST', url: '/detect', headers: { 'content-type': 'application/octet-stream' }, payload: entry.bytes!,
-      });
-      const body = res.json() as { faces?: unknown[]; error?: { code: string; message: string } };
-      const outcome: Outcome = res.statusCode === 200 && Array.isArray(body.faces) ? { faces: body.faces.length }
-        : { code: body.error?.code ?? `HTTP ${res.statusCode}` };
-      t.ok(matches(outcome, entry.expect), `${entry.name}: HTTP ${res.statusCode} ${describeOutcome(outcome)} (want ${describeExpected(entry.expect)})`);
-      if ('code' in entry.expect) {
-        t.equal(res.statusCode, 400, `${entry.name}: an image error is a 400`);
-        t.equal(typeof body.error?.message, 'string', `${entry.name}: with a message`);
+  await t.test(
+    'server: POST /detect with the raw body, 200 with faces or 400 with {error: {code, message}}',
+    async (t) => {
+      const app = await createServer({ detector, bodyLimit: 8 << 20 });
+      t.teardown(() => app.close());
+      for (const entry of withBytes) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/detect',
+          headers: { 'content-type': 'application/octet-stream' },
+          payload: entry.bytes!,
+        });
+        const body = res.json() as { faces?: unknown[]; error?: { code: string; message: string } };
+        const outcome: Outcome =
+          res.statusCode === 200 && Array.isArray(body.faces)
+            ? { faces: body.faces.length }
+            : { code: body.error?.code ?? `HTTP ${res.statusCode}` };
+        t.ok(
+          matches(outcome, entry.expect),
+          `${entry.name}: HTTP ${res.statusCode} ${describeOutcome(outcome)} (want ${describeExpected(entry.expect)})`,
+        );
+        if ('code' in entry.expect) {
+          t.equal(res.statusCode, 400, `${entry.name}: an image error is a 400`);
+          t.equal(typeof body.error?.message, 'string', `${entry.name}: with a message`);
+        }
       }
-    }
-  });
+    },
+  );
 });

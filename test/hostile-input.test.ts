@@ -30,14 +30,23 @@ function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> 
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<RetinaFaceError | undefined> {
-  return promise.then(() => undefined, (e: unknown) => e as RetinaFaceError);
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e as RetinaFaceError,
+  );
 }
 
 function runChild(script: string, args: string[], nodeFlags: string[] = []) {
-  return spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(__dirname, 'helpers', script), ...args], {
-    // Without tap's NODE_OPTIONS (its process-info loader), so the child's memory is ours alone.
-    encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  return spawnSync(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', path.join(__dirname, 'helpers', script), ...args],
+    {
+      // Without tap's NODE_OPTIONS (its process-info loader), so the child's memory is ours alone.
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
 }
 
 async function photoPixels(file: string) {
@@ -94,7 +103,13 @@ t.test('transferring and collecting the caller buffers of queued calls (child pr
 });
 
 t.test('call options are checked before the call takes a queue place', async (t) => {
-  const detector = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', maxQueue: 2, scoreThreshold: 0.5, maxFaces: 50 });
+  const detector = await Detector.create({
+    model: MODEL_DYNAMIC,
+    backend: 'cpu',
+    maxQueue: 2,
+    scoreThreshold: 0.5,
+    maxFaces: 50,
+  });
   t.teardown(() => detector.close());
   const bad: [string, unknown, RegExp][] = [
     ['a signal that is not an AbortSignal', { signal: {} }, /signal/],
@@ -102,10 +117,10 @@ t.test('call options are checked before the call takes a queue place', async (t)
     ['null options', null, /options/],
     ['options that are a string', 'fast', /options/],
     ['an unknown option', { treshold: 0.9 }, /unknown/],
-    ['a score threshold below the detector\'s', { scoreThreshold: 0.3 }, /scoreThreshold/],
+    ["a score threshold below the detector's", { scoreThreshold: 0.3 }, /scoreThreshold/],
     ['a score threshold as a string', { scoreThreshold: '0.9' }, /"0\.9" \(string\)/],
     ['a score threshold over 1', { scoreThreshold: 1.5 }, /scoreThreshold/],
-    ['maxFaces above the detector\'s', { maxFaces: 51 }, /maxFaces/],
+    ["maxFaces above the detector's", { maxFaces: 51 }, /maxFaces/],
     ['maxFaces not an integer', { maxFaces: 2.5 }, /maxFaces/],
     ['maxFaces 0 (no cap) over a capped detector', { maxFaces: 0 }, /maxFaces/],
   ];
@@ -120,7 +135,11 @@ t.test('call options are checked before the call takes a queue place', async (t)
     }
   }
   t.equal(detector.stats().queueDepth, 0, 'no queue place was leaked');
-  t.equal((await Promise.all([detector.detect(photo), detector.detect(photo)])).length, 2, 'the queue still takes maxQueue calls');
+  t.equal(
+    (await Promise.all([detector.detect(photo), detector.detect(photo)])).length,
+    2,
+    'the queue still takes maxQueue calls',
+  );
 });
 
 t.test('per-call scoreThreshold and maxFaces give what a detector created with them gives', async (t) => {
@@ -128,17 +147,30 @@ t.test('per-call scoreThreshold and maxFaces give what a detector created with t
   t.teardown(() => loose.close());
   const all = await loose.detect(group);
   const scores = all.map((f) => f.score).sort((a, b) => a - b);
-  t.ok(scores.length >= 30 && scores[0]! < 0.1, `low-scoring candidates too (${scores.length} faces from ${scores[0]})`);
+  t.ok(
+    scores.length >= 30 && scores[0]! < 0.1,
+    `low-scoring candidates too (${scores.length} faces from ${scores[0]})`,
+  );
   // Thresholds exactly at a face's score (float32) drop that face, as the native filter does.
   const cases: [number, number][] = [
-    [0.02, 5], [0.1, 0], [0.5, 0], [0.9, 10], [scores[3]!, 0], [scores[Math.floor(scores.length / 2)]!, 0], [0.3, 1],
+    [0.02, 5],
+    [0.1, 0],
+    [0.5, 0],
+    [0.9, 10],
+    [scores[3]!, 0],
+    [scores[Math.floor(scores.length / 2)]!, 0],
+    [0.3, 1],
   ];
   for (const [scoreThreshold, maxFaces] of cases) {
     const strict = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', scoreThreshold, maxFaces });
     const expected: Face[] = await strict.detect(group);
     await strict.close();
     const perCall = await loose.detect(group, { scoreThreshold, ...(maxFaces ? { maxFaces } : {}) });
-    t.same(perCall, expected, `scoreThreshold ${scoreThreshold}, maxFaces ${maxFaces}: ${expected.length} faces, identical`);
+    t.same(
+      perCall,
+      expected,
+      `scoreThreshold ${scoreThreshold}, maxFaces ${maxFaces}: ${expected.length} faces, identical`,
+    );
   }
 });
 
@@ -151,11 +183,20 @@ t.test('paths that are not regular files are refused at once; zero-byte files ar
     ['a FIFO', fifo, 'INVALID_ARGUMENT', /FIFO/],
     ['a directory', tmp, 'INVALID_ARGUMENT', /directory/],
     ['a character device', '/dev/zero', 'INVALID_ARGUMENT', /character device/],
-    ['a zero-byte file', (fs.writeFileSync(path.join(tmp, 'empty.jpg'), ''), path.join(tmp, 'empty.jpg')), 'IMAGE_EMPTY', /empty/],
+    [
+      'a zero-byte file',
+      (fs.writeFileSync(path.join(tmp, 'empty.jpg'), ''), path.join(tmp, 'empty.jpg')),
+      'IMAGE_EMPTY',
+      /empty/,
+    ],
   ];
   for (const [what, file, code, message] of cases) {
     // Four at once: hung reads of a FIFO used to fill libuv's pool, so that close() never resolved.
-    const errors = await deadline(Promise.all(Array.from({ length: 4 }, () => errorOf(detector.detect(file)))), 10_000, what);
+    const errors = await deadline(
+      Promise.all(Array.from({ length: 4 }, () => errorOf(detector.detect(file)))),
+      10_000,
+      what,
+    );
     t.equal(errors[0]?.code, code, `${what}: ${code}`);
     t.match(errors[0]?.message, message, `${what}: ${errors[0]?.message}`);
   }
@@ -179,37 +220,56 @@ t.test('aborting while the image is still being read or decoded rejects at once'
   // The abandoned read finishing later must leave the budget as it was: a call that needs all of it still runs.
   stream.end(jpeg.subarray(1000));
   const small = await sharp(photo).resize(1000, 1000, { fit: 'fill' }).jpeg().toBuffer();
-  t.equal((await deadline(detector.detect(small), 20_000, 'a call needing the whole budget')).length >= 0, true, 'it ran');
+  t.equal(
+    (await deadline(detector.detect(small), 20_000, 'a call needing the whole budget')).length >= 0,
+    true,
+    'it ran',
+  );
   await deadline(detector.close(), 10_000, 'close()');
   t.pass('close() resolved');
 });
 
-t.test('an abort during the decode proper: rejected at once, the budget freed when the decode really ends', async (t) => {
-  const detector = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu' });
-  t.teardown(() => detector.close());
-  // White box: the detector's pixel budget shows when the decode has started and when it has let go.
-  const budget = (detector as unknown as { budget: PixelBudget }).budget;
-  const flat = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#7f6f5f' } }).png().toBuffer();
-  // The caller's own pipeline is part of the decode: a wide median filter makes it take about a second.
-  const slow = sharp(flat).median(41);
-  const controller = new AbortController();
-  const pending = errorOf(detector.detect(slow, { signal: controller.signal }));
-  await deadline((async () => {
-    while (budget.inUse === 0) await new Promise((resolve) => setTimeout(resolve, 2));
-  })(), 10_000, 'the decode to start');
-  t.equal(budget.inUse, 2000 * 2000, 'the decode holds its pixels');
-  controller.abort();
-  t.equal((await pending)?.code, 'ABORTED', 'ABORTED');
-  t.equal(budget.inUse, 2000 * 2000, 'before the decode has ended');
-  await deadline((async () => {
-    while (budget.inUse !== 0) await new Promise((resolve) => setTimeout(resolve, 5));
-  })(), 30_000, 'the budget to be given back');
-  t.pass('the abandoned decode gave its pixels back when it ended');
-  t.equal((await detector.detect(photo)).length, 2, 'and the detector goes on');
-});
+t.test(
+  'an abort during the decode proper: rejected at once, the budget freed when the decode really ends',
+  async (t) => {
+    const detector = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu' });
+    t.teardown(() => detector.close());
+    // White box: the detector's pixel budget shows when the decode has started and when it has let go.
+    const budget = (detector as unknown as { budget: PixelBudget }).budget;
+    const flat = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#7f6f5f' } })
+      .png()
+      .toBuffer();
+    // The caller's own pipeline is part of the decode: a wide median filter makes it take about a second.
+    const slow = sharp(flat).median(41);
+    const controller = new AbortController();
+    const pending = errorOf(detector.detect(slow, { signal: controller.signal }));
+    await deadline(
+      (async () => {
+        while (budget.inUse === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      })(),
+      10_000,
+      'the decode to start',
+    );
+    t.equal(budget.inUse, 2000 * 2000, 'the decode holds its pixels');
+    controller.abort();
+    t.equal((await pending)?.code, 'ABORTED', 'ABORTED');
+    t.equal(budget.inUse, 2000 * 2000, 'before the decode has ended');
+    await deadline(
+      (async () => {
+        while (budget.inUse !== 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      })(),
+      30_000,
+      'the budget to be given back',
+    );
+    t.pass('the abandoned decode gave its pixels back when it ended');
+    t.equal((await detector.detect(photo)).length, 2, 'and the detector goes on');
+  },
+);
 
 t.test('size limits: per side, original-size tensors, and sharp instances checked before decoding', async (t) => {
-  const tall = await sharp({ create: { width: 8, height: 70000, channels: 3, background: '#888' } }).png().toBuffer();
+  const tall = await sharp({ create: { width: 8, height: 70000, channels: 3, background: '#888' } })
+    .png()
+    .toBuffer();
   const detector = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', maxPixels: 4_000_000 });
   t.teardown(() => detector.close());
   const tallError = await errorOf(detector.detect(tall));
@@ -219,16 +279,28 @@ t.test('size limits: per side, original-size tensors, and sharp instances checke
   t.equal((await errorOf(detector.detect(tallPixels)))?.code, 'IMAGE_TOO_LARGE', 'raw pixels 8x70000: IMAGE_TOO_LARGE');
 
   // A PNG header that declares 3000x3000 followed by too little data: only a header check can call it too large.
-  const huge = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#000' } }).png().toBuffer();
+  const huge = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer();
   const headerOnly = huge.subarray(0, 200);
-  for (const [what, input] of [['a Buffer', headerOnly], ['a sharp instance', sharp(headerOnly)]] as const) {
+  for (const [what, input] of [
+    ['a Buffer', headerOnly],
+    ['a sharp instance', sharp(headerOnly)],
+  ] as const) {
     const error = await errorOf(detector.detect(input as never));
     t.equal(error?.code, 'IMAGE_TOO_LARGE', `${what} over maxPixels: IMAGE_TOO_LARGE from its header`);
   }
 
-  const original = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', inputSize: 'original', maxOriginalPixels: 2_000_000 });
+  const original = await Detector.create({
+    model: MODEL_DYNAMIC,
+    backend: 'cpu',
+    inputSize: 'original',
+    maxOriginalPixels: 2_000_000,
+  });
   t.teardown(() => original.close());
-  const big = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#000' } }).png().toBuffer();
+  const big = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer();
   const originalError = await errorOf(original.detect(big));
   t.equal(originalError?.code, 'IMAGE_TOO_LARGE', "inputSize 'original' over maxOriginalPixels: IMAGE_TOO_LARGE");
   t.match(originalError?.message, /inputSize 640/, 'the message suggests a fixed input size');
@@ -249,7 +321,10 @@ t.test('failOn: corrupt entropy-coded data can be refused instead of silently de
   t.equal(error?.code, 'IMAGE_DECODE_FAILED', "failOn 'warning': IMAGE_DECODE_FAILED");
   t.match(error?.message, /Corrupt JPEG data/);
   t.equal((await strict.detect(photo)).length, 2, 'a sound JPEG still decodes');
-  t.equal((await errorOf(Detector.create({ model: MODEL_DYNAMIC, failOn: 'sometimes' as never })))?.code, 'INVALID_ARGUMENT');
+  t.equal(
+    (await errorOf(Detector.create({ model: MODEL_DYNAMIC, failOn: 'sometimes' as never })))?.code,
+    'INVALID_ARGUMENT',
+  );
 });
 
 t.test('options: strings for numbers, and thread counts past the cores', async (t) => {
@@ -259,8 +334,16 @@ t.test('options: strings for numbers, and thread counts past the cores', async (
   const threads = await errorOf(Detector.create({ model: MODEL_DYNAMIC, cpuThreads: os.availableParallelism() + 1 }));
   t.equal(threads?.code, 'INVALID_ARGUMENT', 'cpuThreads above the available cores');
   t.match(threads?.message, /cpuThreads/);
-  for (const [name, value] of [['maxInflightPixels', 0], ['maxOriginalPixels', -1], ['maxInflightPixels', '1e8']] as const) {
-    t.equal((await errorOf(Detector.create({ model: MODEL_DYNAMIC, [name]: value })))?.code, 'INVALID_ARGUMENT', `${name}: ${value}`);
+  for (const [name, value] of [
+    ['maxInflightPixels', 0],
+    ['maxOriginalPixels', -1],
+    ['maxInflightPixels', '1e8'],
+  ] as const) {
+    t.equal(
+      (await errorOf(Detector.create({ model: MODEL_DYNAMIC, [name]: value })))?.code,
+      'INVALID_ARGUMENT',
+      `${name}: ${value}`,
+    );
   }
 });
 
@@ -282,13 +365,28 @@ t.test('lifecycle: a second close() waits too; detectBatch with a signal adds on
   const batcher = await Detector.create({ model: MODEL_DYNAMIC, backend: 'cpu', maxBatch: 8 });
   t.teardown(() => batcher.close());
   const controller = new AbortController();
-  const results = await batcher.detectBatch(Array.from({ length: 24 }, () => jpeg), { signal: controller.signal });
+  const results = await batcher.detectBatch(
+    Array.from({ length: 24 }, () => jpeg),
+    { signal: controller.signal },
+  );
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(results.length, 24);
-  t.ok(results.every((faces) => faces.length === 2), 'every image got its faces');
-  t.same(warnings.filter((name) => name === 'MaxListenersExceededWarning'), [], 'no MaxListenersExceededWarning');
+  t.ok(
+    results.every((faces) => faces.length === 2),
+    'every image got its faces',
+  );
+  t.same(
+    warnings.filter((name) => name === 'MaxListenersExceededWarning'),
+    [],
+    'no MaxListenersExceededWarning',
+  );
   const aborted = new AbortController();
-  const batch = errorOf(batcher.detectBatch(Array.from({ length: 24 }, () => jpeg), { signal: aborted.signal }));
+  const batch = errorOf(
+    batcher.detectBatch(
+      Array.from({ length: 24 }, () => jpeg),
+      { signal: aborted.signal },
+    ),
+  );
   aborted.abort();
   t.equal((await deadline(batch, 10_000, 'aborted batch'))?.code, 'ABORTED', 'the batch still honours its signal');
 });
@@ -341,15 +439,24 @@ t.test('peak memory with many large images in flight is bounded (child process)'
   // 8 concurrent 4000x4000 PNGs (16 MP each, 48 MB decoded) under a budget of one such image at a time. A flat PNG
   // is tiny on disk (220 KB) and quick to decode; made here, so that making it does not count in the child's peak.
   const file = path.join(tmp, 'flat-4000.png');
-  await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#7f6f5f' } }).png().toFile(file);
+  await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#7f6f5f' } })
+    .png()
+    .toFile(file);
   const run = runChild('child-peak-rss.ts', [file, '8', JSON.stringify({ maxInflightPixels: 16_000_000 })]);
   t.comment(run.stdout.trim(), run.stderr.trim().slice(-2000));
   t.equal(run.status, 0, 'the child ran');
-  const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { beforeMB?: number; peakMB?: number; failed?: string[] };
+  const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as {
+    beforeMB?: number;
+    peakMB?: number;
+    failed?: string[];
+  };
   t.same(report.failed, [], 'every call succeeded');
   // Without the budget the same run peaks at about 600 MB here, 470 MB over the detector's own (every decoded image
   // held at once); with it, about 270 MB, 130 MB over.
   const peak = report.peakMB ?? Infinity;
-  t.ok(peak - (report.beforeMB ?? 0) < 250, `the calls raised the peak by ${peak - (report.beforeMB ?? 0)} MB (< 250 MB)`);
+  t.ok(
+    peak - (report.beforeMB ?? 0) < 250,
+    `the calls raised the peak by ${peak - (report.beforeMB ?? 0)} MB (< 250 MB)`,
+  );
   t.ok(peak < 500, `peak RSS ${peak} MB < 500 MB`);
 });

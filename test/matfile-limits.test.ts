@@ -12,8 +12,13 @@ function tag(type: number, size: number): Buffer {
   return b;
 }
 
-const MI_INT32 = 5, MI_UINT32 = 6, MI_MATRIX = 14, MI_COMPRESSED = 15, MI_UINT16 = 4;
-const MX_CELL = 1, MX_CHAR = 4;
+const MI_INT32 = 5,
+  MI_UINT32 = 6,
+  MI_MATRIX = 14,
+  MI_COMPRESSED = 15,
+  MI_UINT16 = 4;
+const MX_CELL = 1,
+  MX_CHAR = 4;
 
 /** Array flags, dimensions and an empty name: the 40 bytes that open every miMATRIX payload. */
 function matrixHead(mxClass: number, dims: [number, number]): Buffer {
@@ -57,7 +62,10 @@ function throwsMatError(t: Test, body: () => unknown, message: RegExp, what: str
   } catch (e) {
     error = e;
   }
-  t.ok(error instanceof MatFileError, `${what}: a MatFileError (got ${error instanceof Error ? `${error.name}: ${error.message.slice(0, 80)}` : String(error)})`);
+  t.ok(
+    error instanceof MatFileError,
+    `${what}: a MatFileError (got ${error instanceof Error ? `${error.name}: ${error.message.slice(0, 80)}` : String(error)})`,
+  );
   t.match((error as Error | undefined)?.message ?? '', message, what);
 }
 
@@ -73,16 +81,26 @@ t.test('a compressed element that inflates to 128 MiB is refused at the limit', 
   const block = zlib.deflateRawSync(Buffer.alloc(1 << 20), { finishFlush: zlib.constants.Z_FULL_FLUSH });
   const raw = Buffer.concat([...Array.from({ length: 128 }, () => block), zlib.deflateRawSync(Buffer.alloc(0))]);
   const adler = Buffer.alloc(4);
-  adler.writeUInt32BE((((128 << 20) % 65521) << 16 | 1) >>> 0); // adler32 of n zeros: a = 1, b = n mod 65521
+  adler.writeUInt32BE(((((128 << 20) % 65521) << 16) | 1) >>> 0); // adler32 of n zeros: a = 1, b = n mod 65521
   const stream = Buffer.concat([Buffer.from([0x78, 0x9c]), raw, adler]);
   t.ok(stream.length < 256 << 10, `${stream.length} bytes`);
-  throwsMatError(t, () => parseMat(file(Buffer.concat([tag(MI_COMPRESSED, stream.length), stream]))), /does not inflate/, 'zip bomb');
+  throwsMatError(
+    t,
+    () => parseMat(file(Buffer.concat([tag(MI_COMPRESSED, stream.length), stream]))),
+    /does not inflate/,
+    'zip bomb',
+  );
 });
 
 t.test('a char array claiming 16M rows over one character is refused before building rows', async (t) => {
   const codes = Buffer.concat([tag(MI_UINT16, 2), Buffer.from([0x41, 0, 0, 0, 0, 0, 0, 0])]);
   const payload = Buffer.concat([matrixHead(MX_CHAR, [1 << 24, 1]), codes]);
-  throwsMatError(t, () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))), /1 characters for dimensions 16777216x1/, 'char dims');
+  throwsMatError(
+    t,
+    () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))),
+    /1 characters for dimensions 16777216x1/,
+    'char dims',
+  );
 });
 
 t.test('a million empty arrays in one cell hit the array budget', async (t) => {
@@ -90,23 +108,51 @@ t.test('a million empty arrays in one cell hit the array budget', async (t) => {
   const cells = Buffer.alloc(count * 8);
   for (let i = 0; i < count; i++) cells.writeUInt32LE(MI_MATRIX, i * 8); // empty miMATRIX: tag only
   const payload = Buffer.concat([matrixHead(MX_CELL, [count, 1]), cells]);
-  throwsMatError(t, () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))), /more than \d+ arrays/, 'array budget');
+  throwsMatError(
+    t,
+    () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))),
+    /more than \d+ arrays/,
+    'array budget',
+  );
 });
 
 t.test('a struct without its field-name length is a MatFileError, not a RangeError', async (t) => {
   const payload = Buffer.concat([matrixHead(2, [1, 1]), tag(MI_INT32, 0)]);
-  throwsMatError(t, () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))), /no field name length/, 'struct');
+  throwsMatError(
+    t,
+    () => parseMat(file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]))),
+    /no field name length/,
+    'struct',
+  );
 });
 
-t.test('dimensions that would loop for ever over nothing: a fieldless struct, an Nx0 char array, negative sizes', async (t) => {
-  const matrix = (payload: Buffer) => file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]));
-  // A struct array of 2^30 x 2^30 elements with no fields: nothing to read, so nothing to loop over.
-  const noFields = Buffer.concat([matrixHead(2, [1 << 30, 1 << 30]), tag(MI_INT32, 4), Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]), tag(1, 0)]);
-  const parsed = parseMat(matrix(noFields)).get('');
-  t.same(parsed?.type === 'struct' && parsed.fields, {}, 'a fieldless struct reads at once');
-  // 2^31 - 1 rows of nothing.
-  throwsMatError(t, () => parseMat(matrix(matrixHead(MX_CHAR, [2 ** 31 - 1, 0]))), /more than \d+ arrays/, 'Nx0 char');
-  const fewRows = parseMat(matrix(matrixHead(MX_CHAR, [3, 0]))).get('');
-  t.same(fewRows, { type: 'char', dims: [3, 0], rows: ['', '', ''] }, 'a few empty rows still read');
-  throwsMatError(t, () => parseMat(matrix(matrixHead(MX_CELL, [-2, -3]))), /negative dimensions -2x-3/, 'negative dimensions');
-});
+t.test(
+  'dimensions that would loop for ever over nothing: a fieldless struct, an Nx0 char array, negative sizes',
+  async (t) => {
+    const matrix = (payload: Buffer) => file(Buffer.concat([tag(MI_MATRIX, payload.length), payload]));
+    // A struct array of 2^30 x 2^30 elements with no fields: nothing to read, so nothing to loop over.
+    const noFields = Buffer.concat([
+      matrixHead(2, [1 << 30, 1 << 30]),
+      tag(MI_INT32, 4),
+      Buffer.from([8, 0, 0, 0, 0, 0, 0, 0]),
+      tag(1, 0),
+    ]);
+    const parsed = parseMat(matrix(noFields)).get('');
+    t.same(parsed?.type === 'struct' && parsed.fields, {}, 'a fieldless struct reads at once');
+    // 2^31 - 1 rows of nothing.
+    throwsMatError(
+      t,
+      () => parseMat(matrix(matrixHead(MX_CHAR, [2 ** 31 - 1, 0]))),
+      /more than \d+ arrays/,
+      'Nx0 char',
+    );
+    const fewRows = parseMat(matrix(matrixHead(MX_CHAR, [3, 0]))).get('');
+    t.same(fewRows, { type: 'char', dims: [3, 0], rows: ['', '', ''] }, 'a few empty rows still read');
+    throwsMatError(
+      t,
+      () => parseMat(matrix(matrixHead(MX_CELL, [-2, -3]))),
+      /negative dimensions -2x-3/,
+      'negative dimensions',
+    );
+  },
+);

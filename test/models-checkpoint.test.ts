@@ -7,7 +7,14 @@ import path from 'node:path';
 import t from 'tap';
 import { RetinaFaceError } from '../lib/errors';
 import { parseCheckpoint, readCheckpoint } from '../lib/models/checkpoint/read-checkpoint';
-import { legacyCheckpoint, legacyHeader, PickleWriter, stateDictPickle, type TensorSpec, zipCheckpoint } from './helpers/pickle';
+import {
+  legacyCheckpoint,
+  legacyHeader,
+  PickleWriter,
+  stateDictPickle,
+  type TensorSpec,
+  zipCheckpoint,
+} from './helpers/pickle';
 import { MODEL_DYNAMIC, PHOTOS, SHARED } from './helpers/shared';
 import { stored, zip, zipBombCheckpoint } from './helpers/zip-bomb';
 
@@ -22,7 +29,10 @@ const small: TensorSpec[] = [
 ];
 
 async function codeOf(bytes: Uint8Array, what: string): Promise<string | undefined> {
-  const error = await parseCheckpoint(bytes, what).then(() => undefined, (e: unknown) => e);
+  const error = await parseCheckpoint(bytes, what).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof RetinaFaceError)) return `not a RetinaFaceError: ${String(error)}`;
   return error.code;
 }
@@ -46,7 +56,11 @@ t.test('legacy and zip checkpoints written here read back identically, any archi
     ['zip, other archive folder', await zipCheckpoint(small, {}, 'my_weights')],
   ] as const) {
     const dict = await parseCheckpoint(bytes, what);
-    t.same([...dict.keys()], small.map((s) => s.name), `${what}: names`);
+    t.same(
+      [...dict.keys()],
+      small.map((s) => s.name),
+      `${what}: names`,
+    );
     for (const spec of small) {
       t.same([...dict.get(spec.name)!.toFloat32()], [...spec.values], `${what}: ${spec.name}`);
       t.same(dict.get(spec.name)!.shape, spec.shape);
@@ -57,12 +71,46 @@ t.test('legacy and zip checkpoints written here read back identically, any archi
 t.test('strided views and other storage types are read through their strides', async (t) => {
   // A transposed view [3, 2] of the 2x3 storage (stride [1, 3]) and a half-precision storage.
   const w = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
-  w.string('t').global('torch._utils', '_rebuild_tensor_v2').mark()
-    .mark().string('storage').global('torch', 'FloatStorage').string('0').string('cpu').int(6).tuple().persistentId()
-    .int(0).intTuple([3, 2]).intTuple([1, 3]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
-  w.string('h').global('torch._utils', '_rebuild_tensor_v2').mark()
-    .mark().string('storage').global('torch', 'HalfStorage').string('1').string('cpu').int(2).tuple().persistentId()
-    .int(0).intTuple([2]).intTuple([1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+  w.string('t')
+    .global('torch._utils', '_rebuild_tensor_v2')
+    .mark()
+    .mark()
+    .string('storage')
+    .global('torch', 'FloatStorage')
+    .string('0')
+    .string('cpu')
+    .int(6)
+    .tuple()
+    .persistentId()
+    .int(0)
+    .intTuple([3, 2])
+    .intTuple([1, 3])
+    .bool(false)
+    .global('collections', 'OrderedDict')
+    .emptyTuple()
+    .reduce()
+    .tuple()
+    .reduce();
+  w.string('h')
+    .global('torch._utils', '_rebuild_tensor_v2')
+    .mark()
+    .mark()
+    .string('storage')
+    .global('torch', 'HalfStorage')
+    .string('1')
+    .string('cpu')
+    .int(2)
+    .tuple()
+    .persistentId()
+    .int(0)
+    .intTuple([2])
+    .intTuple([1])
+    .bool(false)
+    .global('collections', 'OrderedDict')
+    .emptyTuple()
+    .reduce()
+    .tuple()
+    .reduce();
   w.setItems().stop();
   const half = Buffer.from(Uint16Array.of(0x3c00, 0xc000).buffer); // 1.0, -2.0
   const bytes = await zipCheckpoint([], {
@@ -79,16 +127,48 @@ t.test('malicious pickles are refused with CHECKPOINT_UNSAFE and nothing runs', 
   const marker = path.join(tmp, 'pwned');
   // The classic payload, byte for byte: os.system("touch <marker>") via GLOBAL + REDUCE.
   const osSystem = Buffer.concat([
-    Buffer.from([0x80, 0x02]), Buffer.from('cos\nsystem\n', 'latin1'),
-    new PickleWriter().string(`touch ${marker}`).toBuffer(), Buffer.from([0x85, 0x52, 0x2e]), // TUPLE1 REDUCE STOP
+    Buffer.from([0x80, 0x02]),
+    Buffer.from('cos\nsystem\n', 'latin1'),
+    new PickleWriter().string(`touch ${marker}`).toBuffer(),
+    Buffer.from([0x85, 0x52, 0x2e]), // TUPLE1 REDUCE STOP
   ]);
-  const stackGlobal = new PickleWriter().proto(4).string('builtins').string('eval').op(0x93) // STACK_GLOBAL
-    .string('__import__("os").system("true")').op(0x85).reduce().stop().toBuffer();
-  const inst = Buffer.concat([Buffer.from([0x80, 0x02, 0x28]), Buffer.from('ios\nsystem\n', 'latin1'), Buffer.from([0x2e])]);
-  const newobj = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().op(0x81).stop().toBuffer();
+  const stackGlobal = new PickleWriter()
+    .proto(4)
+    .string('builtins')
+    .string('eval')
+    .op(0x93) // STACK_GLOBAL
+    .string('__import__("os").system("true")')
+    .op(0x85)
+    .reduce()
+    .stop()
+    .toBuffer();
+  const inst = Buffer.concat([
+    Buffer.from([0x80, 0x02, 0x28]),
+    Buffer.from('ios\nsystem\n', 'latin1'),
+    Buffer.from([0x2e]),
+  ]);
+  const newobj = new PickleWriter()
+    .proto()
+    .global('collections', 'OrderedDict')
+    .emptyTuple()
+    .op(0x81)
+    .stop()
+    .toBuffer();
   // Allowed names used the wrong way: calling a storage class, BUILD on a tensor, a global in the header.
-  const callStorage = new PickleWriter().proto().global('torch', 'FloatStorage').emptyTuple().reduce().stop().toBuffer();
-  const buildTensor = new PickleWriter().proto().global('torch._utils', '_rebuild_tensor_v2').emptyDict().build().stop().toBuffer();
+  const callStorage = new PickleWriter()
+    .proto()
+    .global('torch', 'FloatStorage')
+    .emptyTuple()
+    .reduce()
+    .stop()
+    .toBuffer();
+  const buildTensor = new PickleWriter()
+    .proto()
+    .global('torch._utils', '_rebuild_tensor_v2')
+    .emptyDict()
+    .build()
+    .stop()
+    .toBuffer();
   const headerGlobal = new PickleWriter().proto().global('os', 'getcwd').emptyTuple().reduce().stop().toBuffer();
   const cases: [string, Uint8Array][] = [
     ['os.system in a legacy state_dict pickle', legacyCheckpoint(small, osSystem)],
@@ -98,7 +178,10 @@ t.test('malicious pickles are refused with CHECKPOINT_UNSAFE and nothing runs', 
     ['NEWOBJ opcode', legacyCheckpoint(small, newobj)],
     ['REDUCE on a storage class', legacyCheckpoint(small, callStorage)],
     ['BUILD on a function', legacyCheckpoint(small, buildTensor)],
-    ['a global in the magic-number pickle', Buffer.concat([Buffer.from([0x80, 0x02, 0x8a, 0x0a]), Buffer.alloc(10), headerGlobal])],
+    [
+      'a global in the magic-number pickle',
+      Buffer.concat([Buffer.from([0x80, 0x02, 0x8a, 0x0a]), Buffer.alloc(10), headerGlobal]),
+    ],
     ['a global in the sys_info pickle', Buffer.concat([legacyHeader().subarray(0, 21), headerGlobal])],
   ];
   for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_UNSAFE', what);
@@ -120,15 +203,29 @@ t.test('broken and foreign files are CHECKPOINT_INVALID', async (t) => {
     ['truncated before the storages', official.subarray(0, 53_780)],
     ['truncated inside the last storage', official.subarray(0, official.length - 1)],
     ['wrong magic number', Buffer.concat([Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6b]), official.subarray(5)])],
-    ['legacy storage of the wrong size', legacyCheckpoint([{ ...small[0]!, values: new Float32Array(6) }], stateDictPickle([{ ...small[0]!, values: new Float32Array(5) }], 'legacy'))],
+    [
+      'legacy storage of the wrong size',
+      legacyCheckpoint(
+        [{ ...small[0]!, values: new Float32Array(6) }],
+        stateDictPickle([{ ...small[0]!, values: new Float32Array(5) }], 'legacy'),
+      ),
+    ],
     ['zip without data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': null })],
     ['zip missing a storage entry', await zipCheckpoint(small, { 'archive/data/1': null })],
     ['zip storage entry of the wrong size', await zipCheckpoint(small, { 'archive/data/0': Buffer.alloc(7) })],
     ['zip with a garbage data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': Buffer.from('not a pickle') })],
     ['zip truncated', good.subarray(0, good.length - 30)],
     ['big-endian zip', await zipCheckpoint(small, { 'archive/byteorder': Buffer.from('big') })],
-    ['a pickle of a list, not a state_dict', await zipCheckpoint([], { 'archive/data.pkl': new PickleWriter().proto().emptyList().stop().toBuffer() })],
-    ['a tensor reaching past its storage', await zipCheckpoint([{ name: 'x', shape: [4], values: new Float32Array(4) }], { 'archive/data.pkl': stateDictPickle([{ name: 'x', shape: [5], values: new Float32Array(4) }], 'zip') })],
+    [
+      'a pickle of a list, not a state_dict',
+      await zipCheckpoint([], { 'archive/data.pkl': new PickleWriter().proto().emptyList().stop().toBuffer() }),
+    ],
+    [
+      'a tensor reaching past its storage',
+      await zipCheckpoint([{ name: 'x', shape: [4], values: new Float32Array(4) }], {
+        'archive/data.pkl': stateDictPickle([{ name: 'x', shape: [5], values: new Float32Array(4) }], 'zip'),
+      }),
+    ],
   ];
   for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_INVALID', what);
   await t.rejects(readCheckpoint(path.join(tmp, 'missing.pth')), { code: 'MODEL_NOT_FOUND' }, 'missing file');
@@ -137,43 +234,72 @@ t.test('broken and foreign files are CHECKPOINT_INVALID', async (t) => {
 /** `count` copies of one opcode. */
 const repeat = (op: number, count: number) => Buffer.alloc(count, op);
 
-t.test('hostile pickles (huge APPENDS or integers, deep nesting, huge stack or memo) are CHECKPOINT_INVALID, never RangeError', async (t) => {
-  const appends = Buffer.concat([
-    new PickleWriter().proto().emptyList().mark().toBuffer(), repeat(0x4e, 300_000), Buffer.from([0x65, 0x2e]), // NONE x 300k, APPENDS
-  ]);
-  // 200k lists each appended to the one below: [[[[...]]]].
-  const deep = Buffer.concat([Buffer.from([0x80, 0x02]), repeat(0x5d, 200_000), repeat(0x61, 199_999), Buffer.from([0x2e])]);
-  // The same nesting where an error message would print it: as the legacy protocol version and as a persistent id.
-  const deepPid = Buffer.concat([Buffer.from([0x80, 0x02]), repeat(0x5d, 200_000), repeat(0x61, 199_999), Buffer.from([0x85, 0x51, 0x2e])]);
-  const header = legacyHeader();
-  const legacyDeepProtocol = Buffer.concat([header.subarray(0, header.indexOf(0x2e) + 1), deep]);
-  const manyNones = Buffer.concat([Buffer.from([0x80, 0x02]), repeat(0x4e, 3_000_000), Buffer.from([0x2e])]);
-  const memo = new PickleWriter().proto().none();
-  for (let i = 0; i < 1_200_000; i++) memo.op(0x72).op(i & 0xff).op((i >>> 8) & 0xff).op(i >>> 16).op(0); // LONG_BINPUT i
-  const hugeMemo = Buffer.concat([memo.toBuffer(), Buffer.from([0x2e])]);
-  // LONG4 of 1 MiB: decoded byte by byte into a bigint, it took minutes of CPU.
-  const hugeLong = Buffer.concat([Buffer.from([0x80, 0x02, 0x8b, 0x00, 0x00, 0x10, 0x00]), Buffer.alloc(1 << 20, 0x11), Buffer.from([0x2e])]);
-  const cases: [string, Uint8Array][] = [
-    ['a 1 MiB integer (LONG4) in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': hugeLong })],
-    ['300k APPENDS in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': appends })],
-    ['300k APPENDS in a legacy state_dict pickle', legacyCheckpoint(small, appends)],
-    ['200k nested lists in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': deep })],
-    ['200k nested lists as the legacy protocol version', legacyDeepProtocol],
-    ['200k nested lists as a persistent id', await zipCheckpoint(small, { 'archive/data.pkl': deepPid })],
-    ['3M items on the stack', await zipCheckpoint(small, { 'archive/data.pkl': manyNones })],
-    ['1.2M memo entries', await zipCheckpoint(small, { 'archive/data.pkl': hugeMemo })],
-  ];
-  for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_INVALID', what);
-});
+t.test(
+  'hostile pickles (huge APPENDS or integers, deep nesting, huge stack or memo) are CHECKPOINT_INVALID, never RangeError',
+  async (t) => {
+    const appends = Buffer.concat([
+      new PickleWriter().proto().emptyList().mark().toBuffer(),
+      repeat(0x4e, 300_000),
+      Buffer.from([0x65, 0x2e]), // NONE x 300k, APPENDS
+    ]);
+    // 200k lists each appended to the one below: [[[[...]]]].
+    const deep = Buffer.concat([
+      Buffer.from([0x80, 0x02]),
+      repeat(0x5d, 200_000),
+      repeat(0x61, 199_999),
+      Buffer.from([0x2e]),
+    ]);
+    // The same nesting where an error message would print it: as the legacy protocol version and as a persistent id.
+    const deepPid = Buffer.concat([
+      Buffer.from([0x80, 0x02]),
+      repeat(0x5d, 200_000),
+      repeat(0x61, 199_999),
+      Buffer.from([0x85, 0x51, 0x2e]),
+    ]);
+    const header = legacyHeader();
+    const legacyDeepProtocol = Buffer.concat([header.subarray(0, header.indexOf(0x2e) + 1), deep]);
+    const manyNones = Buffer.concat([Buffer.from([0x80, 0x02]), repeat(0x4e, 3_000_000), Buffer.from([0x2e])]);
+    const memo = new PickleWriter().proto().none();
+    for (let i = 0; i < 1_200_000; i++)
+      memo
+        .op(0x72)
+        .op(i & 0xff)
+        .op((i >>> 8) & 0xff)
+        .op(i >>> 16)
+        .op(0); // LONG_BINPUT i
+    const hugeMemo = Buffer.concat([memo.toBuffer(), Buffer.from([0x2e])]);
+    // LONG4 of 1 MiB: decoded byte by byte into a bigint, it took minutes of CPU.
+    const hugeLong = Buffer.concat([
+      Buffer.from([0x80, 0x02, 0x8b, 0x00, 0x00, 0x10, 0x00]),
+      Buffer.alloc(1 << 20, 0x11),
+      Buffer.from([0x2e]),
+    ]);
+    const cases: [string, Uint8Array][] = [
+      ['a 1 MiB integer (LONG4) in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': hugeLong })],
+      ['300k APPENDS in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': appends })],
+      ['300k APPENDS in a legacy state_dict pickle', legacyCheckpoint(small, appends)],
+      ['200k nested lists in data.pkl', await zipCheckpoint(small, { 'archive/data.pkl': deep })],
+      ['200k nested lists as the legacy protocol version', legacyDeepProtocol],
+      ['200k nested lists as a persistent id', await zipCheckpoint(small, { 'archive/data.pkl': deepPid })],
+      ['3M items on the stack', await zipCheckpoint(small, { 'archive/data.pkl': manyNones })],
+      ['1.2M memo entries', await zipCheckpoint(small, { 'archive/data.pkl': hugeMemo })],
+    ];
+    for (const [what, bytes] of cases) t.equal(await codeOf(bytes, what), 'CHECKPOINT_INVALID', what);
+  },
+);
 
 t.test('a zip-bomb .pth (1 MB inflating to 1 GiB) is refused before inflating, in bounded memory', async (t) => {
   const bomb = path.join(tmp, 'bomb.pth');
   fs.writeFileSync(bomb, zipBombCheckpoint(1024));
   t.ok(fs.statSync(bomb).size < 2 << 20, 'the file is small');
-  const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers/parse-checkpoint-child.ts'), bomb], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'helpers/parse-checkpoint-child.ts'), bomb],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   t.equal(child.status, 0, child.stderr);
   const { code, maxRssMiB } = JSON.parse(child.stdout) as { code: string; maxRssMiB: number };
   t.equal(code, 'CHECKPOINT_INVALID');
@@ -201,5 +327,8 @@ t.test('a zip of 20k+ entries is refused from its directory count, before readin
   const empty = Buffer.alloc(0);
   const entries = Array.from({ length: 20_001 }, (_, i) => stored(`archive/data/${i}`, empty));
   const bytes = zip([stored('archive/data.pkl', new PickleWriter().proto().emptyDict().stop().toBuffer()), ...entries]);
-  t.match(await parseCheckpoint(bytes, 'many').catch((e: unknown) => e), { code: 'CHECKPOINT_INVALID', message: /20002 entries/ });
+  t.match(await parseCheckpoint(bytes, 'many').catch((e: unknown) => e), {
+    code: 'CHECKPOINT_INVALID',
+    message: /20002 entries/,
+  });
 });

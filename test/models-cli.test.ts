@@ -32,7 +32,10 @@ function cli(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 /** Runs the model commands in this process; returns what they printed. */
-async function models(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ out: string; err: string; error?: unknown }> {
+async function models(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ out: string; err: string; error?: unknown }> {
   const program = new Command('retinaface').exitOverride();
   registerModelCommands(program);
   const out: string[] = [];
@@ -64,7 +67,11 @@ t.test('detect needs no --model once the default model is cached, or with RETINA
   const cached = cli(['detect', PHOTO], { RETINAFACE_HOME: seeded });
   t.equal(cached.status, 0, cached.stderr);
   t.match(cached.stdout, /fr_two_people\.jpg: 2 faces/);
-  t.match(cached.stderr, new RegExp(`model: ${seededOnnx.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the cached registry model');
+  t.match(
+    cached.stderr,
+    new RegExp(`model: ${seededOnnx.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    'the cached registry model',
+  );
 
   const fromEnv = cli(['detect', '--json', PHOTO], { RETINAFACE_HOME: empty, RETINAFACE_MODEL: MODEL_DYNAMIC });
   t.equal(fromEnv.status, 0, fromEnv.stderr);
@@ -77,7 +84,10 @@ t.test('detect needs no --model once the default model is cached, or with RETINA
 
 t.test('models lists the registry and what is cached; fetch uses the cache', async (t) => {
   const list = await models(['models', '--json'], { RETINAFACE_HOME: seeded });
-  const json = JSON.parse(list.out) as { cacheDir: string; models: { id: string; default: boolean; onnx: string | null; sha256: string }[] };
+  const json = JSON.parse(list.out) as {
+    cacheDir: string;
+    models: { id: string; default: boolean; onnx: string | null; sha256: string }[];
+  };
   t.equal(json.cacheDir, seeded);
   t.match(json.models[0], { id: 'retinaface-mnet025', default: true, onnx: seededOnnx, sha256: /^2979b33f/ });
   const text = await models(['models'], { RETINAFACE_HOME: empty });
@@ -101,17 +111,29 @@ t.test('convert: .pth to ONNX (auto or given --arch), --fp16, ONNX to FP16, type
   t.equal(decodeModel(fs.readFileSync(half)).graph!.initializer![0]!.dataType, 10, '--fp16 stores half weights');
   const rewritten = path.join(tmp, 'rewritten.onnx');
   await models(['convert', MODEL_DYNAMIC, '--fp16', '-o', rewritten]);
-  t.ok(decodeModel(fs.readFileSync(rewritten)).graph!.initializer!.some((i) => i.dataType === 10), 'an ONNX rewritten to FP16');
+  t.ok(
+    decodeModel(fs.readFileSync(rewritten)).graph!.initializer!.some((i) => i.dataType === 10),
+    'an ONNX rewritten to FP16',
+  );
 
-  t.match((await models(['convert', MODEL_DYNAMIC, '-o', path.join(tmp, 'x.onnx')])).error, { code: 'INVALID_ARGUMENT', message: /--fp16/ });
+  t.match((await models(['convert', MODEL_DYNAMIC, '-o', path.join(tmp, 'x.onnx')])).error, {
+    code: 'INVALID_ARGUMENT',
+    message: /--fp16/,
+  });
   const wrongArch = await models(['convert', WEIGHTS, '--arch', 'resnet50', '-o', path.join(tmp, 'x.onnx')]);
   t.match(wrongArch.error, { code: 'CHECKPOINT_INVALID' });
   const badChoice = await models(['convert', WEIGHTS, '--arch', 'vgg', '-o', path.join(tmp, 'x.onnx')]);
   t.match(badChoice.error, { code: 'commander.invalidArgument' });
   const evil = path.join(tmp, 'evil.pth');
-  const payload = Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.from('cposix\nsystem\n', 'latin1'), Buffer.from([0x29, 0x52, 0x2e])]);
+  const payload = Buffer.concat([
+    Buffer.from([0x80, 0x02]),
+    Buffer.from('cposix\nsystem\n', 'latin1'),
+    Buffer.from([0x29, 0x52, 0x2e]),
+  ]);
   fs.writeFileSync(evil, legacyCheckpoint([], payload));
   t.match((await models(['convert', evil, '-o', path.join(tmp, 'x.onnx')])).error, { code: 'CHECKPOINT_UNSAFE' });
   t.notOk(fs.existsSync(path.join(tmp, 'x.onnx')), 'no output for failed conversions');
-  t.match((await models(['convert', path.join(tmp, 'missing.pth'), '-o', path.join(tmp, 'x.onnx')])).error, { code: 'MODEL_NOT_FOUND' });
+  t.match((await models(['convert', path.join(tmp, 'missing.pth'), '-o', path.join(tmp, 'x.onnx')])).error, {
+    code: 'MODEL_NOT_FOUND',
+  });
 });

@@ -37,7 +37,9 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 /** The reference's letterboxed network input: PNG pixels in B, G, R order minus (104, 117, 123), NCHW. */
 async function referenceInput(photo: string, rows = 640): Promise<Float32Array> {
-  const { data, info } = await sharp(path.join(REFERENCE, 'raw640', `${photo}.input640_bgr.png`)).removeAlpha().raw()
+  const { data, info } = await sharp(path.join(REFERENCE, 'raw640', `${photo}.input640_bgr.png`))
+    .removeAlpha()
+    .raw()
     .toBuffer({ resolveWithObject: true });
   const plane = rows * info.width;
   const out = new Float32Array(3 * plane);
@@ -55,11 +57,22 @@ t.before(async () => {
 t.test('built ONNX: interface, metadata, ops', async (t) => {
   const model = decodeModel(fs.readFileSync(built));
   const graph = model.graph!;
-  t.same(graph.input!.map((i) => i.name), ['input0']);
-  t.same(graph.output!.map((o) => o.name), ['loc', 'conf', 'landms']);
-  const dims = (v: onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+  t.same(
+    graph.input!.map((i) => i.name),
+    ['input0'],
+  );
+  t.same(
+    graph.output!.map((o) => o.name),
+    ['loc', 'conf', 'landms'],
+  );
+  const dims = (v: onnx.IValueInfoProto) =>
+    v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
   t.same(dims(graph.input![0]!), ['batch', 3, 'height', 'width'], 'dynamic batch, height, width');
-  t.same(graph.output!.map(dims), [['batch', 'priors', 4], ['batch', 'priors', 2], ['batch', 'priors', 10]]);
+  t.same(graph.output!.map(dims), [
+    ['batch', 'priors', 4],
+    ['batch', 'priors', 2],
+    ['batch', 'priors', 10],
+  ]);
   const ops = new Set(graph.node!.map((n) => n.opType));
   t.notOk(ops.has('BatchNormalization'), 'batch-norm folded into the convolutions');
   t.equal(graph.node!.filter((n) => n.opType === 'Conv').length, 56);
@@ -67,8 +80,14 @@ t.test('built ONNX: interface, metadata, ops', async (t) => {
   // BN is folded in float32 exactly as torch.onnx.export folds it: the weights are the shared export's, bit for bit.
   const digest = (t: { rawData?: Uint8Array | null }) => createHash('sha256').update(t.rawData!).digest('hex');
   const theirs = decodeModel(fs.readFileSync(MODEL_DYNAMIC)).graph!.initializer!.filter((i) => i.dataType === 1);
-  t.same(graph.initializer!.filter((i) => i.dataType === 1).map(digest).sort(), theirs.map(digest).sort(),
-    'every weight tensor equals one of the shared export');
+  t.same(
+    graph
+      .initializer!.filter((i) => i.dataType === 1)
+      .map(digest)
+      .sort(),
+    theirs.map(digest).sort(),
+    'every weight tensor equals one of the shared export',
+  );
   const meta = Object.fromEntries(model.metadataProps!.map((p) => [p.key, p.value]));
   t.equal(meta.architecture, 'mobilenet0.25');
   t.equal(meta.weights_sha256, '2979b33ffafda5d74b6948cd7a5b9a7a62f62b949cef24e95fd15d2883a65220');
@@ -82,24 +101,44 @@ t.test('outputs equal the shared PyTorch export (and PyTorch itself) at 1x640x64
     await theirs.release();
   });
   const twoPeople = await referenceInput('fr_two_people');
-  const curve480 = (await referenceInput('rf_curve_test', 480));
+  const curve480 = await referenceInput('rf_curve_test', 480);
   const cases: { what: string; input: Float32Array; dims: number[]; pytorch?: string }[] = [
     { what: '1x3x640x640', input: twoPeople, dims: [1, 3, 640, 640], pytorch: 'raw640/fr_two_people' },
-    { what: '2x3x480x640', input: Float32Array.from([...(await referenceInput('fr_two_people', 480)), ...curve480]), dims: [2, 3, 480, 640] },
-    { what: '1x3x517x389', input: readF32(path.join(REFERENCE, 'raw_dynamic/random_1x3x517x389.input.f32')), dims: [1, 3, 517, 389], pytorch: 'raw_dynamic/random_1x3x517x389' },
+    {
+      what: '2x3x480x640',
+      input: Float32Array.from([...(await referenceInput('fr_two_people', 480)), ...curve480]),
+      dims: [2, 3, 480, 640],
+    },
+    {
+      what: '1x3x517x389',
+      input: readF32(path.join(REFERENCE, 'raw_dynamic/random_1x3x517x389.input.f32')),
+      dims: [1, 3, 517, 389],
+      pytorch: 'raw_dynamic/random_1x3x517x389',
+    },
   ];
   for (const { what, input, dims, pytorch } of cases) {
     const a = await run(ours, input, dims);
     const b = await run(theirs, input, dims);
     const d = { loc: maxDiff(a.loc, b.loc), conf: maxDiff(a.conf, b.conf), landms: maxDiff(a.landms, b.landms) };
-    t.comment(`${what} vs shared ONNX: loc ${d.loc.toExponential(2)}, conf ${d.conf.toExponential(2)}, landms ${d.landms.toExponential(2)}`);
+    t.comment(
+      `${what} vs shared ONNX: loc ${d.loc.toExponential(2)}, conf ${d.conf.toExponential(2)}, landms ${d.landms.toExponential(2)}`,
+    );
     t.ok(d.loc <= 1e-4 && d.landms <= 1e-4, `${what}: loc and landms within 1e-4 of the shared export`);
     t.ok(d.conf <= 1e-5, `${what}: conf within 1e-5`);
     if (pytorch) {
       const ref = (head: string) => readF32(path.join(REFERENCE, `${pytorch}.${head}.f32`));
-      const p = { loc: maxDiff(a.loc, ref('loc')), conf: maxDiff(a.conf, ref('conf')), landms: maxDiff(a.landms, ref('landms')) };
-      t.comment(`${what} vs PyTorch: loc ${p.loc.toExponential(2)}, conf ${p.conf.toExponential(2)}, landms ${p.landms.toExponential(2)}`);
-      t.ok(p.loc <= 1e-4 && p.landms <= 1e-4 && p.conf <= 1e-5, `${what}: within the same bounds of PyTorch's own outputs`);
+      const p = {
+        loc: maxDiff(a.loc, ref('loc')),
+        conf: maxDiff(a.conf, ref('conf')),
+        landms: maxDiff(a.landms, ref('landms')),
+      };
+      t.comment(
+        `${what} vs PyTorch: loc ${p.loc.toExponential(2)}, conf ${p.conf.toExponential(2)}, landms ${p.landms.toExponential(2)}`,
+      );
+      t.ok(
+        p.loc <= 1e-4 && p.landms <= 1e-4 && p.conf <= 1e-5,
+        `${what}: within the same bounds of PyTorch's own outputs`,
+      );
     }
   }
 });
@@ -111,7 +150,10 @@ t.test('the Detector finds the same faces with the built model as with the share
     await ours.close();
     await theirs.close();
   });
-  const photos = fs.readdirSync(PHOTOS).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  const photos = fs
+    .readdirSync(PHOTOS)
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort();
   let faces = 0;
   let worst = 0;
   for (const photo of photos) {
@@ -126,14 +168,17 @@ t.test('the Detector finds the same faces with the built model as with the share
     });
     faces += a.length;
   }
-  t.comment(`${photos.length} photos, ${faces} faces, largest difference in score/box/landmarks ${worst.toExponential(2)}`);
+  t.comment(
+    `${photos.length} photos, ${faces} faces, largest difference in score/box/landmarks ${worst.toExponential(2)}`,
+  );
   t.ok(faces > 50, 'the photos have faces');
   t.ok(worst <= 1e-4, 'scores, boxes and landmarks agree to 1e-4 (measured: identical)');
 });
 
 t.test('zip checkpoints with a DataParallel "module." prefix build the same model', async (t) => {
   const dict = await readCheckpoint(WEIGHTS);
-  const specs: TensorSpec[] = [...dict].filter(([name]) => !name.endsWith('num_batches_tracked'))
+  const specs: TensorSpec[] = [...dict]
+    .filter(([name]) => !name.endsWith('num_batches_tracked'))
     .map(([name, tensor]) => ({ name: `module.${name}`, shape: tensor.shape, values: tensor.toFloat32() }));
   const fromZip = await convertCheckpointBytes(await zipCheckpoint(specs), 'prefixed.pth');
   const fromLegacy = await convertCheckpointBytes(legacyCheckpoint(specs), 'prefixed-legacy.pth');
@@ -141,23 +186,54 @@ t.test('zip checkpoints with a DataParallel "module." prefix build the same mode
   for (const converted of [fromZip, fromLegacy]) {
     const inits = decodeModel(converted.onnx).graph!.initializer!;
     t.equal(inits.length, reference.length);
-    t.ok(inits.every((init, i) => Buffer.compare(Buffer.from(init.rawData!), Buffer.from(reference[i]!.rawData!)) === 0),
-      'identical weights');
+    t.ok(
+      inits.every((init, i) => Buffer.compare(Buffer.from(init.rawData!), Buffer.from(reference[i]!.rawData!)) === 0),
+      'identical weights',
+    );
   }
 });
 
 t.test('weights of another network or with missing parameters are CHECKPOINT_INVALID, saying why', async (t) => {
   const dict = await readCheckpoint(WEIGHTS);
-  const specs: TensorSpec[] = [...dict].map(([name, tensor]) => ({ name, shape: tensor.shape, values: tensor.toFloat32() }));
+  const specs: TensorSpec[] = [...dict].map(([name, tensor]) => ({
+    name,
+    shape: tensor.shape,
+    values: tensor.toFloat32(),
+  }));
   const bytes = legacyCheckpoint(specs);
-  await t.rejects(convertCheckpointBytes(bytes, 'mnet.pth', { architecture: 'resnet50' }),
-    { code: 'CHECKPOINT_INVALID', message: /resnet50.*body\.conv1\.weight.*mobilenet0\.25/ }, 'wrong --arch');
-  await t.rejects(convertCheckpointBytes(legacyCheckpoint(specs.filter((s) => s.name !== 'ssh2.conv5X5_2.1.running_var')), 'holes.pth'),
-    { code: 'CHECKPOINT_INVALID', message: /ssh2\.conv5X5_2\.1\.running_var/ }, 'a missing parameter is named');
-  await t.rejects(convertCheckpointBytes(legacyCheckpoint([...specs, { name: 'extra.weight', shape: [1], values: new Float32Array(1) }]), 'extra.pth'),
-    { code: 'CHECKPOINT_INVALID', message: /unexpected parameters extra\.weight/ }, 'an unexpected parameter is named');
+  await t.rejects(
+    convertCheckpointBytes(bytes, 'mnet.pth', { architecture: 'resnet50' }),
+    { code: 'CHECKPOINT_INVALID', message: /resnet50.*body\.conv1\.weight.*mobilenet0\.25/ },
+    'wrong --arch',
+  );
+  await t.rejects(
+    convertCheckpointBytes(
+      legacyCheckpoint(specs.filter((s) => s.name !== 'ssh2.conv5X5_2.1.running_var')),
+      'holes.pth',
+    ),
+    { code: 'CHECKPOINT_INVALID', message: /ssh2\.conv5X5_2\.1\.running_var/ },
+    'a missing parameter is named',
+  );
+  await t.rejects(
+    convertCheckpointBytes(
+      legacyCheckpoint([...specs, { name: 'extra.weight', shape: [1], values: new Float32Array(1) }]),
+      'extra.pth',
+    ),
+    { code: 'CHECKPOINT_INVALID', message: /unexpected parameters extra\.weight/ },
+    'an unexpected parameter is named',
+  );
   const bad = specs.map((s) => (s.name === 'fpn.merge1.0.weight' ? { ...s, shape: [64, 64, 1, 9] } : s));
-  await t.rejects(convertCheckpointBytes(legacyCheckpoint(bad), 'shape.pth'), { code: 'CHECKPOINT_INVALID' }, 'a wrong shape');
-  await t.rejects(convertCheckpointBytes(legacyCheckpoint(specs.slice(0, 3).map((s) => ({ ...s, name: `x.${s.name}` }))), 'other.pth'),
-    { code: 'CHECKPOINT_INVALID', message: /not a biubug6 RetinaFace/ }, 'not RetinaFace at all');
+  await t.rejects(
+    convertCheckpointBytes(legacyCheckpoint(bad), 'shape.pth'),
+    { code: 'CHECKPOINT_INVALID' },
+    'a wrong shape',
+  );
+  await t.rejects(
+    convertCheckpointBytes(
+      legacyCheckpoint(specs.slice(0, 3).map((s) => ({ ...s, name: `x.${s.name}` }))),
+      'other.pth',
+    ),
+    { code: 'CHECKPOINT_INVALID', message: /not a biubug6 RetinaFace/ },
+    'not RetinaFace at all',
+  );
 });

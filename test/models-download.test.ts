@@ -29,7 +29,8 @@ const server = http.createServer((req, res) => {
       res.writeHead(200, { 'content-length': WEIGHTS.length });
       res.end(WEIGHTS);
       return;
-    case '/corrupt.pth': { // right size, one byte changed
+    case '/corrupt.pth': {
+      // right size, one byte changed
       const bad = Buffer.from(WEIGHTS);
       bad[bad.length - 100] = bad[bad.length - 100]! ^ 0xff;
       res.writeHead(200, { 'content-length': bad.length });
@@ -66,7 +67,8 @@ t.teardown(() => {
 let caches = 0;
 const freshCache = () => path.join(tmp, `cache-${++caches}`);
 /** Everything under a cache dir, relative: what a failure left behind. */
-const contents = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).sort() : []);
+const contents = (dir: string) =>
+  fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).sort() : [];
 const install = (cacheDir: string, url: string, env: NodeJS.ProcessEnv = {}) =>
   ensureModel(undefined, { cacheDir, url, env, progress: false });
 
@@ -74,9 +76,17 @@ t.test('success: weights checked, converted once, cached; the second call makes 
   const cacheDir = freshCache();
   const onnx = await install(cacheDir, `${base}/ok.pth`);
   t.equal(onnx, path.join(cacheDir, 'retinaface-mnet025', 'retinaface-mnet025.onnx'));
-  t.same(contents(cacheDir), ['retinaface-mnet025', 'retinaface-mnet025/mobilenet0.25_Final.pth', 'retinaface-mnet025/retinaface-mnet025.onnx'],
-    'weights and ONNX, no temp files');
-  t.equal(createHash('sha256').update(fs.readFileSync(path.join(cacheDir, 'retinaface-mnet025/mobilenet0.25_Final.pth'))).digest('hex'), SHA256);
+  t.same(
+    contents(cacheDir),
+    ['retinaface-mnet025', 'retinaface-mnet025/mobilenet0.25_Final.pth', 'retinaface-mnet025/retinaface-mnet025.onnx'],
+    'weights and ONNX, no temp files',
+  );
+  t.equal(
+    createHash('sha256')
+      .update(fs.readFileSync(path.join(cacheDir, 'retinaface-mnet025/mobilenet0.25_Final.pth')))
+      .digest('hex'),
+    SHA256,
+  );
   t.equal(requests.get('/ok.pth'), 1);
   t.equal(await install(cacheDir, `${base}/ok.pth`), onnx, 'same path again');
   t.equal(requests.get('/ok.pth'), 1, 'served from the cache: no second request');
@@ -106,23 +116,40 @@ t.test('failures are MODEL_DOWNLOAD_FAILED with the by-hand steps, and leave not
     t.type(error, RetinaFaceError, what);
     t.equal((error as RetinaFaceError).code, 'MODEL_DOWNLOAD_FAILED', `${what}: code`);
     t.match((error as Error).message, detail, `${what}: says what went wrong`);
-    t.match((error as Error).message, /save it as .*mobilenet0\.25_Final\.pth.*RETINAFACE_MODEL/, `${what}: says how to do it by hand`);
-    t.same(contents(cacheDir).filter((f) => f !== 'retinaface-mnet025'), [], `${what}: nothing cached`);
+    t.match(
+      (error as Error).message,
+      /save it as .*mobilenet0\.25_Final\.pth.*RETINAFACE_MODEL/,
+      `${what}: says how to do it by hand`,
+    );
+    t.same(
+      contents(cacheDir).filter((f) => f !== 'retinaface-mnet025'),
+      [],
+      `${what}: nothing cached`,
+    );
   }
 });
 
 t.test('a stalled transfer gives up after the idle timeout', async (t) => {
   const target = path.join(freshCache(), 'w.pth');
-  await t.rejects(downloadVerified(`${base}/stall.pth`, target, { size: WEIGHTS.length, sha256: SHA256 }, { idleTimeoutMs: 300, progress: false }),
-    { code: 'MODEL_DOWNLOAD_FAILED', message: /stalled/ });
+  await t.rejects(
+    downloadVerified(
+      `${base}/stall.pth`,
+      target,
+      { size: WEIGHTS.length, sha256: SHA256 },
+      { idleTimeoutMs: 300, progress: false },
+    ),
+    { code: 'MODEL_DOWNLOAD_FAILED', message: /stalled/ },
+  );
   t.same(contents(path.dirname(target)), [], 'no partial file');
 });
 
 t.test('offline mode and weights placed by hand', async (t) => {
   const offline = freshCache();
   const before = requests.get('/ok.pth');
-  await t.rejects(install(offline, `${base}/ok.pth`, { RETINAFACE_OFFLINE: '1' }),
-    { code: 'MODEL_NOT_FOUND', message: /downloads are off.*RETINAFACE_MODEL/ });
+  await t.rejects(install(offline, `${base}/ok.pth`, { RETINAFACE_OFFLINE: '1' }), {
+    code: 'MODEL_NOT_FOUND',
+    message: /downloads are off.*RETINAFACE_MODEL/,
+  });
   t.equal(requests.get('/ok.pth'), before, 'no request when offline');
 
   const byHand = freshCache();
@@ -134,16 +161,25 @@ t.test('offline mode and weights placed by hand', async (t) => {
   const wrong = freshCache();
   fs.mkdirSync(path.join(wrong, 'retinaface-mnet025'), { recursive: true });
   fs.writeFileSync(path.join(wrong, 'retinaface-mnet025/mobilenet0.25_Final.pth'), WEIGHTS.subarray(0, 1000));
-  await t.rejects(install(wrong, `${base}/ok.pth`), { code: 'CHECKPOINT_INVALID', message: /Delete it to download again/ },
-    'a wrong file placed by hand is reported, not silently replaced');
+  await t.rejects(
+    install(wrong, `${base}/ok.pth`),
+    { code: 'CHECKPOINT_INVALID', message: /Delete it to download again/ },
+    'a wrong file placed by hand is reported, not silently replaced',
+  );
 });
 
 t.test('resolution order: explicit path > RETINAFACE_MODEL > the default model in RETINAFACE_HOME', async (t) => {
   const home = freshCache();
   const env = { RETINAFACE_HOME: home, RETINAFACE_OFFLINE: '1' };
-  t.equal(await resolveModel('rel/model.onnx', { ...env, RETINAFACE_MODEL: '/env.onnx' }), path.resolve('rel/model.onnx'));
+  t.equal(
+    await resolveModel('rel/model.onnx', { ...env, RETINAFACE_MODEL: '/env.onnx' }),
+    path.resolve('rel/model.onnx'),
+  );
   t.equal(await resolveModel(undefined, { ...env, RETINAFACE_MODEL: '/env.onnx' }), '/env.onnx');
-  t.throws(() => resolveModelPath(undefined, env), { code: 'MODEL_NOT_FOUND', message: /RETINAFACE_MODEL.*retinaface fetch/ });
+  t.throws(() => resolveModelPath(undefined, env), {
+    code: 'MODEL_NOT_FOUND',
+    message: /RETINAFACE_MODEL.*retinaface fetch/,
+  });
   await t.rejects(resolveModel(undefined, env), { code: 'MODEL_NOT_FOUND' }, 'empty cache, offline');
   const onnx = await resolveModel(undefined, { RETINAFACE_HOME: home }, { url: `${base}/ok.pth`, progress: false });
   t.equal(onnx, path.join(home, 'retinaface-mnet025/retinaface-mnet025.onnx'), 'downloaded into RETINAFACE_HOME');
@@ -154,9 +190,17 @@ t.test('resolution order: explicit path > RETINAFACE_MODEL > the default model i
 t.test('progress bar when asked for, even into a pipe', async (t) => {
   const written: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    written.push(String(chunk)),
+    true
+  )) as typeof process.stderr.write;
   try {
-    await downloadVerified(`${base}/ok.pth`, path.join(freshCache(), 'w.pth'), { size: WEIGHTS.length, sha256: SHA256 }, { progress: true, label: 'weights' });
+    await downloadVerified(
+      `${base}/ok.pth`,
+      path.join(freshCache(), 'w.pth'),
+      { size: WEIGHTS.length, sha256: SHA256 },
+      { progress: true, label: 'weights' },
+    );
   } finally {
     process.stderr.write = write;
   }

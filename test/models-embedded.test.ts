@@ -34,33 +34,54 @@ t.test('the shared official weights convert to the ONNX the manifest pins', asyn
 
   const root = packageRoot('with-model', onnx);
   const embedded = embeddedModelFile(model, root);
-  t.equal(await resolveModel(undefined, offline, { packageRoot: root }), embedded, 'no model configured: the embedded one, offline');
+  t.equal(
+    await resolveModel(undefined, offline, { packageRoot: root }),
+    embedded,
+    'no model configured: the embedded one, offline',
+  );
   t.equal(resolveModelPath(undefined, offline, { packageRoot: root }), embedded, 'the sync form too');
-  t.equal(await resolveModel(undefined, { ...offline, RETINAFACE_MODEL: '/env.onnx' }, { packageRoot: root }), '/env.onnx',
-    'RETINAFACE_MODEL wins over it');
-  t.equal(resolveModelPath('/explicit.onnx', { ...offline, RETINAFACE_MODEL: '/env.onnx' }, { packageRoot: root }), '/explicit.onnx',
-    'an explicit path wins over both');
+  t.equal(
+    await resolveModel(undefined, { ...offline, RETINAFACE_MODEL: '/env.onnx' }, { packageRoot: root }),
+    '/env.onnx',
+    'RETINAFACE_MODEL wins over it',
+  );
+  t.equal(
+    resolveModelPath('/explicit.onnx', { ...offline, RETINAFACE_MODEL: '/env.onnx' }, { packageRoot: root }),
+    '/explicit.onnx',
+    'an explicit path wins over both',
+  );
 });
 
 t.test('a damaged embedded model is MODEL_INVALID, not skipped', async (t) => {
   const root = packageRoot('damaged', new Uint8Array([1, 2, 3]));
-  await t.rejects(resolveModel(undefined, offline, { packageRoot: root }), { code: 'MODEL_INVALID', message: /damaged.*reinstall/ });
+  await t.rejects(resolveModel(undefined, offline, { packageRoot: root }), {
+    code: 'MODEL_INVALID',
+    message: /damaged.*reinstall/,
+  });
 });
 
 t.test('without an embedded model (a git checkout): cache, then download, as before', async (t) => {
   const root = packageRoot('without');
-  await t.rejects(resolveModel(undefined, offline, { packageRoot: root }), { code: 'MODEL_NOT_FOUND', message: /RETINAFACE_MODEL/ });
+  await t.rejects(resolveModel(undefined, offline, { packageRoot: root }), {
+    code: 'MODEL_NOT_FOUND',
+    message: /RETINAFACE_MODEL/,
+  });
   const home = path.join(tmp, 'cache');
   const cached = path.join(home, model.id, `${model.id}.onnx`);
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   fs.writeFileSync(cached, 'x');
-  t.equal(await resolveModel(undefined, { ...offline, RETINAFACE_HOME: home }, { packageRoot: root }), cached, 'the cached model');
+  t.equal(
+    await resolveModel(undefined, { ...offline, RETINAFACE_HOME: home }, { packageRoot: root }),
+    cached,
+    'the cached model',
+  );
 });
 
 t.test('samplePhotos lists the shipped photos, or nothing', async (t) => {
   const root = packageRoot('samples');
   t.same(samplePhotos(root), [], 'no samples/ folder');
   fs.mkdirSync(path.join(root, 'samples'));
-  for (const name of ['two-people.jpg', 'LICENSES.md', 'crowd.jpg']) fs.writeFileSync(path.join(root, 'samples', name), '');
+  for (const name of ['two-people.jpg', 'LICENSES.md', 'crowd.jpg'])
+    fs.writeFileSync(path.join(root, 'samples', name), '');
   t.same(samplePhotos(root), [path.join(root, 'samples', 'crowd.jpg'), path.join(root, 'samples', 'two-people.jpg')]);
 });

@@ -45,79 +45,108 @@ t.before(async () => {
   fp16 = (await convertCheckpointBytes(weights, 'mobilenet0.25_Final.pth', { precision: 'fp16' })).onnx;
 });
 
-t.test('built FP16 weights are the FP32 weights rounded to half; the rewrite of the FP32 graph gives the same', async (t) => {
-  const single = decodeModel(fp32).graph!;
-  const half = decodeModel(fp16).graph!;
-  const rewritten = rewriteToFloat16(decodeModel(fp32)).graph!;
-  t.equal(half.initializer!.filter((i) => i.dataType === FLOAT16).length, 112, 'all 112 weights are float16');
-  let checked = 0;
-  let wrong = 0;
-  const disagree: string[] = [];
-  for (const init of single.initializer!.filter((i) => i.dataType === FLOAT)) {
-    const values = tensorFloats(init);
-    const ours = half.initializer!.find((i) => i.name === init.name)!;
-    const theirs = rewritten.initializer!.find((i) => i.name === init.name)!;
-    const bits = halfBits(ours);
-    for (let i = 0; i < values.length; i++) if (!isNearestHalf(values[i]!, bits[i]!)) wrong++;
-    checked += values.length;
-    if (Buffer.compare(Buffer.from(theirs.rawData!), Buffer.from(ours.rawData!)) !== 0) disagree.push(init.name!);
-  }
-  t.equal(wrong, 0, `${checked} weights rounded to the nearest half`);
-  t.same(disagree, [], 'the builder and the rewrite store the same half weights');
-  for (const graph of [half, rewritten]) {
-    t.same(graph.input!.map((i) => i.type!.tensorType!.elemType), [FLOAT], 'float32 input');
-    t.same(graph.output!.map((o) => o.type!.tensorType!.elemType), [FLOAT, FLOAT, FLOAT], 'float32 outputs');
-    const casts = graph.node!.filter((n) => n.opType === 'Cast').map((n) => Number(n.attribute![0]!.i));
-    t.same(casts.sort(), [FLOAT, FLOAT, FLOAT, FLOAT16], 'one Cast in, three out: nothing else leaves half precision');
-  }
-});
-
-t.test('every shared RetinaFace ONNX rewrites to an FP16 twin that loads and runs; Resize scales stay float32', async (t) => {
-  const input = readF32(path.join(REFERENCE, 'raw_dynamic/random_1x3x517x389.input.f32'));
-  const models: [string, Uint8Array, number[]][] = [
-    ['built FP16', fp16, [1, 3, 517, 389]],
-    ['dynamic op13', fs.readFileSync(path.join(DIR, 'retinaface_mnet025_dynamic_op13.onnx')), [1, 3, 517, 389]],
-    ['dynamic op11', fs.readFileSync(path.join(DIR, 'retinaface_mnet025_dynamic_op11.onnx')), [1, 3, 517, 389]],
-    ['fixed 640 op11', fs.readFileSync(path.join(DIR, 'retinaface_mnet025_640_op11.onnx')), [1, 3, 640, 640]],
-    ['mingo99 op14', fs.readFileSync(path.join(DIR, 'third_party/FaceDetector_mingo99_op14.onnx')), [1, 3, 640, 640]],
-  ];
-  const reference = await ort.InferenceSession.create(fp32);
-  t.teardown(() => reference.release());
-  for (const [what, bytes, dims] of models) {
-    const original = decodeModel(bytes);
-    const half = what === 'built FP16' ? bytes : encodeModel(rewriteToFloat16(original));
-    const graph = decodeModel(half).graph!;
-    for (const resize of graph.node!.filter((n) => n.opType === 'Resize')) {
-      for (const name of resize.input!.slice(1, 3).filter(Boolean)) {
-        const source = graph.initializer!.find((i) => i.name === name) ??
-          graph.node!.find((n) => n.output!.includes(name) && n.opType === 'Constant')?.attribute?.[0]?.t;
-        if (source) t.equal(source.dataType, FLOAT, `${what}: Resize input ${name} kept float32`);
-      }
+t.test(
+  'built FP16 weights are the FP32 weights rounded to half; the rewrite of the FP32 graph gives the same',
+  async (t) => {
+    const single = decodeModel(fp32).graph!;
+    const half = decodeModel(fp16).graph!;
+    const rewritten = rewriteToFloat16(decodeModel(fp32)).graph!;
+    t.equal(half.initializer!.filter((i) => i.dataType === FLOAT16).length, 112, 'all 112 weights are float16');
+    let checked = 0;
+    let wrong = 0;
+    const disagree: string[] = [];
+    for (const init of single.initializer!.filter((i) => i.dataType === FLOAT)) {
+      const values = tensorFloats(init);
+      const ours = half.initializer!.find((i) => i.name === init.name)!;
+      const theirs = rewritten.initializer!.find((i) => i.name === init.name)!;
+      const bits = halfBits(ours);
+      for (let i = 0; i < values.length; i++) if (!isNearestHalf(values[i]!, bits[i]!)) wrong++;
+      checked += values.length;
+      if (Buffer.compare(Buffer.from(theirs.rawData!), Buffer.from(ours.rawData!)) !== 0) disagree.push(init.name!);
     }
-    const session = await ort.InferenceSession.create(half);
-    const size = dims.reduce((a, b) => a * b, 1);
-    const x = size === input.length ? input : new Float32Array(size).map((_, i) => ((i * 7919) % 255) - 117);
-    const feed = (s: ort.InferenceSession) => ({ [s.inputNames[0]!]: new ort.Tensor('float32', x, dims) });
-    const out = await session.run(feed(session));
-    const ref = await reference.run({ input0: new ort.Tensor('float32', x, dims) });
-    // Outputs by head (names differ between exports): loc 4, conf 2, landms 10 values per prior.
-    const byWidth = (r: ort.InferenceSession.OnnxValueMapType): Record<number, Float32Array> =>
-      Object.fromEntries(Object.values(r).map((v) => [v.dims[2], v.data as Float32Array]));
-    const a = byWidth(out);
-    const b = byWidth(ref);
-    const diffs = [4, 2, 10].map((w) => a[w]!.reduce((m: number, v: number, i: number) => Math.max(m, Math.abs(v - b[w]![i]!)), 0));
-    t.comment(`${what}: FP16 vs FP32 max difference loc ${diffs[0]!.toExponential(2)}, conf ${diffs[1]!.toExponential(2)}, landms ${diffs[2]!.toExponential(2)}`);
-    t.ok(Object.values(out).every((v) => v.type === 'float32'), `${what}: loads, runs, float32 outputs`);
-    t.ok(diffs[1]! < 5e-3 && diffs[0]! < 0.1 && diffs[2]! < 0.25, `${what}: close to the FP32 model`);
-    await session.release();
-  }
-});
+    t.equal(wrong, 0, `${checked} weights rounded to the nearest half`);
+    t.same(disagree, [], 'the builder and the rewrite store the same half weights');
+    for (const graph of [half, rewritten]) {
+      t.same(
+        graph.input!.map((i) => i.type!.tensorType!.elemType),
+        [FLOAT],
+        'float32 input',
+      );
+      t.same(
+        graph.output!.map((o) => o.type!.tensorType!.elemType),
+        [FLOAT, FLOAT, FLOAT],
+        'float32 outputs',
+      );
+      const casts = graph.node!.filter((n) => n.opType === 'Cast').map((n) => Number(n.attribute![0]!.i));
+      t.same(
+        casts.sort(),
+        [FLOAT, FLOAT, FLOAT, FLOAT16],
+        'one Cast in, three out: nothing else leaves half precision',
+      );
+    }
+  },
+);
+
+t.test(
+  'every shared RetinaFace ONNX rewrites to an FP16 twin that loads and runs; Resize scales stay float32',
+  async (t) => {
+    const input = readF32(path.join(REFERENCE, 'raw_dynamic/random_1x3x517x389.input.f32'));
+    const models: [string, Uint8Array, number[]][] = [
+      ['built FP16', fp16, [1, 3, 517, 389]],
+      ['dynamic op13', fs.readFileSync(path.join(DIR, 'retinaface_mnet025_dynamic_op13.onnx')), [1, 3, 517, 389]],
+      ['dynamic op11', fs.readFileSync(path.join(DIR, 'retinaface_mnet025_dynamic_op11.onnx')), [1, 3, 517, 389]],
+      ['fixed 640 op11', fs.readFileSync(path.join(DIR, 'retinaface_mnet025_640_op11.onnx')), [1, 3, 640, 640]],
+      ['mingo99 op14', fs.readFileSync(path.join(DIR, 'third_party/FaceDetector_mingo99_op14.onnx')), [1, 3, 640, 640]],
+    ];
+    const reference = await ort.InferenceSession.create(fp32);
+    t.teardown(() => reference.release());
+    for (const [what, bytes, dims] of models) {
+      const original = decodeModel(bytes);
+      const half = what === 'built FP16' ? bytes : encodeModel(rewriteToFloat16(original));
+      const graph = decodeModel(half).graph!;
+      for (const resize of graph.node!.filter((n) => n.opType === 'Resize')) {
+        for (const name of resize.input!.slice(1, 3).filter(Boolean)) {
+          const source =
+            graph.initializer!.find((i) => i.name === name) ??
+            graph.node!.find((n) => n.output!.includes(name) && n.opType === 'Constant')?.attribute?.[0]?.t;
+          if (source) t.equal(source.dataType, FLOAT, `${what}: Resize input ${name} kept float32`);
+        }
+      }
+      const session = await ort.InferenceSession.create(half);
+      const size = dims.reduce((a, b) => a * b, 1);
+      const x = size === input.length ? input : new Float32Array(size).map((_, i) => ((i * 7919) % 255) - 117);
+      const feed = (s: ort.InferenceSession) => ({ [s.inputNames[0]!]: new ort.Tensor('float32', x, dims) });
+      const out = await session.run(feed(session));
+      const ref = await reference.run({ input0: new ort.Tensor('float32', x, dims) });
+      // Outputs by head (names differ between exports): loc 4, conf 2, landms 10 values per prior.
+      const byWidth = (r: ort.InferenceSession.OnnxValueMapType): Record<number, Float32Array> =>
+        Object.fromEntries(Object.values(r).map((v) => [v.dims[2], v.data as Float32Array]));
+      const a = byWidth(out);
+      const b = byWidth(ref);
+      const diffs = [4, 2, 10].map((w) =>
+        a[w]!.reduce((m: number, v: number, i: number) => Math.max(m, Math.abs(v - b[w]![i]!)), 0),
+      );
+      t.comment(
+        `${what}: FP16 vs FP32 max difference loc ${diffs[0]!.toExponential(2)}, conf ${diffs[1]!.toExponential(2)}, landms ${diffs[2]!.toExponential(2)}`,
+      );
+      t.ok(
+        Object.values(out).every((v) => v.type === 'float32'),
+        `${what}: loads, runs, float32 outputs`,
+      );
+      t.ok(diffs[1]! < 5e-3 && diffs[0]! < 0.1 && diffs[2]! < 0.25, `${what}: close to the FP32 model`);
+      await session.release();
+    }
+  },
+);
 
 t.test('the Detector runs the FP16 model on the CPU and finds the same faces', async (t) => {
   const file = path.join(tmp, 'retinaface_fp16.onnx');
   fs.writeFileSync(file, fp16);
   const half = await Detector.create({ model: file, backend: 'cpu' });
-  const single = await Detector.create({ model: path.join(DIR, 'retinaface_mnet025_dynamic_op13.onnx'), backend: 'cpu' });
+  const single = await Detector.create({
+    model: path.join(DIR, 'retinaface_mnet025_dynamic_op13.onnx'),
+    backend: 'cpu',
+  });
   t.teardown(async () => {
     await half.close();
     await single.close();

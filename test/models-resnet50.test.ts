@@ -15,13 +15,20 @@ t.test('random resnet50 weights ("module." prefixed) build a graph that runs at 
   const graph = buildRetinaFace(weights, { source: 'random resnet50' });
   const model = graph.toModel({ graphName: 'retinaface-resnet50', producerVersion: 'test' });
   const ops = model.graph!.node!.map((n) => n.opType);
-  t.equal(ops.filter((o) => o === 'Conv').length, 53 + 5 + 15 + 9, 'backbone 53 + FPN 5 + SSH 15 + heads 9 convolutions');
+  t.equal(
+    ops.filter((o) => o === 'Conv').length,
+    53 + 5 + 15 + 9,
+    'backbone 53 + FPN 5 + SSH 15 + heads 9 convolutions',
+  );
   t.equal(ops.filter((o) => o === 'LeakyRelu').length, 0, 'out_channel 256 > 64: FPN and SSH use ReLU (slope 0)');
   t.equal(ops.filter((o) => o === 'MaxPool').length, 1);
 
   const session = await ort.InferenceSession.create(encodeModel(model));
   t.teardown(() => session.release());
-  for (const [batch, height, width] of [[1, 97, 131], [2, 64, 48]] as const) {
+  for (const [batch, height, width] of [
+    [1, 97, 131],
+    [2, 64, 48],
+  ] as const) {
     const input = new Float32Array(batch * 3 * height * width).map((_, i) => ((i * 7919) % 255) - 117);
     const out = await session.run({ input0: new ort.Tensor('float32', input, [batch, 3, height, width]) });
     const n = priors(height, width);
@@ -32,6 +39,9 @@ t.test('random resnet50 weights ("module." prefixed) build a graph that runs at 
     let worst = 0;
     for (let i = 0; i < conf.length; i += 2) worst = Math.max(worst, Math.abs(conf[i]! + conf[i + 1]! - 1));
     t.ok(worst < 1e-5, 'conf rows are softmaxed');
-    t.ok([out.loc!, out.landms!].every((o) => (o.data as Float32Array).every(Number.isFinite)), 'finite outputs');
+    t.ok(
+      [out.loc!, out.landms!].every((o) => (o.data as Float32Array).every(Number.isFinite)),
+      'finite outputs',
+    );
   }
 });

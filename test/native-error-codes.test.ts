@@ -15,7 +15,11 @@ t.test('the addon lists its error codes', async (t) => {
 });
 
 t.test('every native code is one of ErrorCodes', async (t) => {
-  t.same(native.filter((code) => !declared.includes(code)), [], 'native codes missing from lib/errors.ts');
+  t.same(
+    native.filter((code) => !declared.includes(code)),
+    [],
+    'native codes missing from lib/errors.ts',
+  );
 });
 
 t.test('ErrorCodes without the native codes are exactly the declared JS-only codes', async (t) => {

@@ -16,31 +16,59 @@ t.test('preprocess completes while every libuv pool thread is busy', async (t) =
   // Occupy all pool threads (4 unless UV_THREADPOOL_SIZE says otherwise) for a while.
   const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
   let poolDone = 0;
-  const blockers = Array.from({ length: poolSize }, () => new Promise<void>((resolve, reject) => {
-    crypto.pbkdf2('password', 'salt', 2_000_000, 32, 'sha256', (error) => {
-      poolDone++;
-      if (error) reject(error); else resolve();
-    });
-  }));
+  const blockers = Array.from(
+    { length: poolSize },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        crypto.pbkdf2('password', 'salt', 2_000_000, 32, 'sha256', (error) => {
+          poolDone++;
+          if (error) reject(error);
+          else resolve();
+        });
+      }),
+  );
   const out = new Float32Array(3 * 320 * 320);
   const [letterbox] = await binding().preprocess([gradient(640, 480)], { width: 320, height: 320 }, out);
   t.equal(poolDone, 0, 'the letterbox finished before any pool task did');
-  t.same(letterbox, { sourceWidth: 640, sourceHeight: 480, inputWidth: 320, inputHeight: 320, resizedWidth: 320,
-    resizedHeight: 240, scale: 0.5 });
-  t.ok(out.subarray(0, 320 * 240).some((v) => v !== 0), 'the image rows were written');
-  t.ok(out.subarray(320 * 240, 320 * 320).every((v) => v === 0), 'the padding is the mean colour (0)');
+  t.same(letterbox, {
+    sourceWidth: 640,
+    sourceHeight: 480,
+    inputWidth: 320,
+    inputHeight: 320,
+    resizedWidth: 320,
+    resizedHeight: 240,
+    scale: 0.5,
+  });
+  t.ok(
+    out.subarray(0, 320 * 240).some((v) => v !== 0),
+    'the image rows were written',
+  );
+  t.ok(
+    out.subarray(320 * 240, 320 * 320).every((v) => v === 0),
+    'the padding is the mean colour (0)',
+  );
   await Promise.all(blockers);
 });
 
 t.test('postprocess returns its result synchronously, and throws typed errors synchronously', async (t) => {
   const n = (8 * 8 + 4 * 4 + 2 * 2) * 2; // a 64x64 input: strides 8, 16 and 32, two anchors per cell
   const outputs = { loc: new Float32Array(n * 4), conf: new Float32Array(n * 2), landms: new Float32Array(n * 10) };
-  const box = { sourceWidth: 64, sourceHeight: 64, inputWidth: 64, inputHeight: 64, resizedWidth: 64, resizedHeight: 64, scale: 1 };
+  const box = {
+    sourceWidth: 64,
+    sourceHeight: 64,
+    inputWidth: 64,
+    inputHeight: 64,
+    resizedWidth: 64,
+    resizedHeight: 64,
+    scale: 1,
+  };
   const options = { scoreThreshold: 0.5, nmsThreshold: 0.4, preNmsTopK: 0, maxFaces: 0, clip: false };
   const result = binding().postprocess(outputs, [box], options);
   t.notOk(result instanceof Promise, 'not a promise');
   t.same(Array.from(result.counts), [0], 'a blank output has no faces');
-  t.throws(() => binding().postprocess({ ...outputs, conf: new Float32Array(3) }, [box], options), { code: 'MODEL_OUTPUT_MISMATCH' });
+  t.throws(() => binding().postprocess({ ...outputs, conf: new Float32Array(3) }, [box], options), {
+    code: 'MODEL_OUTPUT_MISMATCH',
+  });
   t.throws(() => binding().postprocess(outputs, [], options), { code: 'INVALID_ARGUMENT' });
 });
 

@@ -33,7 +33,9 @@ async function runParity(
   t.teardown(() => detector.close());
   const totals: Totals = { refFaces: 0, matched: 0, extra: 0, worstIou: 1, worstLandmark: 0, failures: [] };
   const jobs: [string, string][] = [
-    ...[...loadReference(`photos_${refFile}.json`).keys()].map((n) => [path.join(PHOTOS, n), `photos_${refFile}.json`] as [string, string]),
+    ...[...loadReference(`photos_${refFile}.json`).keys()].map(
+      (n) => [path.join(PHOTOS, n), `photos_${refFile}.json`] as [string, string],
+    ),
   ];
   const widerRef = loadReference(wider);
   for (const name of widerSample([...widerRef.keys()], WIDER_COUNT)) jobs.push([path.join(WIDER_IMAGES, name), wider]);
@@ -55,9 +57,11 @@ async function runParity(
       totals.failures.push(`${key}: ${report.unmatched.length} unmatched, ${report.extra.length} extra`);
     }
   }
-  t.comment(`${jobs.length} images, ${totals.refFaces} reference faces >= 0.5: ${totals.matched} matched at IoU >= ` +
-    `${iouFloor} (${((100 * totals.matched) / totals.refFaces).toFixed(2)}%), ${totals.extra} extra; worst matched ` +
-    `IoU ${totals.worstIou.toFixed(4)}, worst mean landmark error ${totals.worstLandmark.toFixed(3)} px`);
+  t.comment(
+    `${jobs.length} images, ${totals.refFaces} reference faces >= 0.5: ${totals.matched} matched at IoU >= ` +
+      `${iouFloor} (${((100 * totals.matched) / totals.refFaces).toFixed(2)}%), ${totals.extra} extra; worst matched ` +
+      `IoU ${totals.worstIou.toFixed(4)}, worst mean landmark error ${totals.worstLandmark.toFixed(3)} px`,
+  );
   return totals;
 }
 
@@ -74,5 +78,3 @@ t.test('640 letterbox: >= 95% of reference faces matched at IoU >= 0.9', async (
   const totals = await runParity(t, 640, 'lb640', 'widerface_subset_lb640.json', 0.9);
   t.ok(totals.matched / totals.refFaces >= 0.95, `match rate ${(totals.matched / totals.refFaces).toFixed(4)}`);
 });
-
-

@@ -29,15 +29,22 @@ t.test('/readyz: ready with the backend and model; 503 once the detector is clos
 
   // The in-flight gauge counts detections under way and returns to 0 once they are answered.
   const requests = Array.from({ length: 6 }, () =>
-    app.inject({ method: 'POST', url: '/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg }));
+    app.inject({ method: 'POST', url: '/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg }),
+  );
   let done = false;
   void Promise.all(requests).then(() => (done = true));
   let highest = 0;
   while (!done) {
-    highest = Math.max(highest, gauge((await app.inject({ method: 'GET', url: '/metrics' })).body, 'retinaface_detect_requests_in_flight'));
+    highest = Math.max(
+      highest,
+      gauge((await app.inject({ method: 'GET', url: '/metrics' })).body, 'retinaface_detect_requests_in_flight'),
+    );
     await new Promise((r) => setTimeout(r, 5));
   }
-  t.ok((await Promise.all(requests)).every((r) => r.statusCode === 200), 'all answered');
+  t.ok(
+    (await Promise.all(requests)).every((r) => r.statusCode === 200),
+    'all answered',
+  );
   t.ok(highest >= 1 && highest <= 6, `in flight seen while they ran (highest ${highest})`);
   const after = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   t.equal(gauge(after, 'retinaface_detect_requests_in_flight'), 0, 'back to 0');

@@ -21,26 +21,39 @@ t.test('POST /detect: faces for raw and multipart bodies; typed 4xx for bad inpu
   });
   const expected = await detector.detect(jpeg);
 
-  const raw = await app.inject({ method: 'POST', url: '/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg });
+  const raw = await app.inject({
+    method: 'POST',
+    url: '/detect',
+    headers: { 'content-type': 'image/jpeg' },
+    payload: jpeg,
+  });
   t.equal(raw.statusCode, 200);
   t.same(raw.json().faces, JSON.parse(JSON.stringify(expected)), 'raw body: the same faces as the library');
   t.ok(raw.json().timings.totalMs > 0, 'timings included');
 
-  const octet = await app.inject({ method: 'POST', url: '/detect', headers: { 'content-type': 'application/octet-stream' }, payload: jpeg });
+  const octet = await app.inject({
+    method: 'POST',
+    url: '/detect',
+    headers: { 'content-type': 'application/octet-stream' },
+    payload: jpeg,
+  });
   t.equal(octet.json().faces.length, expected.length, 'application/octet-stream');
 
   const form = new FormData();
   form.append('image', new Blob([jpeg], { type: 'image/jpeg' }), 'photo.jpg');
   const request = new Request('http://x/detect', { method: 'POST', body: form });
   const multipart = await app.inject({
-    method: 'POST', url: '/detect',
+    method: 'POST',
+    url: '/detect',
     headers: { 'content-type': request.headers.get('content-type')! },
     payload: Buffer.from(await request.arrayBuffer()),
   });
   t.equal(multipart.statusCode, 200, multipart.body);
   t.equal(multipart.json().faces.length, expected.length, 'multipart body');
 
-  const huge = await sharp({ create: { width: 2100, height: 2100, channels: 3, background: '#123' } }).png().toBuffer();
+  const huge = await sharp({ create: { width: 2100, height: 2100, channels: 3, background: '#123' } })
+    .png()
+    .toBuffer();
   const cases: [string, Buffer, string, number, string][] = [
     ['garbage', Buffer.from('definitely not an image'), 'image/jpeg', 400, 'IMAGE_DECODE_FAILED'],
     ['truncated JPEG', jpeg.subarray(0, 5000), 'image/jpeg', 400, 'IMAGE_DECODE_FAILED'],
@@ -76,14 +89,22 @@ t.test('queue full: 503 with Retry-After, admitted requests succeed', async (t) 
     await detector.close();
   });
   const responses = await Promise.all(
-    Array.from({ length: 10 }, () => app.inject({ method: 'POST', url: '/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg })),
+    Array.from({ length: 10 }, () =>
+      app.inject({ method: 'POST', url: '/detect', headers: { 'content-type': 'image/jpeg' }, payload: jpeg }),
+    ),
   );
   const refused = responses.filter((r) => r.statusCode === 503);
   const ok = responses.filter((r) => r.statusCode === 200);
   t.equal(refused.length + ok.length, 10, 'only 200 or 503');
   t.ok(refused.length >= 1, `${refused.length} refused`);
-  t.ok(refused.every((r) => r.headers['retry-after'] === '2' && r.json().error.code === 'QUEUE_FULL'), 'Retry-After and QUEUE_FULL');
-  t.ok(ok.every((r) => r.json().faces.length === 2), `${ok.length} admitted got their faces`);
+  t.ok(
+    refused.every((r) => r.headers['retry-after'] === '2' && r.json().error.code === 'QUEUE_FULL'),
+    'Retry-After and QUEUE_FULL',
+  );
+  t.ok(
+    ok.every((r) => r.json().faces.length === 2),
+    `${ok.length} admitted got their faces`,
+  );
 });
 
 t.test('retinaface serve: SIGTERM finishes requests in flight, then exits', async (t) => {
@@ -114,9 +135,16 @@ t.test('retinaface serve: SIGTERM finishes requests in flight, then exits', asyn
   await new Promise((r) => setTimeout(r, 100));
   for (const c of clients) await c.write(upload.subarray(4000));
   const responses = await Promise.all(clients.map((c) => c.readResponse(60_000)));
-  t.same(responses.map((r) => r.status), [200, 200, 200, 200, 200, 200], 'requests in flight completed');
+  t.same(
+    responses.map((r) => r.status),
+    [200, 200, 200, 200, 200, 200],
+    'requests in flight completed',
+  );
   for (const r of responses) t.equal((r.json().faces as unknown[]).length, 2);
-  t.ok(responses.every((r) => r.headers.connection === 'close'), 'their keep-alive connections closed, not held until keepAliveTimeout');
+  t.ok(
+    responses.every((r) => r.headers.connection === 'close'),
+    'their keep-alive connections closed, not held until keepAliveTimeout',
+  );
   t.equal(await exited, 0, 'clean exit');
   t.match(stderr, /SIGTERM: finishing requests in flight[\s\S]*stopped/);
   await t.rejects(fetch(`${address}/healthz`), 'no longer accepting');

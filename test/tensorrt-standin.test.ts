@@ -17,25 +17,39 @@ const run = (args: string[], env: Record<string, string> = {}) =>
 
 for (const major of [10, 11]) {
   const standin = path.join(root, `build/trt-standin/${major}`);
-  const present = fs.existsSync(path.join(standin, `libnvinfer.so.${major}`)) && fs.existsSync(path.join(layers, `libretinaface_trt${major}.so`));
-  t.test(`the real TensorRT ${major} layer loads the stand-in through the addon`, { skip: present ? false : `no ${standin} (npm run build with ../shared)` }, async (t) => {
-    // A child process: the layer loads libnvinfer once per process.
-    const script = `const { probeTensorRt } = require(${JSON.stringify(path.join(root, 'dist/lib/backends/tensorrt.js'))});
+  const present =
+    fs.existsSync(path.join(standin, `libnvinfer.so.${major}`)) &&
+    fs.existsSync(path.join(layers, `libretinaface_trt${major}.so`));
+  t.test(
+    `the real TensorRT ${major} layer loads the stand-in through the addon`,
+    { skip: present ? false : `no ${standin} (npm run build with ../shared)` },
+    async (t) => {
+      // A child process: the layer loads libnvinfer once per process.
+      const script = `const { probeTensorRt } = require(${JSON.stringify(path.join(root, 'dist/lib/backends/tensorrt.js'))});
       console.log(JSON.stringify(probeTensorRt({ layerDir: ${JSON.stringify(layers)} })));`;
-    // The addon tries the 11 layer first: with the 10 stand-in's folder it finds no libnvinfer.so.11 and falls to 10.
-    const result = spawnSync(process.execPath, ['-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, RETINAFACE_TENSORRT_LIB_DIR: standin, RETINAFACE_TRT_LAYER_DIR: '' },
-    });
-    t.equal(result.status, 0, result.stderr);
-    const probe = JSON.parse(result.stdout);
-    t.equal(probe.tensorrtMajor, major);
-    t.equal(probe.tensorrtVersion, major === 10 ? '10.0.0' : '11.1.0', 'the version the stand-in reports (its headers)');
-    t.equal(probe.libraryPath, path.join(standin, `libnvinfer.so.${major}`));
-    t.equal(probe.layerPath, path.join(layers, `libretinaface_trt${major}.so`));
-    t.same(probe.missing.filter((m: string) => m !== 'nvidia-driver' && m !== 'gpu'), [], 'only the driver or GPU is missing');
-    t.match(probe.reason, /no NVIDIA driver|no CUDA GPU/);
-  });
+      // The addon tries the 11 layer first: with the 10 stand-in's folder it finds no libnvinfer.so.11 and falls to 10.
+      const result = spawnSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        env: { ...process.env, RETINAFACE_TENSORRT_LIB_DIR: standin, RETINAFACE_TRT_LAYER_DIR: '' },
+      });
+      t.equal(result.status, 0, result.stderr);
+      const probe = JSON.parse(result.stdout);
+      t.equal(probe.tensorrtMajor, major);
+      t.equal(
+        probe.tensorrtVersion,
+        major === 10 ? '10.0.0' : '11.1.0',
+        'the version the stand-in reports (its headers)',
+      );
+      t.equal(probe.libraryPath, path.join(standin, `libnvinfer.so.${major}`));
+      t.equal(probe.layerPath, path.join(layers, `libretinaface_trt${major}.so`));
+      t.same(
+        probe.missing.filter((m: string) => m !== 'nvidia-driver' && m !== 'gpu'),
+        [],
+        'only the driver or GPU is missing',
+      );
+      t.match(probe.reason, /no NVIDIA driver|no CUDA GPU/);
+    },
+  );
 }
 
 t.test('retinaface verify without TensorRT: its own exit code, and what is missing', async (t) => {
@@ -53,16 +67,31 @@ t.test('retinaface verify without TensorRT: its own exit code, and what is missi
   t.ok(report.missing.includes('tensorrt-library'));
 });
 
-t.test('retinaface verify with the stand-in TensorRT: only the driver is missing', { skip: fs.existsSync(path.join(root, 'build/trt-standin/10')) ? false : 'no stand-in' }, async (t) => {
-  const result = run(['verify', '--json'], { RETINAFACE_TENSORRT_LIB_DIR: path.join(root, 'build/trt-standin/10'), RETINAFACE_TRT_LAYER_DIR: layers });
-  t.equal(result.status, 3);
-  const report = JSON.parse(result.stdout);
-  t.notOk(report.missing.includes('tensorrt-library'), 'the layer loaded the stand-in libnvinfer.so.10');
-  t.ok(report.missing.includes('nvidia-driver'));
-});
+t.test(
+  'retinaface verify with the stand-in TensorRT: only the driver is missing',
+  { skip: fs.existsSync(path.join(root, 'build/trt-standin/10')) ? false : 'no stand-in' },
+  async (t) => {
+    const result = run(['verify', '--json'], {
+      RETINAFACE_TENSORRT_LIB_DIR: path.join(root, 'build/trt-standin/10'),
+      RETINAFACE_TRT_LAYER_DIR: layers,
+    });
+    t.equal(result.status, 3);
+    const report = JSON.parse(result.stdout);
+    t.notOk(report.missing.includes('tensorrt-library'), 'the layer loaded the stand-in libnvinfer.so.10');
+    t.ok(report.missing.includes('nvidia-driver'));
+  },
+);
 
 const face = (box: Face['box'], score = 0.9): Face => ({
-  box, score, landmarks: [[box[0], box[1]], [box[2], box[1]], [box[0], box[3]], [box[2], box[3]], [box[0], box[1]]],
+  box,
+  score,
+  landmarks: [
+    [box[0], box[1]],
+    [box[2], box[1]],
+    [box[0], box[3]],
+    [box[2], box[3]],
+    [box[0], box[1]],
+  ],
 });
 
 t.test('verify matches faces one to one by IoU', async (t) => {
@@ -73,9 +102,18 @@ t.test('verify matches faces one to one by IoU', async (t) => {
   const trt = [face([200, 0, 300, 100.5]), face([0, 0, 100, 100]), face([400, 0, 500, 100])];
   const { pairs, cpuLeft, trtLeft } = matchFaces(cpu, trt, 0.98);
   t.equal(pairs.length, 2);
-  t.same(pairs.map(([a, b]) => [a.box[0], b.box[0]]), [[0, 0], [200, 200]]);
+  t.same(
+    pairs.map(([a, b]) => [a.box[0], b.box[0]]),
+    [
+      [0, 0],
+      [200, 200],
+    ],
+  );
   t.same(cpuLeft, []);
-  t.same(trtLeft.map((f) => f.box[0]), [400]);
+  t.same(
+    trtLeft.map((f) => f.box[0]),
+    [400],
+  );
   // 0.995 IoU passes FP32's 0.98; a box shifted by 3 px does not.
   t.equal(matchFaces([face([0, 0, 100, 100])], [face([3, 0, 103, 100])], 0.98).pairs.length, 0);
   t.equal(matchFaces([face([0, 0, 100, 100])], [face([3, 0, 103, 100])], 0.9).pairs.length, 1);

@@ -26,11 +26,27 @@ function run(args: string[]): Promise<{ status: number | null; stdout: string; s
 t.test('video on a pipe: one JSON line per frame, track ids, a summary on stderr', { timeout: 300_000 }, async (t) => {
   const result = await run(['video', CLIP_VP9, '--model', MODEL_DYNAMIC, '--every', '10', '--track']);
   t.equal(result.status, 0, result.stderr);
-  const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as {
-    index: number; timeMs: number; width: number; height: number; faces: Array<{ trackId: number; box: number[] }>;
-  });
-  t.same(lines.map((l) => l.index), [0, 10, 20, 30, 40, 50, 60, 70, 80]);
-  t.same(lines.map((l) => Math.round(l.timeMs)), [0, 333, 667, 1000, 1333, 1667, 2000, 2333, 2667]);
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map(
+      (line) =>
+        JSON.parse(line) as {
+          index: number;
+          timeMs: number;
+          width: number;
+          height: number;
+          faces: Array<{ trackId: number; box: number[] }>;
+        },
+    );
+  t.same(
+    lines.map((l) => l.index),
+    [0, 10, 20, 30, 40, 50, 60, 70, 80],
+  );
+  t.same(
+    lines.map((l) => Math.round(l.timeMs)),
+    [0, 333, 667, 1000, 1333, 1667, 2000, 2333, 2667],
+  );
   t.ok(lines.every((l) => l.width === 1280 && l.height === 720));
   t.same(lines[0]!.faces.map((f) => f.trackId).sort(), [1, 2], 'two people, ids 1 and 2');
   t.match(result.stderr, /9 frames, \d+ faces, \d+ tracks? in /);
@@ -59,50 +75,80 @@ async function framesOf(file: string): Promise<Uint8Array[]> {
   return frames;
 }
 
-t.test('video --annotate writes a playable copy: every frame, same size, faces drawn (the last ones between detections)', { timeout: 300_000 }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-annotate-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const out = path.join(dir, 'annotated.mp4');
-  // 30 detections, every 3rd frame: the whole 90-frame clip, two frames of three drawn with the faces before them.
-  const result = await run(['video', CLIP_VP9, '--model', MODEL_DYNAMIC, '--every', '3', '--max-frames', '30', '--track', '--annotate', out]);
-  t.equal(result.status, 0, result.stderr);
-  t.match(result.stderr, /annotated: .*annotated\.mp4 \(90 frames\)/);
-  const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { index: number; faces: Array<{ box: number[] }> });
-  t.equal(lines.length, 30);
+t.test(
+  'video --annotate writes a playable copy: every frame, same size, faces drawn (the last ones between detections)',
+  { timeout: 300_000 },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-annotate-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'annotated.mp4');
+    // 30 detections, every 3rd frame: the whole 90-frame clip, two frames of three drawn with the faces before them.
+    const result = await run([
+      'video',
+      CLIP_VP9,
+      '--model',
+      MODEL_DYNAMIC,
+      '--every',
+      '3',
+      '--max-frames',
+      '30',
+      '--track',
+      '--annotate',
+      out,
+    ]);
+    t.equal(result.status, 0, result.stderr);
+    t.match(result.stderr, /annotated: .*annotated\.mp4 \(90 frames\)/);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { index: number; faces: Array<{ box: number[] }> });
+    t.equal(lines.length, 30);
 
-  // The encoder's own ffmpeg reads the file back: frame count and size.
-  const log = spawnSync(ffmpegPath(), ['-hide_banner', '-i', out, '-f', 'null', '-'], { encoding: 'utf8' }).stderr;
-  t.match(log, /Video: h264.*1280x720/, 'H.264, 1280x720');
-  t.match(log, /frame=\s*90\b/, '90 frames, as many as the source');
+    // The encoder's own ffmpeg reads the file back: frame count and size.
+    const log = spawnSync(ffmpegPath(), ['-hide_banner', '-i', out, '-f', 'null', '-'], { encoding: 'utf8' }).stderr;
+    t.match(log, /Video: h264.*1280x720/, 'H.264, 1280x720');
+    t.match(log, /frame=\s*90\b/, '90 frames, as many as the source');
 
-  const source = await framesOf(CLIP_VP9);
-  const annotated = await framesOf(out);
-  t.equal(annotated.length, 90);
-  // On a box's top edge (a 2-pixel stroke at 720p), the annotated frame is the box colour, not the source; the frame
-  // after a detection (not detected itself with --every 3) carries the same box.
-  const face = lines[0]!.faces[0]!;
-  const [x1, y1, x2] = face.box as [number, number, number, number];
-  const at = (frame: Uint8Array, x: number, y: number) => Array.from(frame.subarray((y * 1280 + x) * 3, (y * 1280 + x) * 3 + 3));
-  const x = Math.round((x1 + x2) / 2);
-  const y = Math.round(y1);
-  for (const index of [0, 1]) {
-    const drawn = at(annotated[index]!, x, y);
-    const plain = at(source[index]!, x, y);
-    const difference = drawn.reduce((sum, v, c) => sum + Math.abs(v - plain[c]!), 0);
-    t.ok(difference > 90, `frame ${index}: the box edge at (${x}, ${y}) is drawn: ${drawn} against ${plain} in the source`);
-    t.ok(drawn[1]! > drawn[0]! + 60, `frame ${index}: green (${drawn})`);
-  }
-  // Far from any face (top-left corner) the frame is the source, give or take the encoding.
-  const corner = (frame: Uint8Array) => at(frame, 4, 4);
-  t.ok(corner(annotated[0]!).every((v, c) => Math.abs(v - corner(source[0]!)[c]!) < 24), 'untouched away from the faces');
-});
+    const source = await framesOf(CLIP_VP9);
+    const annotated = await framesOf(out);
+    t.equal(annotated.length, 90);
+    // On a box's top edge (a 2-pixel stroke at 720p), the annotated frame is the box colour, not the source; the frame
+    // after a detection (not detected itself with --every 3) carries the same box.
+    const face = lines[0]!.faces[0]!;
+    const [x1, y1, x2] = face.box as [number, number, number, number];
+    const at = (frame: Uint8Array, x: number, y: number) =>
+      Array.from(frame.subarray((y * 1280 + x) * 3, (y * 1280 + x) * 3 + 3));
+    const x = Math.round((x1 + x2) / 2);
+    const y = Math.round(y1);
+    for (const index of [0, 1]) {
+      const drawn = at(annotated[index]!, x, y);
+      const plain = at(source[index]!, x, y);
+      const difference = drawn.reduce((sum, v, c) => sum + Math.abs(v - plain[c]!), 0);
+      t.ok(
+        difference > 90,
+        `frame ${index}: the box edge at (${x}, ${y}) is drawn: ${drawn} against ${plain} in the source`,
+      );
+      t.ok(drawn[1]! > drawn[0]! + 60, `frame ${index}: green (${drawn})`);
+    }
+    // Far from any face (top-left corner) the frame is the source, give or take the encoding.
+    const corner = (frame: Uint8Array) => at(frame, 4, 4);
+    t.ok(
+      corner(annotated[0]!).every((v, c) => Math.abs(v - corner(source[0]!)[c]!) < 24),
+      'untouched away from the faces',
+    );
+  },
+);
 
-t.test('video --annotate: an encoder failure is VIDEO_ENCODE_FAILED and leaves no partial file', { timeout: 300_000 }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-annotate-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const out = path.join(dir, 'annotated.unknown-container');
-  const result = await run(['video', CLIP_VP9, '--model', MODEL_DYNAMIC, '--max-frames', '2', '--annotate', out]);
-  t.equal(result.status, 2);
-  t.match(result.stderr, /VIDEO_ENCODE_FAILED/);
-  t.notOk(fs.existsSync(out), 'no partial file');
-});
+t.test(
+  'video --annotate: an encoder failure is VIDEO_ENCODE_FAILED and leaves no partial file',
+  { timeout: 300_000 },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-annotate-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'annotated.unknown-container');
+    const result = await run(['video', CLIP_VP9, '--model', MODEL_DYNAMIC, '--max-frames', '2', '--annotate', out]);
+    t.equal(result.status, 2);
+    t.match(result.stderr, /VIDEO_ENCODE_FAILED/);
+    t.notOk(fs.existsSync(out), 'no partial file');
+  },
+);

@@ -7,7 +7,17 @@ const FRAME_MS = 1000 / 30;
 
 function face(cx: number, cy: number, size = 40, score = 0.9): Face {
   const h = size / 2;
-  return { box: [cx - h, cy - h, cx + h, cy + h], score, landmarks: [[cx, cy], [cx, cy], [cx, cy], [cx, cy], [cx, cy]] };
+  return {
+    box: [cx - h, cy - h, cx + h, cy + h],
+    score,
+    landmarks: [
+      [cx, cy],
+      [cx, cy],
+      [cx, cy],
+      [cx, cy],
+      [cx, cy],
+    ],
+  };
 }
 
 t.test('boxIoU', async (t) => {
@@ -95,5 +105,8 @@ t.test('result order and face fields are kept', async (t) => {
   const tracker = new FaceTracker();
   const input = [face(10, 10), face(500, 500, 60, 0.7)];
   const out = tracker.update(input, 0);
-  t.same(out.map(({ trackId: _, ...f }) => f), input);
+  t.same(
+    out.map(({ trackId: _, ...f }) => f),
+    input,
+  );
 });

@@ -49,7 +49,8 @@ function childProcesses(): number[] {
 }
 
 function sameFaces(t: Test, video: Face[], still: Face[], what: string): boolean {
-  if (video.length !== still.length) return t.fail(`${what}: ${video.length} faces from detectVideo, ${still.length} from detect()`);
+  if (video.length !== still.length)
+    return t.fail(`${what}: ${video.length} faces from detectVideo, ${still.length} from detect()`);
   // Both lists are sorted by score; pair each face with its best match to be safe against equal scores.
   const used = new Set<number>();
   for (const face of video) {
@@ -69,8 +70,13 @@ function sameFaces(t: Test, video: Face[], still: Face[], what: string): boolean
  * detectVideo's frames against detect() on the same frames from the same decoder, passed as pixels: by default
  * decoded at the detector's input size (faces mapped back to the displayed frame), or at full size.
  */
-async function checkParity(t: Test, clip: string, every: number, expect: { frames: number; width: number; height: number },
-  decodeSize: 'detector' | 'full' = 'detector') {
+async function checkParity(
+  t: Test,
+  clip: string,
+  every: number,
+  expect: { frames: number; width: number; height: number },
+  decodeSize: 'detector' | 'full' = 'detector',
+) {
   const still: Array<{ index: number; timeMs: number; faces: Face[] }> = [];
   const maxSize = decodeSize === 'detector' && detector.inputSize !== 'original' ? detector.inputSize : undefined;
   let scaledFrames = 0;
@@ -79,11 +85,20 @@ async function checkParity(t: Test, clip: string, every: number, expect: { frame
     const found = await detector.detect({ data, width: dataWidth, height: dataHeight, channels: 3 });
     const scaled = dataWidth !== width || dataHeight !== height;
     if (scaled) scaledFrames++;
-    const faces = scaled ? mapFacesToSource(found, { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height }, true)
+    const faces = scaled
+      ? mapFacesToSource(
+          found,
+          { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height },
+          true,
+        )
       : found;
     still.push({ index: frame.index, timeMs: frame.timeMs, faces });
   }
-  t.equal(scaledFrames, maxSize ? expect.frames : 0, maxSize ? 'frames decoded at the detector size' : 'frames decoded at full size');
+  t.equal(
+    scaledFrames,
+    maxSize ? expect.frames : 0,
+    maxSize ? 'frames decoded at the detector size' : 'frames decoded at full size',
+  );
   let i = 0;
   let mismatches = 0;
   let faces = 0;
@@ -109,16 +124,25 @@ t.test('1080p H.264: frames equal detect() on the same decoded frame', DEADLINE,
   const every = stride(6);
   const still = await checkParity(t, CLIP_1080, every, { frames: Math.ceil(378 / every), width: 1920, height: 1080 });
   // Stream timestamps: 30 fps, frame i at i / 30 s.
-  t.same(still.slice(0, 3).map((f) => [f.index, Math.round(f.timeMs * 100) / 100]),
-    [0, 1, 2].map((k) => [k * every, Math.round((k * every * 100000) / 30) / 100]));
+  t.same(
+    still.slice(0, 3).map((f) => [f.index, Math.round(f.timeMs * 100) / 100]),
+    [0, 1, 2].map((k) => [k * every, Math.round((k * every * 100000) / 30) / 100]),
+  );
   t.equal(still[0]!.faces.length, 2, 'fr_two_people opens the clip');
 });
 
 t.test('portrait clip stored sideways: frames come upright, 720x1280, faces in that frame', DEADLINE, async (t) => {
   const every = stride(3);
-  const still = await checkParity(t, CLIP_PORTRAIT, every, { frames: Math.ceil(126 / every), width: 720, height: 1280 });
+  const still = await checkParity(t, CLIP_PORTRAIT, every, {
+    frames: Math.ceil(126 / every),
+    width: 720,
+    height: 1280,
+  });
   const tallest = Math.max(...still.flatMap((f) => f.faces.map((face) => face.box[3])));
-  t.ok(tallest > 720, `faces lie below y = 720, which only the upright frame has (lowest box edge ${tallest.toFixed(0)})`);
+  t.ok(
+    tallest > 720,
+    `faces lie below y = 720, which only the upright frame has (lowest box edge ${tallest.toFixed(0)})`,
+  );
 });
 
 t.test('VP9 clip: frames equal detect()', DEADLINE, async (t) => {
@@ -126,21 +150,39 @@ t.test('VP9 clip: frames equal detect()', DEADLINE, async (t) => {
   await checkParity(t, CLIP_VP9, every, { frames: Math.ceil(90 / every), width: 1280, height: 720 });
 });
 
-t.test("decodeSize 'full': frames equal detect() on the full-size decoded frame (portrait clip, upright)", DEADLINE, async (t) => {
-  const every = stride(6);
-  const still = await checkParity(t, CLIP_PORTRAIT, every, { frames: Math.ceil(126 / every), width: 720, height: 1280 }, 'full');
-  t.ok(still.some((f) => f.faces.some((face) => face.box[3] > 720)), 'faces in the upright frame');
-});
+t.test(
+  "decodeSize 'full': frames equal detect() on the full-size decoded frame (portrait clip, upright)",
+  DEADLINE,
+  async (t) => {
+    const every = stride(6);
+    const still = await checkParity(
+      t,
+      CLIP_PORTRAIT,
+      every,
+      { frames: Math.ceil(126 / every), width: 720, height: 1280 },
+      'full',
+    );
+    t.ok(
+      still.some((f) => f.faces.some((face) => face.box[3] > 720)),
+      'faces in the upright frame',
+    );
+  },
+);
 
 t.test('frames are decoded at the detector size: scaled down to fit, never up', DEADLINE, async (t) => {
   const sizes = async (clip: string, maxSize: { width: number; height: number }) => {
-    for await (const f of decodeVideoFrames(clip, { maxSize })) return [f.width, f.height, f.dataWidth, f.dataHeight, f.data.length];
+    for await (const f of decodeVideoFrames(clip, { maxSize }))
+      return [f.width, f.height, f.dataWidth, f.dataHeight, f.data.length];
     return [];
   };
   t.same(await sizes(CLIP_1080, { width: 640, height: 640 }), [1920, 1080, 640, 360, 640 * 360 * 3]);
   t.same(await sizes(CLIP_PORTRAIT, { width: 640, height: 640 }), [720, 1280, 360, 640, 360 * 640 * 3]);
   t.same(await sizes(CLIP_VP9, { width: 640, height: 480 }), [1280, 720, 640, 360, 640 * 360 * 3]);
-  t.same(await sizes(CLIP_VP9, { width: 2000, height: 2000 }), [1280, 720, 1280, 720, 1280 * 720 * 3], 'a small frame stays as it is');
+  t.same(
+    await sizes(CLIP_VP9, { width: 2000, height: 2000 }),
+    [1280, 720, 1280, 720, 1280 * 720 * 3],
+    'a small frame stays as it is',
+  );
   await t.rejects(detector.detectVideo(CLIP_VP9, { decodeSize: 'half' as never }).next(), { code: 'INVALID_ARGUMENT' });
 });
 
@@ -148,17 +190,25 @@ t.test('a Buffer and a readable stream give the same frames as the path', DEADLI
   const fromPath: string[] = [];
   for await (const r of detector.detectVideo(CLIP_VP9, { maxFrames: 5 })) fromPath.push(JSON.stringify(r.faces));
   const fromBuffer: string[] = [];
-  for await (const r of detector.detectVideo(fs.readFileSync(CLIP_1080), { maxFrames: 2 })) fromBuffer.push(`${r.width}x${r.height}`);
+  for await (const r of detector.detectVideo(fs.readFileSync(CLIP_1080), { maxFrames: 2 }))
+    fromBuffer.push(`${r.width}x${r.height}`);
   t.same(fromBuffer, ['1920x1080', '1920x1080'], 'an MP4 with its index at the end works from a Buffer (temp file)');
   const fromStream: string[] = [];
-  for await (const r of detector.detectVideo(fs.createReadStream(CLIP_VP9), { maxFrames: 5 })) fromStream.push(JSON.stringify(r.faces));
+  for await (const r of detector.detectVideo(fs.createReadStream(CLIP_VP9), { maxFrames: 5 }))
+    fromStream.push(JSON.stringify(r.faces));
   t.same(fromStream, fromPath, 'WebM from a stream');
 });
 
 t.test('every, start, end, maxFrames', DEADLINE, async (t) => {
   const seen: Array<[number, number]> = [];
-  for await (const r of detector.detectVideo(CLIP_VP9, { every: 10, start: 500, end: 2000 })) seen.push([r.index, Math.round(r.timeMs)]);
-  t.same(seen, [[20, 667], [30, 1000], [40, 1333], [50, 1667]]);
+  for await (const r of detector.detectVideo(CLIP_VP9, { every: 10, start: 500, end: 2000 }))
+    seen.push([r.index, Math.round(r.timeMs)]);
+  t.same(seen, [
+    [20, 667],
+    [30, 1000],
+    [40, 1333],
+    [50, 1667],
+  ]);
   let n = 0;
   for await (const _ of detector.detectVideo(CLIP_VP9, { maxFrames: 3 })) n++;
   t.equal(n, 3);
@@ -181,16 +231,49 @@ t.test('track: ids stay with their faces through the first photo of the clip', D
 t.test('variable frame rate: timestamps come from the stream, not index / fps', DEADLINE, async (t) => {
   // 10 small frames: 5 at 10 frames/s, then 5 at 30 frames/s.
   const vfr = path.join(tmp, 'vfr.mp4');
-  execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', CLIP_VP9, '-frames:v', '10',
-    '-vf', "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1\\,0.5+(N-5)/30)/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', vfr]);
+  execFileSync(ffmpegPath(), [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    CLIP_VP9,
+    '-frames:v',
+    '10',
+    '-vf',
+    "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1\\,0.5+(N-5)/30)/TB'",
+    '-vsync',
+    'vfr',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    vfr,
+  ]);
   const times: number[] = [];
   for await (const r of detector.detectVideo(vfr)) times.push(Math.round(r.timeMs));
   t.same(times, [0, 100, 200, 300, 400, 500, 533, 567, 600, 633]);
   // Millisecond timestamps off any frame-rate grid (Matroska), which a clock of 1 / frame rate would round.
   const offGrid = path.join(tmp, 'vfr.mkv');
-  execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', CLIP_VP9, '-frames:v', '10',
-    '-vf', "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1234\\,0.7+(N-5)/29)/TB'", '-enc_time_base', '1:1000', '-vsync', 'vfr',
-    '-c:v', 'libx264', '-preset', 'ultrafast', offGrid]);
+  execFileSync(ffmpegPath(), [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    CLIP_VP9,
+    '-frames:v',
+    '10',
+    '-vf',
+    "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1234\\,0.7+(N-5)/29)/TB'",
+    '-enc_time_base',
+    '1:1000',
+    '-vsync',
+    'vfr',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    offGrid,
+  ]);
   const exact: number[] = [];
   for await (const r of detector.detectVideo(offGrid, { every: 3 })) exact.push(r.timeMs);
   t.same(exact, [0, 370, 734, 837], 'every third frame, at its own time to the millisecond');
@@ -200,8 +283,26 @@ t.test('a resolution change part way: every frame, at the size the video started
   // Two MPEG-TS pieces, 320x180 then 256x256, one after the other: ffmpeg stretches the second to the first's size.
   const piece = (name: string, seek: string, size: string) => {
     const file = path.join(tmp, name);
-    execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-ss', seek, '-i', CLIP_VP9, '-frames:v', '5', '-vf', `scale=${size}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', file]);
+    execFileSync(ffmpegPath(), [
+      '-v',
+      'error',
+      '-y',
+      '-ss',
+      seek,
+      '-i',
+      CLIP_VP9,
+      '-frames:v',
+      '5',
+      '-vf',
+      `scale=${size}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-f',
+      'mpegts',
+      file,
+    ]);
     return fs.readFileSync(file);
   };
   const joined = path.join(tmp, 'resolution-change.ts');
@@ -217,7 +318,10 @@ t.test('a resolution change part way: every frame, at the size the video started
 });
 
 /** Frames delivered before the error, and the error. */
-async function drain(input: Parameters<Detector['detectVideo']>[0], every = 10): Promise<{ frames: number; error: RetinaFaceError | undefined }> {
+async function drain(
+  input: Parameters<Detector['detectVideo']>[0],
+  every = 10,
+): Promise<{ frames: number; error: RetinaFaceError | undefined }> {
   let frames = 0;
   try {
     for await (const _ of detector.detectVideo(input, { every })) frames++;
@@ -230,7 +334,18 @@ async function drain(input: Parameters<Detector['detectVideo']>[0], every = 10):
 t.test('truncated at 50%: every decodable frame, then VIDEO_DECODE_FAILED naming the frame', DEADLINE, async (t) => {
   // The index at the front (faststart), so the first half of the frames can be decoded.
   const faststart = path.join(tmp, 'faststart.mp4');
-  execFileSync(ffmpegPath(), ['-v', 'error', '-y', '-i', CLIP_1080, '-c', 'copy', '-movflags', '+faststart', faststart]);
+  execFileSync(ffmpegPath(), [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    CLIP_1080,
+    '-c',
+    'copy',
+    '-movflags',
+    '+faststart',
+    faststart,
+  ]);
   const cut = (file: string, name: string) => {
     const bytes = fs.readFileSync(file);
     const out = path.join(tmp, name);
@@ -308,7 +423,9 @@ t.test('a stream that fails part way: VIDEO_DECODE_FAILED, no hang', DEADLINE, a
 t.test('no decoder: VIDEO_DECODER_MISSING says what to install', async (t) => {
   const saved = process.env.RETINAFACE_FFMPEG;
   process.env.RETINAFACE_FFMPEG = path.join(tmp, 'no-ffmpeg-here');
-  t.teardown(() => (saved === undefined ? delete process.env.RETINAFACE_FFMPEG : (process.env.RETINAFACE_FFMPEG = saved)));
+  t.teardown(() =>
+    saved === undefined ? delete process.env.RETINAFACE_FFMPEG : (process.env.RETINAFACE_FFMPEG = saved),
+  );
   await t.rejects(detector.detectVideo(CLIP_VP9).next(), { code: 'VIDEO_DECODER_MISSING' });
 });
 

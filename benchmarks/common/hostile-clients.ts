@@ -3,7 +3,15 @@
  * (a chunked body that stops), clients that upload and hang up before their answer, and malformed multipart
  * requests on a keep-alive connection, each followed by a request on the same socket that must be answered.
  */
-import { fieldPart, filePart, multipartBody, RawConnection, type RawResponse, request, requestHead } from '../../test/helpers/raw-http';
+import {
+  fieldPart,
+  filePart,
+  multipartBody,
+  RawConnection,
+  type RawResponse,
+  request,
+  requestHead,
+} from '../../test/helpers/raw-http';
 
 export interface HostileCounts {
   /** Stalled uploads opened, and how each ended: an answer's error code (408 REQUEST_TIMEOUT expected) or closed. */
@@ -22,15 +30,23 @@ export interface HostileCounts {
 }
 
 const BOUNDARY = 'soakBoundary';
-const multipart = (body: string) => request('POST', '/detect', body, { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` });
+const multipart = (body: string) =>
+  request('POST', '/detect', body, { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` });
 
 /** The malformed multipart bodies, in turn: each leaves part of its body unread when the server answers. */
 function badMultiparts(): Buffer[] {
   return [
-    multipart(multipartBody([...Array.from({ length: 12 }, (_, i) => fieldPart(`f${i}`, 'v')), filePart('image', 'g'.repeat(200_000))], BOUNDARY)),
+    multipart(
+      multipartBody(
+        [...Array.from({ length: 12 }, (_, i) => fieldPart(`f${i}`, 'v')), filePart('image', 'g'.repeat(200_000))],
+        BOUNDARY,
+      ),
+    ),
     multipart(multipartBody([filePart('a', 'junk'), filePart('b', 'x'.repeat(200_000))], BOUNDARY)),
     multipart(multipartBody([fieldPart('big', 'y'.repeat(100_000))], BOUNDARY, { closing: false })),
-    request('POST', '/detect', multipartBody([filePart('image', 'z')], BOUNDARY), { 'Content-Type': 'multipart/form-data' }),
+    request('POST', '/detect', multipartBody([filePart('image', 'z')], BOUNDARY), {
+      'Content-Type': 'multipart/form-data',
+    }),
   ];
 }
 
@@ -47,13 +63,24 @@ function describe(res: RawResponse): string {
 
 export class HostileClients {
   readonly counts: HostileCounts = {
-    stalledOpened: 0, stalledEndings: {}, disconnects: 0, multipartAnswers: {}, followUps: 0, followUpsAnswered: 0, followUpMaxMs: 0, unexpected: [],
+    stalledOpened: 0,
+    stalledEndings: {},
+    disconnects: 0,
+    multipartAnswers: {},
+    followUps: 0,
+    followUpsAnswered: 0,
+    followUpMaxMs: 0,
+    unexpected: [],
   };
   private running = true;
   private readonly loops: Promise<void>[] = [];
   private readonly held = new Set<RawConnection>();
 
-  constructor(private readonly port: number, private readonly jpeg: Buffer, options: { stalled: number; disconnectEveryMs: number }) {
+  constructor(
+    private readonly port: number,
+    private readonly jpeg: Buffer,
+    options: { stalled: number; disconnectEveryMs: number },
+  ) {
     for (let i = 0; i < options.stalled; i++) this.loops.push(this.stallLoop());
     this.loops.push(this.disconnectLoop(options.disconnectEveryMs));
     this.loops.push(this.multipartLoop());
@@ -66,10 +93,13 @@ export class HostileClients {
     this.counts.stalledOpened++;
     await c.write(requestHead('POST', '/detect', { 'Content-Type': 'image/jpeg', 'Transfer-Encoding': 'chunked' }));
     await c.write(`1000\r\n${'s'.repeat(0x1000)}\r\n`); // one chunk, then nothing
-    void c.readResponse(10 * 60_000).then(
-      (res) => this.count(this.counts.stalledEndings, describe(res)),
-      () => this.count(this.counts.stalledEndings, 'closed without an answer'),
-    ).finally(() => this.held.delete(c));
+    void c
+      .readResponse(10 * 60_000)
+      .then(
+        (res) => this.count(this.counts.stalledEndings, describe(res)),
+        () => this.count(this.counts.stalledEndings, 'closed without an answer'),
+      )
+      .finally(() => this.held.delete(c));
     return c;
   }
 

@@ -18,7 +18,10 @@ export interface ServerProcess {
 export async function startServer(args: string[], env?: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const cli = path.resolve(__dirname, '../../dist/lib/cli/main.js');
   if (!fs.existsSync(cli)) throw new Error('dist/ is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], ...(env ? { env } : {}) });
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...(env ? { env } : {}),
+  });
   let stderr = '';
   const address = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -29,7 +32,8 @@ export async function startServer(args: string[], env?: NodeJS.ProcessEnv): Prom
     child.once('exit', () => reject(new Error(`server exited: ${stderr}`)));
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
+    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
   const exited = exit.then(({ code }) => code);
   return {
     address,

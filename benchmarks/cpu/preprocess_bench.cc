@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
     const int width = static_cast<int>(img.size() / (768 * 3));
     const PixelView view{img.data(), width, 768, 3, width * 3};
     pd::forceTier(tiers[t]);
-    times[t].push_back(msPerCall(view, computeLetterbox(width, 768, kCanvas, kCanvas), outputs[call % kOutputs].data(), 1));
+    times[t].push_back(
+        msPerCall(view, computeLetterbox(width, 768, kCanvas, kCanvas), outputs[call % kOutputs].data(), 1));
   }
   pd::resetTier();
   std::printf("\nfrom memory (%d sources of 1024x768, %d outputs, median ms per call):\n%-10s", kSources, kOutputs, "");

@@ -197,8 +197,9 @@ void measureCopies(Results& r, cudaStream_t stream, const Settings& s) {
   std::memset(lease.data(), 1, bytes);
   RF_CUDA_CHECK(cudaMemsetAsync(a.get(), 2, bytes, stream));
   const int runs = std::max(10, s.runs / 10);
-  const double d2d = timeGpu([&] { RF_CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice,
-                                                                 stream)); }, stream, runs, 3);
+  const double d2d = timeGpu([&] {
+    RF_CUDA_CHECK(cudaMemcpyAsync(b.get(), a.get(), bytes, cudaMemcpyDeviceToDevice, stream));
+  }, stream, runs, 3);
   const double h2d = timeGpu([&] { lease.copyToDeviceAsync(a.get(), 0, bytes); }, stream, runs, 3);
   r.d2dGBps = 2.0 * bytes / (d2d * 1e3);  // read + write
   r.h2dGBps = 1.0 * bytes / (h2d * 1e3);
@@ -235,7 +236,8 @@ void measureOnStream(Results& r, const RawSet& set, const std::vector<uint8_t>& 
       PinnedPool::Lease lease = pool.acquire(stream);
       device = uploadBatch(lease, views, lbs, upload.get(), upload.size());
       row.gpuUpload = timeGpu([&] { lease.copyToDeviceAsync(upload.get(), 0, device.bytes); }, stream, s.runs,
-                              s.warmup) / batch;
+                              s.warmup) /
+                      batch;
     }
     auto preprocess = [&](TensorFormat format) {
       return timeGpu([&] {
@@ -245,8 +247,8 @@ void measureOnStream(Results& r, const RawSet& set, const std::vector<uint8_t>& 
     const double fp32 = preprocess(TensorFormat::Float32);
     row.gpuPreprocessFp32 = fp32 / batch;
     row.gpuPreprocessFp16 = preprocess(TensorFormat::Float16) / batch;
-    const double bytes = static_cast<double>(batch) * (static_cast<double>(kSourceWidth) * kSourceHeight * 3 +
-                                                      3.0 * plane * sizeof(float));
+    const double bytes = static_cast<double>(batch) *
+                         (static_cast<double>(kSourceWidth) * kSourceHeight * 3 + 3.0 * plane * sizeof(float));
     row.preprocessGBps = bytes / (fp32 * 1e3);
 
     std::vector<float> loc, conf, landms;
@@ -259,8 +261,7 @@ void measureOnStream(Results& r, const RawSet& set, const std::vector<uint8_t>& 
     RF_CUDA_CHECK(cudaMemcpyAsync(dLoc.get(), loc.data(), dLoc.bytes(), cudaMemcpyHostToDevice, stream));
     RF_CUDA_CHECK(cudaMemcpyAsync(dConf.get(), conf.data(), dConf.bytes(), cudaMemcpyHostToDevice, stream));
     RF_CUDA_CHECK(cudaMemcpyAsync(dLandms.get(), landms.data(), dLandms.bytes(), cudaMemcpyHostToDevice, stream));
-    RF_CUDA_CHECK(
-        cudaMemcpyAsync(dGeometry.get(), geometry.data(), dGeometry.bytes(), cudaMemcpyHostToDevice, stream));
+    RF_CUDA_CHECK(cudaMemcpyAsync(dGeometry.get(), geometry.data(), dGeometry.bytes(), cudaMemcpyHostToDevice, stream));
     for (const char* mode : {"default", "dense"}) {
       const PostprocessOptions options = optionsFor(mode);
       const double us = timeGpu([&] {
@@ -270,8 +271,8 @@ void measureOnStream(Results& r, const RawSet& set, const std::vector<uint8_t>& 
     }
     RF_CUDA_CHECK(cudaStreamSynchronize(stream));
     r.rows.push_back(row);
-    std::printf("batch %2d: GPU preprocess %.1f us/img (FP32), decode+NMS %.1f us/img\n", batch,
-                row.gpuPreprocessFp32, row.gpuPostDefault);
+    std::printf("batch %2d: GPU preprocess %.1f us/img (FP32), decode+NMS %.1f us/img\n", batch, row.gpuPreprocessFp32,
+                row.gpuPostDefault);
     std::fflush(stdout);  // a pipe buffers: keep what was measured if a later step dies
   }
   RF_CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -321,11 +322,12 @@ void write(const Results& r, const Settings& s) {
   json << "{\n  \"device\": \"" << r.device << "\",\n";
   json << "  \"gpu_skipped\": " << (gpu ? "null" : "\"" + r.gpuSkipReason + "\"") << ",\n";
   json << "  \"workload\": {\"input\": [" << kInput << ", " << kInput << "], \"preprocess_source\": [" << kSourceWidth
-       << ", " << kSourceHeight << ", 3], \"postprocess_outputs\": \"" << r.rawSource
-       << "\", \"runs\": " << s.runs << ", \"warmup\": " << s.warmup << ", \"statistic\": \"median\"},\n";
-  json << "  \"copy_bandwidth_GBps\": " << (gpu ? "{\"device_to_device_read_plus_write\": " + number(r.d2dGBps) +
-                                                        ", \"host_to_device_pinned\": " + number(r.h2dGBps) + "}"
-                                                  : "null")
+       << ", " << kSourceHeight << ", 3], \"postprocess_outputs\": \"" << r.rawSource << "\", \"runs\": " << s.runs
+       << ", \"warmup\": " << s.warmup << ", \"statistic\": \"median\"},\n";
+  json << "  \"copy_bandwidth_GBps\": "
+       << (gpu ? "{\"device_to_device_read_plus_write\": " + number(r.d2dGBps) +
+                     ", \"host_to_device_pinned\": " + number(r.h2dGBps) + "}"
+               : "null")
        << ",\n";
   json << "  \"cpu_twin_us_per_image\": {\"preprocess\": " << number(r.cpuPreprocess)
        << ", \"decode_nms_score_0.5\": " << number(r.cpuPostDefault)
@@ -338,17 +340,18 @@ void write(const Results& r, const Settings& s) {
          << ", \"preprocess_fp32\": " << number(w.gpuPreprocessFp32)
          << ", \"preprocess_fp16\": " << number(w.gpuPreprocessFp16)
          << ", \"decode_nms_score_0.5\": " << number(w.gpuPostDefault)
-         << ", \"decode_nms_score_0.02\": " << number(w.gpuPostDense) << "}, \"preprocess_fp32_GBps\": "
-         << number(w.preprocessGBps) << ", \"preprocess_fraction_of_d2d\": " << number(w.preprocessGBps / r.d2dGBps)
+         << ", \"decode_nms_score_0.02\": " << number(w.gpuPostDense)
+         << "}, \"preprocess_fp32_GBps\": " << number(w.preprocessGBps)
+         << ", \"preprocess_fraction_of_d2d\": " << number(w.preprocessGBps / r.d2dGBps)
          << ", \"preprocess_fraction_of_h2d\": " << number(w.preprocessGBps / r.h2dGBps) << "}";
   }
   json << (r.rows.empty() ? "]\n}\n" : "\n  ]\n}\n");
 
   std::ofstream md(s.outDir + "/results.md");
   md << "# GPU kernel timings\n\n";
-  md << "Device: " << r.device << ". Input " << kInput << "x" << kInput << "; preprocess source " << kSourceWidth
-     << "x" << kSourceHeight << " RGB; decode+NMS on " << r.rawSource << ". Median of " << s.runs
-     << " runs after " << s.warmup << " warm-up runs (CUDA events); CPU twin: one thread, one image.\n\n";
+  md << "Device: " << r.device << ". Input " << kInput << "x" << kInput << "; preprocess source " << kSourceWidth << "x"
+     << kSourceHeight << " RGB; decode+NMS on " << r.rawSource << ". Median of " << s.runs << " runs after " << s.warmup
+     << " warm-up runs (CUDA events); CPU twin: one thread, one image.\n\n";
   if (!gpu) md << "GPU part skipped: " << r.gpuSkipReason << "\n\n";
   if (gpu) {
     md << "Copy bandwidth: device-to-device " << number(r.d2dGBps) << " GB/s (read + write), host-to-device (pinned) "

@@ -29,11 +29,15 @@ function iou(a: readonly number[], b: readonly number[]): number {
 }
 
 export function agreement(reference: Face[][], candidate: Face[][]): AgreementReport {
-  let faces = 0, matched = 0, iouSum = 0, landmarkSum = 0;
+  let faces = 0,
+    matched = 0,
+    iouSum = 0,
+    landmarkSum = 0;
   reference.forEach((refFaces, i) => {
     for (const ref of refFaces) {
       faces++;
-      let best: Face | undefined, bestIou = 0;
+      let best: Face | undefined,
+        bestIou = 0;
       for (const face of candidate[i] ?? []) {
         const v = iou(face.box, ref.box);
         if (v > bestIou) [best, bestIou] = [face, v];
@@ -41,7 +45,11 @@ export function agreement(reference: Face[][], candidate: Face[][]): AgreementRe
       iouSum += bestIou;
       if (best && bestIou >= 0.9) {
         matched++;
-        landmarkSum += ref.landmarks.reduce((s, [x, y], k) => s + Math.hypot(x - best!.landmarks[k]![0], y - best!.landmarks[k]![1]), 0) / 5;
+        landmarkSum +=
+          ref.landmarks.reduce(
+            (s, [x, y], k) => s + Math.hypot(x - best!.landmarks[k]![0], y - best!.landmarks[k]![1]),
+            0,
+          ) / 5;
       }
     }
   });

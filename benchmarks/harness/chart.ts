@@ -6,14 +6,17 @@ export interface Series {
 }
 
 const COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02'];
-const W = 720, H = 440, M = { left: 70, right: 220, top: 48, bottom: 56 };
+const W = 720,
+  H = 440,
+  M = { left: 70, right: 220, top: 48, bottom: 56 };
 
 const escape = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function throughputChart(series: Series[], title: string): string {
   const batches = [...new Set(series.flatMap((s) => s.points.map((p) => p.batch)))].sort((a, b) => a - b);
   const maxY = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.imagesPerSecond))) * 1.1;
-  const plotW = W - M.left - M.right, plotH = H - M.top - M.bottom;
+  const plotW = W - M.left - M.right,
+    plotH = H - M.top - M.bottom;
   // Batch sizes on a log2 axis, evenly spaced when they are powers apart.
   const logs = batches.map((b) => Math.log2(b));
   const [lo, hi] = [Math.min(...logs), Math.max(...logs)];

@@ -16,7 +16,15 @@ export interface BenchImage {
 
 /** Every k-th image of the sorted subset, decoded once up front. */
 export async function loadImages(count: number): Promise<BenchImage[]> {
-  const names = fs.readdirSync(WIDER_IMAGES).sort().flatMap((e) => fs.readdirSync(path.join(WIDER_IMAGES, e)).sort().map((n) => `${e}/${n}`));
+  const names = fs
+    .readdirSync(WIDER_IMAGES)
+    .sort()
+    .flatMap((e) =>
+      fs
+        .readdirSync(path.join(WIDER_IMAGES, e))
+        .sort()
+        .map((n) => `${e}/${n}`),
+    );
   const step = Math.max(1, Math.floor(names.length / count));
   const chosen = names.filter((_, i) => i % step === 0).slice(0, count);
   return Promise.all(

@@ -45,7 +45,11 @@ function makeLoop(callers: number, call: (i: number) => Promise<void>): Loop {
 }
 
 /** One warm-up run, then `repeats` runs of about `seconds`: throughput and per-call latency. */
-async function closedLoop(settings: LoopSettings, callers: number, call: (i: number) => Promise<void>): Promise<Throughput> {
+async function closedLoop(
+  settings: LoopSettings,
+  callers: number,
+  call: (i: number) => Promise<void>,
+): Promise<Throughput> {
   const loop = makeLoop(callers, call);
   await loop(Math.min(settings.seconds, 1)); // warm-up, excluded
   const runs: number[] = [];
@@ -94,7 +98,12 @@ export function createRawSession(modelPath: string): Promise<ort.InferenceSessio
 }
 
 /** onnxruntime-node's session.run on tensors made beforehand by our own preprocessing, whole batches back to back. */
-async function rawLoop(session: ort.InferenceSession, images: readonly BenchImage[], batch: number, size: number): Promise<Loop> {
+async function rawLoop(
+  session: ort.InferenceSession,
+  images: readonly BenchImage[],
+  batch: number,
+  size: number,
+): Promise<Loop> {
   const perImage = 3 * size * size;
   const tensors: ort.Tensor[] = [];
   for (let t = 0; t < 4; t++) {
@@ -150,12 +159,15 @@ export async function oursVersusRaw(
     const batchSeconds = batch / (await raw(0.2)); // at least one batch, however short the loop
     const windowSeconds = Math.max(settings.seconds, 3 * batchSeconds);
     const warmupSeconds = Math.max(0.15, batchSeconds);
-    const oursLatency: number[] = [], rawLatency: number[] = [];
+    const oursLatency: number[] = [],
+      rawLatency: number[] = [];
     const timed = async (loop: Loop, latencies: number[]) => {
       await loop(warmupSeconds);
       return loop(windowSeconds, latencies);
     };
-    const oursRuns: number[] = [], rawRuns: number[] = [await timed(raw, rawLatency)], ratios: number[] = [];
+    const oursRuns: number[] = [],
+      rawRuns: number[] = [await timed(raw, rawLatency)],
+      ratios: number[] = [];
     for (let r = 0; r < settings.repeats; r++) {
       oursRuns.push(await timed(ours, oursLatency));
       rawRuns.push(await timed(raw, rawLatency));

@@ -30,14 +30,19 @@ const SETTINGS = { scoreThreshold: 0.5, nmsThreshold: 0.4, preNmsTopK: 5000, max
 async function main(): Promise<void> {
   const out = flag('out');
   if (!out) throw new Error('usage: prepare.ts --out DIR [--model file.onnx] [--input-size 640]');
-  const model = path.resolve(flag('model', path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx'))!);
+  const model = path.resolve(
+    flag('model', path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx'))!,
+  );
   const side = Number(flag('input-size', '640'));
   fs.mkdirSync(path.join(out, 'images'), { recursive: true });
 
   fs.copyFileSync(model, path.join(out, 'model-fp32.onnx'));
   fs.writeFileSync(path.join(out, 'model-fp16.onnx'), await onnxForPrecision({ model, precision: 'fp16' }));
 
-  const photos = fs.readdirSync(PHOTOS).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  const photos = fs
+    .readdirSync(PHOTOS)
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort();
   const detector = await Detector.create({ model, backend: 'cpu', inputSize: side, ...SETTINGS, maxBatch: 1 });
   const manifest: string[] = [];
   const faces: string[] = [];

@@ -140,8 +140,12 @@ class PrintingObserver : public EngineObserver {
  public:
   void onEvent(const EngineEvent& e) override {
     switch (e.kind) {
-      case EngineEvent::Kind::BuildStarted: std::fprintf(stderr, "  %s\n  -> %s\n", e.message.c_str(), e.path.c_str()); break;
-      case EngineEvent::Kind::CacheRejected: std::fprintf(stderr, "  cached engine rejected: %s\n", e.message.c_str()); break;
+      case EngineEvent::Kind::BuildStarted:
+        std::fprintf(stderr, "  %s\n  -> %s\n", e.message.c_str(), e.path.c_str());
+        break;
+      case EngineEvent::Kind::CacheRejected:
+        std::fprintf(stderr, "  cached engine rejected: %s\n", e.message.c_str());
+        break;
       case EngineEvent::Kind::CacheHit: std::fprintf(stderr, "  engine from the cache: %s\n", e.path.c_str()); break;
       case EngineEvent::Kind::PhaseStarted:
         if (e.parent.empty()) std::fprintf(stderr, "  [build] %s (%d steps)\n", e.phase.c_str(), e.steps);
@@ -208,18 +212,21 @@ void compare(const std::string& name, const std::vector<Face>& cpu, const std::v
       parity.maxScoreDiff = std::max(parity.maxScoreDiff, std::fabs(f.score - ref.score));
       float error = 0;
       for (int k = 0; k < 5; ++k)
-        error += std::hypot(f.landmarks[2 * k] - ref.landmarks[2 * k], f.landmarks[2 * k + 1] - ref.landmarks[2 * k + 1]);
+        error += std::hypot(f.landmarks[2 * k] - ref.landmarks[2 * k],
+                            f.landmarks[2 * k + 1] - ref.landmarks[2 * k + 1]);
       parity.maxLandmarkError = std::max(parity.maxLandmarkError, error / 5);
     } else if (ref.score < threshold + margin) {
       ++parity.borderline;
     } else {
       ++parity.missing;
-      parity.problems.push_back(name + ": CPU face (score " + std::to_string(ref.score) + ") best IoU " + std::to_string(bestIou));
+      parity.problems.push_back(name + ": CPU face (score " + std::to_string(ref.score) + ") best IoU " +
+                                std::to_string(bestIou));
     }
   }
   for (size_t i = 0; i < ours.size(); ++i) {
     if (used[i]) continue;
-    const bool overlaps = std::any_of(cpu.begin(), cpu.end(), [&](const Face& ref) { return iou(ref, ours[i]) >= 0.5f; });
+    const bool overlaps = std::any_of(cpu.begin(), cpu.end(),
+                                      [&](const Face& ref) { return iou(ref, ours[i]) >= 0.5f; });
     if (overlaps || ours[i].score < threshold + margin) continue;
     ++parity.extra;
     parity.problems.push_back(name + ": extra face (score " + std::to_string(ours[i].score) + ")");
@@ -229,8 +236,8 @@ void compare(const std::string& name, const std::vector<Face>& cpu, const std::v
 std::vector<Face> facesOf(const DetectResult& result, size_t image, size_t& offset) {
   std::vector<Face> faces(static_cast<size_t>(result.counts[image]));
   for (Face& face : faces) {
-    std::copy(result.faces.begin() + static_cast<long>(offset), result.faces.begin() + static_cast<long>(offset + kFaceFloats),
-              reinterpret_cast<float*>(&face));
+    std::copy(result.faces.begin() + static_cast<long>(offset),
+              result.faces.begin() + static_cast<long>(offset + kFaceFloats), reinterpret_cast<float*>(&face));
     offset += kFaceFloats;
   }
   return faces;
@@ -317,10 +324,11 @@ int main(int argc, char** argv) {
       }
     }
     const bool ok = parity.missing == 0 && parity.extra == 0;
-    std::printf("parity vs CPU: %d/%d faces at IoU >= %.2f (worst %.4f), %d borderline, %d missing, %d extra; "
-                "max score diff %.4f, max mean landmark error %.3f px\n",
-                parity.matched, parity.cpuFaces, floor, parity.worstIou, parity.borderline, parity.missing,
-                parity.extra, parity.maxScoreDiff, parity.maxLandmarkError);
+    std::printf(
+        "parity vs CPU: %d/%d faces at IoU >= %.2f (worst %.4f), %d borderline, %d missing, %d extra; "
+        "max score diff %.4f, max mean landmark error %.3f px\n",
+        parity.matched, parity.cpuFaces, floor, parity.worstIou, parity.borderline, parity.missing, parity.extra,
+        parity.maxScoreDiff, parity.maxLandmarkError);
     for (const std::string& problem : parity.problems) std::printf("  %s\n", problem.c_str());
     std::printf("%s %s parity\n", ok ? "ok  " : "FAIL", name);
     ok ? ++passed : ++failed;
@@ -372,10 +380,11 @@ int main(int argc, char** argv) {
     session->close(CloseMode::Drain);
 
     json << (json.str().size() > 1 ? "," : "") << "{\"precision\":\"" << name << "\",\"tensorrt\":\""
-         << info.tensorrtVersion << "\",\"gpu\":\"" << info.gpu.name << "\",\"built\":" << (info.built ? "true" : "false")
-         << ",\"buildSeconds\":" << info.buildSeconds << ",\"parityOk\":" << (ok ? "true" : "false")
-         << ",\"cpuFaces\":" << parity.cpuFaces << ",\"matched\":" << parity.matched << ",\"borderline\":"
-         << parity.borderline << ",\"worstIou\":" << parity.worstIou << ",\"maxScoreDiff\":" << parity.maxScoreDiff
+         << info.tensorrtVersion << "\",\"gpu\":\"" << info.gpu.name
+         << "\",\"built\":" << (info.built ? "true" : "false") << ",\"buildSeconds\":" << info.buildSeconds
+         << ",\"parityOk\":" << (ok ? "true" : "false") << ",\"cpuFaces\":" << parity.cpuFaces
+         << ",\"matched\":" << parity.matched << ",\"borderline\":" << parity.borderline
+         << ",\"worstIou\":" << parity.worstIou << ",\"maxScoreDiff\":" << parity.maxScoreDiff
          << ",\"latencyMs\":" << median(latencies) << ",\"batch\":" << args.batch << ",\"streams\":" << args.streams
          << ",\"imagesPerSecond\":" << imagesPerSecond << "}";
   }

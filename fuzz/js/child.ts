@@ -27,14 +27,25 @@ interface Coverage {
 const session = new inspector.Session();
 session.connect();
 const post = <T>(method: string, params?: object) =>
-  new Promise<T>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as T))));
+  new Promise<T>((resolve, reject) =>
+    session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as T))),
+  );
 
-interface V8Range { startOffset: number; endOffset: number; count: number }
-interface V8Script { url: string; functions: { ranges: V8Range[] }[] }
+interface V8Range {
+  startOffset: number;
+  endOffset: number;
+  count: number;
+}
+interface V8Script {
+  url: string;
+  functions: { ranges: V8Range[] }[];
+}
 
 async function blockCoverage(fragments: string[]): Promise<Coverage> {
   const { result } = await post<{ result: V8Script[] }>('Profiler.takePreciseCoverage');
-  let covered = 0, total = 0, files = 0;
+  let covered = 0,
+    total = 0,
+    files = 0;
   for (const script of result) {
     const url = script.url.replace(/^file:\/\//, '');
     if (!fragments.some((f) => url.includes(`/${f}`)) || url.includes('node_modules')) continue;
@@ -54,7 +65,10 @@ async function blockCoverage(fragments: string[]): Promise<Coverage> {
 function signature(error: unknown): string {
   const e = error as { name?: string; code?: string; message?: string; stack?: string };
   const frame = (e?.stack ?? '').split('\n').find((line) => /\/lib\//.test(line)) ?? '';
-  const message = String(e?.message ?? error).split('\n')[0]!.replace(/\d+/g, 'N').slice(0, 160);
+  const message = String(e?.message ?? error)
+    .split('\n')[0]!
+    .replace(/\d+/g, 'N')
+    .slice(0, 160);
   return `${e?.name ?? typeof error}${e?.code ? ` ${e.code}` : ''}: ${message} @ ${frame.trim().replace(/:\d+:\d+\)?$/, '')}`;
 }
 
@@ -84,7 +98,9 @@ async function main(): Promise<void> {
   if (!target) throw new Error(`unknown target ${positionals[0]} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
   const seed = Number(values.seed);
   // A scratch folder for files the readers take by path; the parent's when given (it removes it even after a kill).
-  const work = values.work ?? fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `fuzz-${target.name}-`));
+  const work =
+    values.work ??
+    fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `fuzz-${target.name}-`));
   const statusFd = values.status ? fs.openSync(values.status, 'w') : undefined;
   try {
     const { seeds, tokens } = await target.prepare(work);
@@ -108,10 +124,15 @@ async function main(): Promise<void> {
           if (values.replay !== undefined) console.error(error);
           if (!findings.has(sig)) {
             fs.mkdirSync(values.findings!, { recursive: true });
-            const file = path.join(values.findings!, `${target.name}-${createHash('sha1').update(sig).digest('hex').slice(0, 10)}.bin`);
+            const file = path.join(
+              values.findings!,
+              `${target.name}-${createHash('sha1').update(sig).digest('hex').slice(0, 10)}.bin`,
+            );
             fs.writeFileSync(file, input);
-            fs.writeFileSync(`${file.slice(0, -4)}.txt`,
-              `target ${target.name}, seed ${seed}, run ${index}\nreplay: npm run fuzz -- --js-replay ${target.name}:${seed}:${index}\n\n${(error as Error)?.stack ?? String(error)}\n`);
+            fs.writeFileSync(
+              `${file.slice(0, -4)}.txt`,
+              `target ${target.name}, seed ${seed}, run ${index}\nreplay: npm run fuzz -- --js-replay ${target.name}:${seed}:${index}\n\n${(error as Error)?.stack ?? String(error)}\n`,
+            );
             findings.set(sig, { index, file });
             console.log(`fuzz: js ${target.name} finding at run ${index}: ${sig} -> ${file}`);
           }
@@ -129,11 +150,17 @@ async function main(): Promise<void> {
 
     if (values.replay !== undefined) {
       index = Number(values.replay);
-      await fc.assert(property(async (input) => {
-        if (values.dump) fs.writeFileSync(values.dump, input);
-        else await runOne(input);
-        if (!values.dump) console.log(`fuzz: js ${target.name} replay of run ${index} (seed ${seed}, ${input.length} bytes): ${[...outcomes.keys()][0]}`);
-      }), { seed, path: String(index), numRuns: 1 });
+      await fc.assert(
+        property(async (input) => {
+          if (values.dump) fs.writeFileSync(values.dump, input);
+          else await runOne(input);
+          if (!values.dump)
+            console.log(
+              `fuzz: js ${target.name} replay of run ${index} (seed ${seed}, ${input.length} bytes): ${[...outcomes.keys()][0]}`,
+            );
+        }),
+        { seed, path: String(index), numRuns: 1 },
+      );
       return;
     }
 
@@ -141,17 +168,20 @@ async function main(): Promise<void> {
     index = 0;
     // fast-check's time limit resolves fc.assert without waiting for the run in flight: wait for it here.
     let inFlight: Promise<void> = Promise.resolve();
-    await fc.assert(property(async (input) => {
-      if (statusFd !== undefined) fs.writeSync(statusFd, `${String(index).padEnd(12)}\n`, 0);
-      inFlight = runOne(input);
-      await inFlight;
-      index++;
-    }), {
-      seed,
-      numRuns: 2 ** 31 - 1,
-      interruptAfterTimeLimit: Number(values.seconds) * 1000,
-      markInterruptAsFailure: false,
-    });
+    await fc.assert(
+      property(async (input) => {
+        if (statusFd !== undefined) fs.writeSync(statusFd, `${String(index).padEnd(12)}\n`, 0);
+        inFlight = runOne(input);
+        await inFlight;
+        index++;
+      }),
+      {
+        seed,
+        numRuns: 2 ** 31 - 1,
+        interruptAfterTimeLimit: Number(values.seconds) * 1000,
+        markInterruptAsFailure: false,
+      },
+    );
     await inFlight;
     const coverage = await blockCoverage(target.covers);
     const summary = {

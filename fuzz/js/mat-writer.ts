@@ -10,8 +10,17 @@ export type MatSeedValue =
   | { type: 'cell'; dims: number[]; cells: MatSeedValue[] }
   | { type: 'struct'; fields: Record<string, MatSeedValue> };
 
-const MI_INT8 = 1, MI_INT32 = 5, MI_UINT16 = 4, MI_UINT32 = 6, MI_DOUBLE = 9, MI_MATRIX = 14, MI_COMPRESSED = 15;
-const MX_CELL = 1, MX_STRUCT = 2, MX_CHAR = 4, MX_DOUBLE = 6;
+const MI_INT8 = 1,
+  MI_INT32 = 5,
+  MI_UINT16 = 4,
+  MI_UINT32 = 6,
+  MI_DOUBLE = 9,
+  MI_MATRIX = 14,
+  MI_COMPRESSED = 15;
+const MX_CELL = 1,
+  MX_STRUCT = 2,
+  MX_CHAR = 4,
+  MX_DOUBLE = 6;
 
 function element(type: number, data: Buffer, pad = true): Buffer {
   const tag = Buffer.alloc(8);
@@ -45,18 +54,24 @@ function matrix(name: string, value: MatSeedValue): Buffer {
       return element(MI_MATRIX, Buffer.concat([...header(MX_CHAR, [1, value.text.length]), element(MI_UINT16, codes)]));
     }
     case 'cell':
-      return element(MI_MATRIX, Buffer.concat([...header(MX_CELL, value.dims), ...value.cells.map((c) => matrix('', c))]));
+      return element(
+        MI_MATRIX,
+        Buffer.concat([...header(MX_CELL, value.dims), ...value.cells.map((c) => matrix('', c))]),
+      );
     case 'struct': {
       const names = Object.keys(value.fields);
       const width = Math.max(...names.map((n) => n.length)) + 1;
       const nameBytes = Buffer.alloc(width * names.length);
       names.forEach((n, i) => nameBytes.write(n, i * width, 'latin1'));
-      return element(MI_MATRIX, Buffer.concat([
-        ...header(MX_STRUCT, [1, 1]),
-        element(MI_INT32, int32s([width])),
-        element(MI_INT8, nameBytes),
-        ...names.map((n) => matrix('', value.fields[n]!)),
-      ]));
+      return element(
+        MI_MATRIX,
+        Buffer.concat([
+          ...header(MX_STRUCT, [1, 1]),
+          element(MI_INT32, int32s([width])),
+          element(MI_INT8, nameBytes),
+          ...names.map((n) => matrix('', value.fields[n]!)),
+        ]),
+      );
     }
   }
 }
@@ -97,12 +112,32 @@ export function tinyWiderGroundTruth(compress = false): Record<string, Buffer> {
     dims: [rows.length, 4],
     data: [0, 1, 2, 3].flatMap((j) => rows.map((r) => r[j]!)),
   });
-  const face = writeMat({
-    event_list: cell([{ type: 'char', text: '0--Parade' }, { type: 'char', text: '1--Handshaking' }]),
-    file_list: cell([cell([{ type: 'char', text: '0_Parade_1' }]), cell([{ type: 'char', text: '1_H_1' }, { type: 'char', text: '1_H_2' }])]),
-    face_bbx_list: cell([cell([boxes([[10, 20, 30, 40], [50, 60, 7, 8]])]), cell([boxes([[1, 2, 3, 4]]), boxes([])])]),
-    blur_label_list: cell([cell([column([0, 2])]), cell([column([1]), column([])])]),
-  }, compress);
+  const face = writeMat(
+    {
+      event_list: cell([
+        { type: 'char', text: '0--Parade' },
+        { type: 'char', text: '1--Handshaking' },
+      ]),
+      file_list: cell([
+        cell([{ type: 'char', text: '0_Parade_1' }]),
+        cell([
+          { type: 'char', text: '1_H_1' },
+          { type: 'char', text: '1_H_2' },
+        ]),
+      ]),
+      face_bbx_list: cell([
+        cell([
+          boxes([
+            [10, 20, 30, 40],
+            [50, 60, 7, 8],
+          ]),
+        ]),
+        cell([boxes([[1, 2, 3, 4]]), boxes([])]),
+      ]),
+      blur_label_list: cell([cell([column([0, 2])]), cell([column([1]), column([])])]),
+    },
+    compress,
+  );
   const setting = (keep: number[][]) =>
     writeMat({ gt_list: cell([cell([column(keep[0]!)]), cell([column(keep[1]!), column(keep[2]!)])]) }, compress);
   return {

@@ -25,8 +25,43 @@ export interface Recipe {
 
 /** Sizes and counts that break parsers: zero, one, signs, powers of two and their neighbours. */
 export const INTERESTING = [
-  0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 1023, 1024, 4095, 4096, 65535, 65536, 0x7fff, 0x8000,
-  0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff, -1, -2, -128, -32768, -0x80000000, 2 ** 53 - 1, 2 ** 31 + 1,
+  0,
+  1,
+  2,
+  3,
+  4,
+  7,
+  8,
+  15,
+  16,
+  31,
+  32,
+  63,
+  64,
+  127,
+  128,
+  255,
+  256,
+  1023,
+  1024,
+  4095,
+  4096,
+  65535,
+  65536,
+  0x7fff,
+  0x8000,
+  0xffff,
+  0x10000,
+  0x7fffffff,
+  0x80000000,
+  0xffffffff,
+  -1,
+  -2,
+  -128,
+  -32768,
+  -0x80000000,
+  2 ** 53 - 1,
+  2 ** 31 + 1,
 ];
 
 /** How far into the file "head" and "tail" mutations reach: where headers, pickles and directories live. */
@@ -122,7 +157,12 @@ const at = fc.nat();
 
 export const mutationArbitrary: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), region, at, bit: fc.nat(7) }),
-  fc.record({ kind: fc.constant('byte' as const), region, at, value: fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff), fc.nat(255)) }),
+  fc.record({
+    kind: fc.constant('byte' as const),
+    region,
+    at,
+    value: fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff), fc.nat(255)),
+  }),
   fc.record({
     kind: fc.constant('int' as const),
     region,

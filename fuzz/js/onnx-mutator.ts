@@ -7,9 +7,33 @@
 import { onnx } from 'onnx-proto';
 import { INTERESTING } from './mutate';
 
-const HOSTILE_STRINGS = ['', 'Resize', 'Upsample', 'Constant', 'ConstantOfShape', 'Cast', 'If', 'Loop', 'Scan', 'TopK',
-  'Shape', 'Size', 'NonMaxSuppression', 'value', 'value_float', 'value_floats', 'to', 'scales', 'roi', 'input0', 'loc',
-  'conf', 'landms', '__proto__', 'x'.repeat(4096)];
+const HOSTILE_STRINGS = [
+  '',
+  'Resize',
+  'Upsample',
+  'Constant',
+  'ConstantOfShape',
+  'Cast',
+  'If',
+  'Loop',
+  'Scan',
+  'TopK',
+  'Shape',
+  'Size',
+  'NonMaxSuppression',
+  'value',
+  'value_float',
+  'value_floats',
+  'to',
+  'scales',
+  'roi',
+  'input0',
+  'loc',
+  'conf',
+  'landms',
+  '__proto__',
+  'x'.repeat(4096),
+];
 const DATA_TYPES = [0, 1, 2, 6, 7, 9, 10, 11, 16, 17, 1000, -1];
 
 class Choices {

@@ -49,17 +49,78 @@ const bytes = (s: string) => Buffer.from(s, 'latin1');
 
 /** Opcodes and short sequences of protocol-2 pickles, including the ones a hostile file would use. */
 const PICKLE_TOKENS = [
-  '(', '.', ')', ']', '}', 'N', '\x88', '\x89', 'e', 'u', 't', 'R', 'Q', 'b', '2', '0', '1', 'a', 's', 'd', 'l',
-  '\x85', '\x86', '\x87', '\x81', '\x93', '\x94', 'i', 'o', '\x82', 'h\x00', 'q\x00', 'j\xff\xff\xff\x7f',
-  'K\xff', 'M\xff\xff', 'J\xff\xff\xff\xff', 'J\x00\x00\x00\x80', '\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f',
-  '\x8b\xff\xff\xff\x7f', 'X\xff\xff\xff\x7f', 'X\x05\x00\x00\x00torch', 'U\x07storage', 'B\x00\x00\x00\x10',
-  'G\x7f\xf0\x00\x00\x00\x00\x00\x00', '\x95\xff\xff\xff\xff\xff\xff\xff\x7f', '\x8c\x08builtins\x8c\x04eval\x93',
-  'ctorch\nFloatStorage\n', 'ctorch\nLongStorage\n', 'ctorch._utils\n_rebuild_tensor_v2\n', 'ccollections\nOrderedDict\n',
-  'cos\nsystem\n', 'c__builtin__\ngetattr\n', '((((((((((((((((', ']]]]]]]]]]]]]]]]', '}}}}}}}}',
+  '(',
+  '.',
+  ')',
+  ']',
+  '}',
+  'N',
+  '\x88',
+  '\x89',
+  'e',
+  'u',
+  't',
+  'R',
+  'Q',
+  'b',
+  '2',
+  '0',
+  '1',
+  'a',
+  's',
+  'd',
+  'l',
+  '\x85',
+  '\x86',
+  '\x87',
+  '\x81',
+  '\x93',
+  '\x94',
+  'i',
+  'o',
+  '\x82',
+  'h\x00',
+  'q\x00',
+  'j\xff\xff\xff\x7f',
+  'K\xff',
+  'M\xff\xff',
+  'J\xff\xff\xff\xff',
+  'J\x00\x00\x00\x80',
+  '\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f',
+  '\x8b\xff\xff\xff\x7f',
+  'X\xff\xff\xff\x7f',
+  'X\x05\x00\x00\x00torch',
+  'U\x07storage',
+  'B\x00\x00\x00\x10',
+  'G\x7f\xf0\x00\x00\x00\x00\x00\x00',
+  '\x95\xff\xff\xff\xff\xff\xff\xff\x7f',
+  '\x8c\x08builtins\x8c\x04eval\x93',
+  'ctorch\nFloatStorage\n',
+  'ctorch\nLongStorage\n',
+  'ctorch._utils\n_rebuild_tensor_v2\n',
+  'ccollections\nOrderedDict\n',
+  'cos\nsystem\n',
+  'c__builtin__\ngetattr\n',
+  '((((((((((((((((',
+  ']]]]]]]]]]]]]]]]',
+  '}}}}}}}}',
 ].map(bytes);
 
-const ZIP_TOKENS = ['PK\x03\x04', 'PK\x01\x02', 'PK\x05\x06', 'PK\x06\x06', 'PK\x06\x07', 'archive/data.pkl', 'archive/data/0',
-  'archive/byteorder', 'big', 'little', '\xff\xff\xff\xff', '\x08\x00', '\x00\x00'].map(bytes);
+const ZIP_TOKENS = [
+  'PK\x03\x04',
+  'PK\x01\x02',
+  'PK\x05\x06',
+  'PK\x06\x06',
+  'PK\x06\x07',
+  'archive/data.pkl',
+  'archive/data/0',
+  'archive/byteorder',
+  'big',
+  'little',
+  '\xff\xff\xff\xff',
+  '\x08\x00',
+  '\x00\x00',
+].map(bytes);
 
 function tinyTensors(): TensorSpec[] {
   return [
@@ -159,8 +220,26 @@ export const TARGETS: FuzzTarget[] = [
           identityModel([1, 3, 'h', 'w'], 3),
           lookalikeModel([1, 3, 32, 32], [8, 8, 8]),
         ],
-        tokens: ['Resize', 'Upsample', 'Constant', 'Cast', 'If', 'Loop', 'TopK', 'Shape', 'value', 'to', 'scales', 'roi',
-          '\x08\x0a', '\x08\x01', '\x10\x01', '\x3a\x00', '\x42\x00', '\x4a\x00'].map(bytes),
+        tokens: [
+          'Resize',
+          'Upsample',
+          'Constant',
+          'Cast',
+          'If',
+          'Loop',
+          'TopK',
+          'Shape',
+          'value',
+          'to',
+          'scales',
+          'roi',
+          '\x08\x0a',
+          '\x08\x01',
+          '\x10\x01',
+          '\x3a\x00',
+          '\x42\x00',
+          '\x4a\x00',
+        ].map(bytes),
       };
     },
     async run(input, work) {
@@ -177,14 +256,19 @@ export const TARGETS: FuzzTarget[] = [
       // The real graphs with their weights cut to 4 values each: the same structure, decoded 100x faster.
       const slim = (file: string) => {
         const model = decodeModel(fs.readFileSync(path.join(MODELS, file)));
-        for (const init of model.graph?.initializer ?? []) if (init.rawData?.length) init.rawData = init.rawData.subarray(0, 16);
+        for (const init of model.graph?.initializer ?? [])
+          if (init.rawData?.length) init.rawData = init.rawData.subarray(0, 16);
         return encodeModel(model);
       };
-      onnxBases.push(slim('retinaface_mnet025_640_op11.onnx'), slim('retinaface_mnet025_dynamic_op13.onnx'),
-        lookalikeModel([1, 3, 32, 32], [8, 8, 8]));
+      onnxBases.push(
+        slim('retinaface_mnet025_640_op11.onnx'),
+        slim('retinaface_mnet025_dynamic_op13.onnx'),
+        lookalikeModel([1, 3, 32, 32], [8, 8, 8]),
+      );
       // The inputs are scripts of choices (onnx-mutator.ts): the first byte picks the model.
       let state = 7;
-      const script = (n: number) => Uint8Array.from({ length: n }, () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24);
+      const script = (n: number) =>
+        Uint8Array.from({ length: n }, () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24);
       return { seeds: [script(16), script(48), script(96), Uint8Array.of(0), Uint8Array.of(1)], tokens: [] };
     },
     async run(input, work) {
@@ -212,9 +296,22 @@ export const TARGETS: FuzzTarget[] = [
           tiny['wider_easy_val.mat']!,
           tinyWiderGroundTruth(true)['wider_face_val.mat']!,
         ],
-        tokens: ['MATLAB 7.3', 'MATLAB 5.0', 'IM', 'MI', '\x0e\x00\x00\x00', '\x0f\x00\x00\x00', '\x05\x00\x00\x00',
-          '\x06\x00\x00\x00\x08\x00\x00\x00', '\x01\x00\x00\x00', '\x02\x00\x00\x00', '\x04\x00\x00\x00',
-          '\x05\x00\x00\x00', '\xff\xff\xff\x7f', '\x00\x00\x01\x00'].map(bytes),
+        tokens: [
+          'MATLAB 7.3',
+          'MATLAB 5.0',
+          'IM',
+          'MI',
+          '\x0e\x00\x00\x00',
+          '\x0f\x00\x00\x00',
+          '\x05\x00\x00\x00',
+          '\x06\x00\x00\x00\x08\x00\x00\x00',
+          '\x01\x00\x00\x00',
+          '\x02\x00\x00\x00',
+          '\x04\x00\x00\x00',
+          '\x05\x00\x00\x00',
+          '\xff\xff\xff\x7f',
+          '\x00\x00\x01\x00',
+        ].map(bytes),
       };
     },
     async run(input) {
@@ -248,11 +345,36 @@ export const TARGETS: FuzzTarget[] = [
     maxMutations: 6,
     async prepare() {
       const real = JSON.parse(fs.readFileSync(path.join(WIDER, 'gt.json'), 'utf8')) as { images: unknown[] };
-      const tiny = { images: [{ file: '0--Parade/a.jpg', boxes: [[1, 2, 3, 4]], easy: [0], medium: [0], hard: [], blur: [2] }] };
+      const tiny = {
+        images: [{ file: '0--Parade/a.jpg', boxes: [[1, 2, 3, 4]], easy: [0], medium: [0], hard: [], blur: [2] }],
+      };
       return {
         seeds: [bytes(JSON.stringify({ images: real.images.slice(0, 20) })), bytes(JSON.stringify(tiny))],
-        tokens: ['[', ']', '{', '}', ',', ':', 'null', 'true', '-1', '1e999', '0.5', '9007199254740993', '""', '"images"',
-          '"boxes"', '"file"', '"easy"', '"hard"', '"event"', '"blur"', '"__proto__"', '"a/b"', '[[[[[[[[[['].map(bytes),
+        tokens: [
+          '[',
+          ']',
+          '{',
+          '}',
+          ',',
+          ':',
+          'null',
+          'true',
+          '-1',
+          '1e999',
+          '0.5',
+          '9007199254740993',
+          '""',
+          '"images"',
+          '"boxes"',
+          '"file"',
+          '"easy"',
+          '"hard"',
+          '"event"',
+          '"blur"',
+          '"__proto__"',
+          '"a/b"',
+          '[[[[[[[[[[',
+        ].map(bytes),
       };
     },
     async run(input, work) {

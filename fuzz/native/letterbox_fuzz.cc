@@ -62,7 +62,8 @@ void checkTensor(const std::vector<float>& out, const Letterbox& box, int channe
         const float v = out[c * plane + static_cast<size_t>(y) * box.inputWidth + x];
         const bool inside = x < box.resizedWidth && y < box.resizedHeight;
         if (!inside && v != 0.0f) fail("padding is not 0", box, channels, stride);
-        if (!(v >= -kMeanBgr[c] && v <= 255.0f - kMeanBgr[c])) fail("value outside uint8 - mean", box, channels, stride);
+        if (!(v >= -kMeanBgr[c] && v <= 255.0f - kMeanBgr[c]))
+          fail("value outside uint8 - mean", box, channels, stride);
       }
     }
   }
@@ -73,7 +74,8 @@ void fuzzValid(FuzzedDataProvider& in) {
   const int channels = in.PickValueInArray({1, 3, 4});
   const bool original = in.ConsumeBool();
   const int width = side(in, kMaxSide);
-  const int height = side(in, static_cast<int>(std::min<size_t>(kMaxSide, kMaxSourceBytes / (static_cast<size_t>(width) * channels))));
+  const int height = side(
+      in, static_cast<int>(std::min<size_t>(kMaxSide, kMaxSourceBytes / (static_cast<size_t>(width) * channels))));
   // The N-API layer passes stride == width * channels; the core also takes padded rows.
   const int stride = width * channels + (in.ConsumeBool() ? in.ConsumeIntegralInRange(0, 64) : 0);
   int canvasWidth = width, canvasHeight = height;
@@ -83,10 +85,12 @@ void fuzzValid(FuzzedDataProvider& in) {
   } else if (static_cast<size_t>(width) * height > kMaxCanvasPixels) {
     return;
   }
-  const Letterbox box = original ? identityLetterbox(width, height) : computeLetterbox(width, height, canvasWidth, canvasHeight);
+  const Letterbox box = original ? identityLetterbox(width, height)
+                                 : computeLetterbox(width, height, canvasWidth, canvasHeight);
   if (box.sourceWidth != width || box.sourceHeight != height || box.inputWidth != canvasWidth ||
       box.inputHeight != canvasHeight || box.resizedWidth < 1 || box.resizedHeight < 1 ||
-      box.resizedWidth > canvasWidth || box.resizedHeight > canvasHeight || !(box.scale > 0) || !std::isfinite(box.scale))
+      box.resizedWidth > canvasWidth || box.resizedHeight > canvasHeight || !(box.scale > 0) ||
+      !std::isfinite(box.scale))
     fail("computeLetterbox gave an inconsistent geometry", box, channels, stride);
   if (original && (box.resizedWidth != width || box.resizedHeight != height))
     fail("identity letterbox resizes", box, channels, stride);

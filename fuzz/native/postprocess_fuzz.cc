@@ -126,7 +126,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fill(in, landms);
   const std::vector<Face> faces = postprocessImage({loc.data(), conf.data(), landms.data()}, priors, box, options);
 
-  if (options.preNmsTopK > 0 && faces.size() > static_cast<size_t>(options.preNmsTopK)) fail("over preNmsTopK", box, options);
+  if (options.preNmsTopK > 0 && faces.size() > static_cast<size_t>(options.preNmsTopK))
+    fail("over preNmsTopK", box, options);
   if (options.maxFaces > 0 && faces.size() > static_cast<size_t>(options.maxFaces)) fail("over maxFaces", box, options);
   const float width = static_cast<float>(box.sourceWidth), height = static_cast<float>(box.sourceHeight);
   for (size_t i = 0; i < faces.size(); ++i) {
@@ -145,7 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!options.clip) {
     for (size_t i = 0; i < faces.size(); ++i)
       for (size_t j = 0; j < i; ++j)
-        if (iouPlusOne(faces[j], faces[i]) > options.nmsThreshold) fail("kept faces overlap above the threshold", box, options);
+        if (iouPlusOne(faces[j], faces[i]) > options.nmsThreshold)
+          fail("kept faces overlap above the threshold", box, options);
   }
   return 0;
 }

@@ -30,8 +30,13 @@ interface StagedImage {
 /** The letterbox of an image that fills the canvas exactly (used for blank slots). */
 export function identityLetterbox(canvas: Canvas): Letterbox {
   return {
-    sourceWidth: canvas.width, sourceHeight: canvas.height, inputWidth: canvas.width, inputHeight: canvas.height,
-    resizedWidth: canvas.width, resizedHeight: canvas.height, scale: 1,
+    sourceWidth: canvas.width,
+    sourceHeight: canvas.height,
+    inputWidth: canvas.width,
+    inputHeight: canvas.height,
+    resizedWidth: canvas.width,
+    resizedHeight: canvas.height,
+    scale: 1,
   };
 }
 
@@ -51,9 +56,13 @@ export class CpuBatches {
     // Room for the batch tensors of a fixed input size (one per batch holding a context); original-size tensors
     // beyond the default are not kept.
     const { inputSize } = plan;
-    const batchTensorBytes = inputSize === 'original' ? 0
-      : 4 * 3 * inputSize.width * inputSize.height * Math.max(plan.maxBatch, fixedBatch ?? 0);
-    this.tensors = new TensorPool({ keepBytes: Math.max(256 * 1024 * 1024, (plan.concurrentBatches + 1) * batchTensorBytes) });
+    const batchTensorBytes =
+      inputSize === 'original'
+        ? 0
+        : 4 * 3 * inputSize.width * inputSize.height * Math.max(plan.maxBatch, fixedBatch ?? 0);
+    this.tensors = new TensorPool({
+      keepBytes: Math.max(256 * 1024 * 1024, (plan.concurrentBatches + 1) * batchTensorBytes),
+    });
   }
 
   stages(): BatchStages<RawPixels, unknown, ImageFaces, unknown> {
@@ -91,8 +100,11 @@ export class CpuBatches {
   }
 
   /** A batch whose images are already letterboxed into `tensor`, slot by slot: inference, then decode + NMS. */
-  private async runStaged(slots: ReadonlyArray<StagedImage | undefined>, canvas: Canvas, tensor: Float32Array):
-    Promise<Array<ImageFaces | undefined>> {
+  private async runStaged(
+    slots: ReadonlyArray<StagedImage | undefined>,
+    canvas: Canvas,
+    tensor: Float32Array,
+  ): Promise<Array<ImageFaces | undefined>> {
     const perImage = 3 * canvas.width * canvas.height;
     // A fixed-batch model runs full batches; slots of calls that left hold stale pixels. Blank both (mean colour):
     // their outputs are ignored, and a blank input keeps their decode + NMS cheap.
@@ -102,14 +114,28 @@ export class CpuBatches {
     const blank = identityLetterbox(canvas);
     const letterboxes = slots.map((slot) => slot?.letterbox ?? blank);
     const live = slots.filter((slot) => slot !== undefined).length;
-    const { faces, inferenceStart, inferenceMs, postprocessMs } = await this.inferAndDecode(tensor, runSize, canvas, letterboxes, live);
+    const { faces, inferenceStart, inferenceMs, postprocessMs } = await this.inferAndDecode(
+      tensor,
+      runSize,
+      canvas,
+      letterboxes,
+      live,
+    );
     const preprocessMs = slots.reduce((sum, slot) => sum + (slot?.preprocessMs ?? 0), 0);
     this.plan.observer.runFinished({ size: live, preprocessMs, inferenceMs, postprocessMs });
-    return slots.map((slot, i) => slot && {
-      faces: faces[i]!,
-      // Its own letterboxing; its wait runs from then until its batch reached the engine.
-      timings: { preprocessMs: slot.preprocessMs, queueMs: Math.max(0, inferenceStart - slot.stagedAt), inferenceMs, postprocessMs },
-    });
+    return slots.map(
+      (slot, i) =>
+        slot && {
+          faces: faces[i]!,
+          // Its own letterboxing; its wait runs from then until its batch reached the engine.
+          timings: {
+            preprocessMs: slot.preprocessMs,
+            queueMs: Math.max(0, inferenceStart - slot.stagedAt),
+            inferenceMs,
+            postprocessMs,
+          },
+        },
+    );
   }
 
   /** One image at its own size: preprocess -> inference -> decode + NMS. */
@@ -133,7 +159,13 @@ export class CpuBatches {
    * Inference on `runSize` images of `tensor` (serialised with other batches: it uses every core), then decode + NMS
    * of the first `letterboxes.length`. `live` counts the images that belong to callers.
    */
-  private async inferAndDecode(tensor: Float32Array, runSize: number, canvas: Canvas, letterboxes: Letterbox[], live: number) {
+  private async inferAndDecode(
+    tensor: Float32Array,
+    runSize: number,
+    canvas: Canvas,
+    letterboxes: Letterbox[],
+    live: number,
+  ) {
     this.plan.observer.runStarted(live);
     let inferenceStart = performance.now();
     const inference = this.inferenceTail.then(() => {
@@ -145,7 +177,11 @@ export class CpuBatches {
     const t2 = performance.now();
     let faces: Face[][];
     try {
-      const flat = binding().postprocess(trimOutputs(outputs, letterboxes.length, runSize), letterboxes, this.plan.postprocess);
+      const flat = binding().postprocess(
+        trimOutputs(outputs, letterboxes.length, runSize),
+        letterboxes,
+        this.plan.postprocess,
+      );
       faces = unpackFaces(flat.faces, flat.counts);
     } catch (error) {
       throw toRetinaFaceError(error, 'NATIVE_ERROR', `post-processing the outputs of ${this.modelPath} failed`);

@@ -71,15 +71,24 @@ export class CpuBackend implements DetectionBackend, TensorEngine {
         ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
       });
     } catch (error) {
-      throw new RetinaFaceError('MODEL_INVALID', `${path} could not be loaded as an ONNX model: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new RetinaFaceError(
+        'MODEL_INVALID',
+        `${path} could not be loaded as an ONNX model: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     try {
       const inputs = session.inputMetadata;
       const input = inputs[0];
-      if (inputs.length !== 1 || !input?.isTensor || input.type !== 'float32' || input.shape.length !== 4 ||
-          (typeof input.shape[1] === 'number' && input.shape[1] !== 3)) {
+      if (
+        inputs.length !== 1 ||
+        !input?.isTensor ||
+        input.type !== 'float32' ||
+        input.shape.length !== 4 ||
+        (typeof input.shape[1] === 'number' && input.shape[1] !== 3)
+      ) {
         throw invalidModel(path, `its inputs are ${describe(inputs)}`);
       }
       const heads = mapHeads(path, session.outputMetadata);
@@ -103,18 +112,30 @@ export class CpuBackend implements DetectionBackend, TensorEngine {
   private async probe(): Promise<void> {
     const { width, height } = this.shape.fixedSize ?? { width: 64, height: 64 };
     const batch = this.shape.fixedBatch ?? 1;
-    const outputs = await this.run(new Float32Array(batch * 3 * width * height), batch, height, width).catch((error) => {
-      throw new RetinaFaceError('MODEL_INVALID', `${this.modelPath} fails on a blank ${batch}x3x${height}x${width} input: ${
-        (error as Error).message}`, { cause: error });
-    });
+    const outputs = await this.run(new Float32Array(batch * 3 * width * height), batch, height, width).catch(
+      (error) => {
+        throw new RetinaFaceError(
+          'MODEL_INVALID',
+          `${this.modelPath} fails on a blank ${batch}x3x${height}x${width} input: ${(error as Error).message}`,
+          { cause: error },
+        );
+      },
+    );
     const letterbox = identityLetterbox({ width, height });
     try {
       binding().postprocess(outputs, new Array<Letterbox>(batch).fill(letterbox), {
-        scoreThreshold: 1, nmsThreshold: 0.4, preNmsTopK: 0, maxFaces: 0, clip: false,
+        scoreThreshold: 1,
+        nmsThreshold: 0.4,
+        preNmsTopK: 0,
+        maxFaces: 0,
+        clip: false,
       });
     } catch (error) {
-      throw new RetinaFaceError('MODEL_INVALID', `${this.modelPath} is not a RetinaFace model with the standard anchors: ${
-        (error as Error).message}`, { cause: error });
+      throw new RetinaFaceError(
+        'MODEL_INVALID',
+        `${this.modelPath} is not a RetinaFace model with the standard anchors: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 

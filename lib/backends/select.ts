@@ -2,12 +2,18 @@
 import { RetinaFaceError } from '../errors';
 import type { BackendInfo, DetectionBackend } from './backend';
 import { CpuBackend } from './cpu';
-import { type BackendLogger, defaultBackendLogger, probeTensorRt, TensorRtBackend, type TensorRtOptions } from './tensorrt';
+import {
+  type BackendLogger,
+  defaultBackendLogger,
+  probeTensorRt,
+  TensorRtBackend,
+  type TensorRtOptions,
+} from './tensorrt';
 
 /** Why TensorRT cannot be used here (library, driver, GPU or a piece of this build), or undefined when it can. */
 export function tensorRtUnavailableReason(options: { layerDir?: string } = {}): string | undefined {
   const probe = probeTensorRt(options);
-  return probe.available ? undefined : probe.reason ?? 'TensorRT cannot run here';
+  return probe.available ? undefined : (probe.reason ?? 'TensorRT cannot run here');
 }
 
 export interface SelectOptions {
@@ -54,7 +60,8 @@ export async function selectBackend(
         info: {
           name: 'tensorrt',
           requested,
-          reason: `TensorRT ${engine.tensorrtVersion} ${engine.precision} on ${engine.gpu.name} ` +
+          reason:
+            `TensorRT ${engine.tensorrtVersion} ${engine.precision} on ${engine.gpu.name} ` +
             `(engine ${engine.built ? 'built' : 'cached'}: ${engine.enginePath})`,
         },
       };

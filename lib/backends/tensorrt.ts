@@ -190,7 +190,11 @@ export const defaultBackendLogger: BackendLogger = (level, message) => {
 };
 
 /** The optimisation profile the engine is built for. */
-export function engineProfile(inputSize: Size | 'original', maxBatch: number, maxInputSize: Size = { width: 1920, height: 1920 }) {
+export function engineProfile(
+  inputSize: Size | 'original',
+  maxBatch: number,
+  maxInputSize: Size = { width: 1920, height: 1920 },
+) {
   if (inputSize === 'original') {
     // One image per batch, any size from the smallest input side the options accept up to maxInputSize.
     const opt = { width: Math.min(640, maxInputSize.width), height: Math.min(640, maxInputSize.height) };
@@ -212,15 +216,20 @@ async function readModel(file: string): Promise<Uint8Array> {
  * a QDQ model (a float one would build a float32 engine labelled int8); for fp16 the given FP16 file, the model if it
  * already holds float16 weights, or its FP16 rewrite (deterministic, so the engine cache key is stable).
  */
-export async function onnxForPrecision(options: Pick<TensorRtOptions, 'model' | 'precision' | 'fp16Model'>): Promise<Uint8Array> {
+export async function onnxForPrecision(
+  options: Pick<TensorRtOptions, 'model' | 'precision' | 'fp16Model'>,
+): Promise<Uint8Array> {
   const precision = options.precision ?? 'fp16';
   if (precision === 'fp32') return readModel(options.model);
   if (precision === 'int8') {
     const bytes = await readModel(options.model);
     const model = decodeOnnxFile(options.model, bytes);
     if (!model.graph.node!.some((node) => node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear')) {
-      throw new RetinaFaceError('MODEL_INVALID', `precision 'int8' needs an INT8 QDQ model; ${options.model} has no ` +
-        'QuantizeLinear/DequantizeLinear nodes (make one with `retinaface quantize`)');
+      throw new RetinaFaceError(
+        'MODEL_INVALID',
+        `precision 'int8' needs an INT8 QDQ model; ${options.model} has no ` +
+          'QuantizeLinear/DequantizeLinear nodes (make one with `retinaface quantize`)',
+      );
     }
     return bytes;
   }
@@ -242,7 +251,10 @@ function engineNews(event: EngineEvent): [BackendLogLevel, string] | undefined {
     case 'cache-written':
       return ['info', `TensorRT: engine written to ${event.path}`];
     case 'cache-write-failed':
-      return ['warning', `TensorRT: could not write the engine to ${event.path} (${event.message}); it will be rebuilt next time`];
+      return [
+        'warning',
+        `TensorRT: could not write the engine to ${event.path} (${event.message}); it will be rebuilt next time`,
+      ];
     case 'cache-waiting':
       return ['info', `TensorRT: ${event.message ?? `waiting for another process building ${event.path}`}`];
     case 'cache-hit':
@@ -283,7 +295,10 @@ export class TensorRtBackend implements DetectionBackend {
     const probe = probeTensorRt({ layerDir: options.layerDir });
     const open = native().trtOpen;
     if (!probe.available || !open) {
-      throw new RetinaFaceError('BACKEND_UNAVAILABLE', `backend 'tensorrt' is unavailable: ${probe.reason ?? 'this addon has no TensorRT sessions'}`);
+      throw new RetinaFaceError(
+        'BACKEND_UNAVAILABLE',
+        `backend 'tensorrt' is unavailable: ${probe.reason ?? 'this addon has no TensorRT sessions'}`,
+      );
     }
     const precision = options.precision ?? 'fp16';
     const onnx = await onnxForPrecision(options);

@@ -33,19 +33,35 @@ export function annotatedPath(target: string, image: string, multiple: boolean):
  * Detects the faces of `image` (decoded once), writes the annotated picture and, per face, <stem>_<i>.png (the aligned
  * crop) with <stem>_<i>.json (score, box, landmarks, matrix, inverse) beside it. Returns the faces.
  */
-export async function detectWithOutputs(detector: Detector, image: string, flags: DetectOutputFlags, multiple: boolean): Promise<Face[]> {
+export async function detectWithOutputs(
+  detector: Detector,
+  image: string,
+  flags: DetectOutputFlags,
+  multiple: boolean,
+): Promise<Face[]> {
   // detect() and detectAndAlign() take raw pixels as they are: the file is decoded once for all outputs.
   const pixels = await decodeImage(image, { maxPixels: flags.maxPixels ?? 100_000_000, minSide: 1 });
   let faces: Face[];
   if (flags.crops !== undefined) {
-    const aligned = await detector.detectAndAlign(pixels, { ...(flags.cropSize !== undefined ? { size: flags.cropSize } : {}) });
+    const aligned = await detector.detectAndAlign(pixels, {
+      ...(flags.cropSize !== undefined ? { size: flags.cropSize } : {}),
+    });
     fs.mkdirSync(flags.crops, { recursive: true });
     const stem = path.parse(image).name;
     for (const [i, face] of aligned.entries()) {
       const { data, width, height, channels, matrix, inverse } = face.aligned;
       const base = path.join(flags.crops, `${stem}_${i}`);
       await sharp(data, { raw: { width, height, channels } }).png().toFile(`${base}.png`);
-      const sidecar = { image, index: i, size: width, score: face.score, box: face.box, landmarks: face.landmarks, matrix, inverse };
+      const sidecar = {
+        image,
+        index: i,
+        size: width,
+        score: face.score,
+        box: face.box,
+        landmarks: face.landmarks,
+        matrix,
+        inverse,
+      };
       fs.writeFileSync(`${base}.json`, JSON.stringify(sidecar, null, 2) + '\n');
     }
     faces = aligned.map(({ aligned: _crop, ...face }) => face);

@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { runtimeInfo } from '../runtime-info';
 
 /** "libretinaface_trt11.so, libretinaface_trt10.so in <dir>", or which are missing. */
-function describeLayers(layers: { major: number; path: string; present: boolean; error?: string }[] | undefined): string {
+function describeLayers(
+  layers: { major: number; path: string; present: boolean; error?: string }[] | undefined,
+): string {
   if (!layers || layers.length === 0) return 'none looked for (CPU-only addon)';
   const present = layers.filter((layer) => layer.present).map((layer) => path.basename(layer.path));
   const absent = layers.filter((layer) => !layer.present).map((layer) => path.basename(layer.path));

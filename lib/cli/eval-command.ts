@@ -29,10 +29,13 @@ export interface EvalFlags {
 export function formatApTable(result: WiderEvaluation): string {
   const lines = ['setting   AP (%)   faces'];
   for (const s of SETTINGS) lines.push(`${s.padEnd(8)}  ${formatAp(result.ap[s]).padStart(6)}   ${result.faces[s]}`);
-  const size = result.detector.inputSize === 'original' ? 'original' : `${result.detector.inputSize.width}x${result.detector.inputSize.height}`;
+  const size =
+    result.detector.inputSize === 'original'
+      ? 'original'
+      : `${result.detector.inputSize.width}x${result.detector.inputSize.height}`;
   lines.push(
     `${result.images} images, ${result.detections} detections, ${result.seconds.toFixed(1)} s ` +
-      `(${(result.seconds / result.images * 1000).toFixed(0)} ms/image; backend ${result.detector.backend}, input ${size})`,
+      `(${((result.seconds / result.images) * 1000).toFixed(0)} ms/image; backend ${result.detector.backend}, input ${size})`,
   );
   return lines.join('\n');
 }
@@ -58,14 +61,18 @@ export function resultsJson(result: WiderEvaluation, flags: EvalFlags): object {
 
 export async function runEval(flags: EvalFlags): Promise<WiderEvaluation> {
   const bar = flags.progress
-    ? new cliProgress.SingleBar({
-      format: 'eval [{bar}] {percentage}% | {value}/{total} images | {duration_formatted} elapsed | ETA {eta_formatted} | {file}',
-      etaBuffer: 50,
-      hideCursor: true,
-      // Redirected to a file, print a line every 10 s instead of redrawing.
-      noTTYOutput: true,
-      notTTYSchedule: 10_000,
-    }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        {
+          format:
+            'eval [{bar}] {percentage}% | {value}/{total} images | {duration_formatted} elapsed | ETA {eta_formatted} | {file}',
+          etaBuffer: 50,
+          hideCursor: true,
+          // Redirected to a file, print a line every 10 s instead of redrawing.
+          noTTYOutput: true,
+          notTTYSchedule: 10_000,
+        },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   let started = false;
   let result: WiderEvaluation;
@@ -97,7 +104,10 @@ export async function runEval(flags: EvalFlags): Promise<WiderEvaluation> {
   }
   if (flags.plot) {
     fs.mkdirSync(path.dirname(path.resolve(flags.plot)), { recursive: true });
-    const size = result.detector.inputSize === 'original' ? 'original size' : `${result.detector.inputSize.width}x${result.detector.inputSize.height}`;
+    const size =
+      result.detector.inputSize === 'original'
+        ? 'original size'
+        : `${result.detector.inputSize.width}x${result.detector.inputSize.height}`;
     const title = `WIDER FACE val, ${result.images} images, ${size}`;
     fs.writeFileSync(flags.plot, prCurvesSvg({ curves: result.curves, ap: result.ap, title }));
     console.error(`PR curves: ${flags.plot}`);
@@ -115,8 +125,11 @@ export function registerEvalCommand(program: Command): void {
     .description('WIDER FACE evaluation: run the detector on validation images and report AP (easy / medium / hard)')
     .requiredOption('--images <dir>', 'WIDER_val/images folder (or any subset of it, same layout)')
     .requiredOption('--gt <path>', 'gt.json, the ground_truth folder of WIDER .mat files, or wider_face_val.mat')
-    .addOption(inputSizeOption("network input: 'original' (each image at its own size), 640, or WIDTHxHEIGHT")
-      .default('original' as InputSize))
+    .addOption(
+      inputSizeOption("network input: 'original' (each image at its own size), 640, or WIDTHxHEIGHT").default(
+        'original' as InputSize,
+      ),
+    )
     .addOption(modelOption())
     .addOption(scoreOption('minimum face score kept for evaluation', 0.02))
     .addOption(nmsOption())

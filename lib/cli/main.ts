@@ -8,7 +8,13 @@ import type { DetectorOptions, FailOn } from '../options';
 import { parseInteger, parseNumber } from './parse';
 import { detectWithOutputs, type DetectOutputFlags } from './detect-outputs';
 import {
-  backendOption, type DetectorFlags, detectorOptions, inputSizeOption, modelOption, nmsOption, scoreOption,
+  backendOption,
+  type DetectorFlags,
+  detectorOptions,
+  inputSizeOption,
+  modelOption,
+  nmsOption,
+  scoreOption,
 } from './detector-flags';
 import { registerDoctorCommand } from './doctor-command';
 import { registerEvalCommand } from './eval-command';
@@ -42,13 +48,16 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
   const report: Record<string, Face[] | { error: { code: string; message: string } }> = {};
   try {
     if (!flags.json) {
-      console.error(`backend: ${detector.backendInfo.name} (${detector.backendInfo.reason}); model: ${detector.modelPath}`);
+      console.error(
+        `backend: ${detector.backendInfo.name} (${detector.backendInfo.reason}); model: ${detector.modelPath}`,
+      );
     }
     for (const image of images) {
       try {
-        const faces = flags.annotate !== undefined || flags.crops !== undefined
-          ? await detectWithOutputs(detector, image, flags, images.length > 1)
-          : await detector.detect(image);
+        const faces =
+          flags.annotate !== undefined || flags.crops !== undefined
+            ? await detectWithOutputs(detector, image, flags, images.length > 1)
+            : await detector.detect(image);
         report[image] = faces;
         if (!flags.json) {
           console.log(`${image}: ${faces.length} face${faces.length === 1 ? '' : 's'}`);
@@ -71,7 +80,10 @@ async function detectCommand(images: string[], flags: DetectFlags): Promise<numb
 export function buildProgram(): Command {
   const program = new Command('retinaface')
     .description('RetinaFace face detection: boxes, scores and 5 landmarks per face')
-    .addHelpText('after', '\nEnvironment: RETINAFACE_MODEL (default model), RETINAFACE_DEBUG=1 (stack traces of unexpected errors)')
+    .addHelpText(
+      'after',
+      '\nEnvironment: RETINAFACE_MODEL (default model), RETINAFACE_DEBUG=1 (stack traces of unexpected errors)',
+    )
     .showHelpAfterError();
   program
     .command('detect')
@@ -83,14 +95,33 @@ export function buildProgram(): Command {
     .addOption(nmsOption())
     .addOption(inputSizeOption())
     .option('--max-pixels <n>', 'largest image in pixels (IMAGE_TOO_LARGE beyond; default 100000000)', parseInteger)
-    .addOption(new Option('--fail-on <level>', "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data (default: truncated)")
-      .choices(['none', 'truncated', 'error', 'warning']).default(undefined, 'truncated'))
+    .addOption(
+      new Option(
+        '--fail-on <level>',
+        "decoder damage that fails an image (IMAGE_DECODE_FAILED); 'warning' also refuses corrupt data (default: truncated)",
+      )
+        .choices(['none', 'truncated', 'error', 'warning'])
+        .default(undefined, 'truncated'),
+    )
     .addOption(backendOption())
-    .option('--annotate <file>', 'write the image with boxes, landmarks and scores (.jpg, .png, .webp; with several images: file-<image>.jpg)')
+    .option(
+      '--annotate <file>',
+      'write the image with boxes, landmarks and scores (.jpg, .png, .webp; with several images: file-<image>.jpg)',
+    )
     .option('--crops <dir>', 'write each face aligned to the ArcFace template: <image>_<i>.png + <image>_<i>.json')
     .option('--crop-size <pixels>', 'side of the aligned crops (16..1024)', parseNumber, 112)
-    .addOption(new Option('--precision <p>', "TensorRT fp16/fp32; 'int8': the model's *.int8.onnx (retinaface quantize)").choices(['fp16', 'fp32', 'int8']))
-    .addOption(new Option('--decode <mode>', "'fast': large JPEGs decoded at 1/2, 1/4, 1/8 (default: exact)").choices(['exact', 'fast']))
+    .addOption(
+      new Option(
+        '--precision <p>',
+        "TensorRT fp16/fp32; 'int8': the model's *.int8.onnx (retinaface quantize)",
+      ).choices(['fp16', 'fp32', 'int8']),
+    )
+    .addOption(
+      new Option('--decode <mode>', "'fast': large JPEGs decoded at 1/2, 1/4, 1/8 (default: exact)").choices([
+        'exact',
+        'fast',
+      ]),
+    )
     .action(async (images: string[], flags: DetectFlags) => {
       process.exitCode = await detectCommand(images, flags);
     });

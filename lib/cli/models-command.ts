@@ -24,24 +24,44 @@ interface ConvertFlags {
 
 function listCommand(flags: { json?: boolean }): void {
   const models = listModels();
-  const embedded = (m: (typeof models)[number]) => (m.isDefault ? findEmbeddedModel(m.model) ?? null : null);
+  const embedded = (m: (typeof models)[number]) => (m.isDefault ? (findEmbeddedModel(m.model) ?? null) : null);
   if (flags.json) {
-    console.log(JSON.stringify({
-      cacheDir: modelCacheDir(),
-      models: models.map((m) => ({
-        id: m.model.id, default: m.isDefault, architecture: m.model.architecture, description: m.model.description, embedded: embedded(m),
-        url: m.model.weights.url, size: m.model.weights.size, sha256: m.model.weights.sha256,
-        weights: m.weightsCached ? m.files.weights : null, onnx: m.onnxCached ? m.files.onnx : null,
-      })),
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          cacheDir: modelCacheDir(),
+          models: models.map((m) => ({
+            id: m.model.id,
+            default: m.isDefault,
+            architecture: m.model.architecture,
+            description: m.model.description,
+            embedded: embedded(m),
+            url: m.model.weights.url,
+            size: m.model.weights.size,
+            sha256: m.model.weights.sha256,
+            weights: m.weightsCached ? m.files.weights : null,
+            onnx: m.onnxCached ? m.files.onnx : null,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   console.log(`cache: ${modelCacheDir()}`);
   for (const m of models) {
     const shipped = embedded(m);
-    const state = shipped ? `ready, shipped in the package: ${shipped}`
-      : m.onnxCached ? `ready: ${m.files.onnx}` : m.weightsCached ? 'weights downloaded, not converted yet' : 'not downloaded';
-    console.log(`${m.isDefault ? '*' : ' '} ${m.model.id}  ${m.model.architecture}  ${(m.model.weights.size / 1e6).toFixed(1)} MB  ${state}`);
+    const state = shipped
+      ? `ready, shipped in the package: ${shipped}`
+      : m.onnxCached
+        ? `ready: ${m.files.onnx}`
+        : m.weightsCached
+          ? 'weights downloaded, not converted yet'
+          : 'not downloaded';
+    console.log(
+      `${m.isDefault ? '*' : ' '} ${m.model.id}  ${m.model.architecture}  ${(m.model.weights.size / 1e6).toFixed(1)} MB  ${state}`,
+    );
     console.log(`    ${m.model.description}`);
   }
 }
@@ -68,7 +88,10 @@ async function convertCommand(input: string, flags: ConvertFlags): Promise<void>
   const checkpoint = looksZip(head) || looksLegacy(head);
   if (!checkpoint && input.toLowerCase().endsWith('.onnx')) {
     if (!flags.fp16) {
-      throw new RetinaFaceError('INVALID_ARGUMENT', `${input} is already an ONNX model; add --fp16 to rewrite it to FP16`);
+      throw new RetinaFaceError(
+        'INVALID_ARGUMENT',
+        `${input} is already an ONNX model; add --fp16 to rewrite it to FP16`,
+      );
     }
     await rewriteOnnxFileToFp16(input, flags.output);
     console.error(`rewrote ${input} to FP16`);
@@ -90,7 +113,9 @@ export function registerModelCommands(program: Command): void {
     .action((flags: { json?: boolean }) => listCommand(flags));
   program
     .command('fetch')
-    .description('download and convert a registry model into the cache (default: the default model); prints the ONNX path')
+    .description(
+      'download and convert a registry model into the cache (default: the default model); prints the ONNX path',
+    )
     .argument('[id]', 'model id (see `retinaface models`)')
     .option('--progress', 'always show a progress bar (default: only on a terminal)')
     .option('--no-progress', 'never show a progress bar')
@@ -98,9 +123,13 @@ export function registerModelCommands(program: Command): void {
     .action(async (id: string | undefined, flags: FetchFlags) => fetchCommand(id, flags));
   program
     .command('convert')
-    .description('convert PyTorch RetinaFace weights (.pth, biubug6 layout) to a dynamic-shape ONNX, or an ONNX to FP16')
+    .description(
+      'convert PyTorch RetinaFace weights (.pth, biubug6 layout) to a dynamic-shape ONNX, or an ONNX to FP16',
+    )
     .argument('<weights>', 'a .pth state_dict (legacy or zip torch.save), or an .onnx with --fp16')
-    .addOption(new Option('--arch <name>', 'backbone (default: recognised from the weights)').choices([...ARCHITECTURES]))
+    .addOption(
+      new Option('--arch <name>', 'backbone (default: recognised from the weights)').choices([...ARCHITECTURES]),
+    )
     .option('--fp16', 'half-precision weights and activations (float32 input and outputs)')
     .requiredOption('-o, --output <file>', 'where to write the ONNX')
     .action(async (input: string, flags: ConvertFlags) => convertCommand(input, flags));

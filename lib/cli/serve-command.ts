@@ -8,7 +8,13 @@ import { Detector } from '../detector';
 import { RetinaFaceError } from '../errors';
 import { closeWithDeadline, createServer } from '../server/app';
 import {
-  backendOption, type DetectorFlags, detectorOptions, inputSizeOption, modelOption, nmsOption, scoreOption,
+  backendOption,
+  type DetectorFlags,
+  detectorOptions,
+  inputSizeOption,
+  modelOption,
+  nmsOption,
+  scoreOption,
 } from './detector-flags';
 import { parseBytes, parseInteger, parseNumber } from './parse';
 
@@ -95,9 +101,13 @@ async function serve(flags: ServeFlags): Promise<void> {
     await detector.close();
     const code = (error as { code?: string }).code ?? '';
     const why = LISTEN_FAILURES[code] ?? (error as Error).message;
-    throw new Error(`cannot listen on ${flags.host}:${flags.port}: ${why}${code ? ` (${code})` : ''}`, { cause: error });
+    throw new Error(`cannot listen on ${flags.host}:${flags.port}: ${why}${code ? ` (${code})` : ''}`, {
+      cause: error,
+    });
   }
-  console.error(`retinaface: listening on ${address} (backend ${detector.backendInfo.name}; ${detector.backendInfo.reason})`);
+  console.error(
+    `retinaface: listening on ${address} (backend ${detector.backendInfo.name}; ${detector.backendInfo.reason})`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -108,7 +118,9 @@ async function serve(flags: ServeFlags): Promise<void> {
       return;
     }
     stopping = true;
-    console.error(`retinaface: ${signal}: finishing requests in flight (drain deadline ${timeouts.drainTimeout / 1000} s)`);
+    console.error(
+      `retinaface: ${signal}: finishing requests in flight (drain deadline ${timeouts.drainTimeout / 1000} s)`,
+    );
     // Last resort should closing the detector itself never end.
     setTimeout(() => {
       console.error('retinaface: shutdown did not finish in time; exiting');
@@ -137,12 +149,24 @@ export function registerServeCommand(program: Command): void {
     .option('--max-queue <n>', 'waiting requests before 503', parseInteger, 256)
     .option('--body-limit <size>', 'largest request body (413 beyond)', parseBytes, 20 * 1024 * 1024)
     .option('--max-pixels <n>', 'largest image in pixels (400 beyond)', parseInteger, 100_000_000)
-    .option('--max-inflight-pixels <n>', 'decoded pixels all requests may hold at once; beyond, they wait (counted in --max-queue, then 503)', parseInteger)
-    .option('--max-original-pixels <n>', "with --input-size original: largest image run at its own size (400 beyond)", parseInteger)
+    .option(
+      '--max-inflight-pixels <n>',
+      'decoded pixels all requests may hold at once; beyond, they wait (counted in --max-queue, then 503)',
+      parseInteger,
+    )
+    .option(
+      '--max-original-pixels <n>',
+      'with --input-size original: largest image run at its own size (400 beyond)',
+      parseInteger,
+    )
     .option('--request-timeout <duration>', 'time to receive a whole request, then 408 (0 = none)', '30s')
     .option('--headers-timeout <duration>', 'time to receive the request headers', '10s')
     .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open', '72s')
-    .option('--drain-timeout <duration>', 'on SIGTERM, how long requests in flight may finish before connections are closed', '10s')
+    .option(
+      '--drain-timeout <duration>',
+      'on SIGTERM, how long requests in flight may finish before connections are closed',
+      '10s',
+    )
     .option('--log', 'log every request (fastify logger)')
     .option('--sharp-cache', "keep libvips' operation cache on (off by default: uploads never hit it)")
     .action(serve);

@@ -21,7 +21,9 @@ function parseBatches(text: string): number[] {
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('build/load the TensorRT engines and compare their faces with the CPU backend (exit 0 ok, 1 mismatch, 2 error, 3 TensorRT unavailable)')
+    .description(
+      'build/load the TensorRT engines and compare their faces with the CPU backend (exit 0 ok, 1 mismatch, 2 error, 3 TensorRT unavailable)',
+    )
     .argument('[images...]', "photos to compare (default: the package's sample photos)")
     .option('--json', 'print the report as JSON (attach it to a bug report)')
     .option('-m, --model <path>', 'RetinaFace ONNX model (default: $RETINAFACE_MODEL)')

@@ -11,7 +11,15 @@ import type { Command } from 'commander';
 import { Detector } from '../detector';
 import { VideoAnnotator } from '../video/annotate-video';
 import type { VideoFrameResult } from '../video/detect-video';
-import { backendOption, type DetectorFlags, detectorOptions, inputSizeOption, modelOption, nmsOption, scoreOption } from './detector-flags';
+import {
+  backendOption,
+  type DetectorFlags,
+  detectorOptions,
+  inputSizeOption,
+  modelOption,
+  nmsOption,
+  scoreOption,
+} from './detector-flags';
 import { parseInteger, parseNumber } from './parse';
 
 interface VideoFlags extends DetectorFlags {
@@ -50,15 +58,20 @@ async function write(out: Writable, text: string): Promise<void> {
 async function videoCommand(file: string, flags: VideoFlags): Promise<number> {
   const out: Writable | undefined = flags.jsonl
     ? fs.createWriteStream(flags.jsonl)
-    : process.stdout.isTTY ? undefined : process.stdout;
+    : process.stdout.isTTY
+      ? undefined
+      : process.stdout;
   const showBar = flags.progress !== false && process.stderr.isTTY === true;
   const detector = await Detector.create(detectorOptions(flags));
   const bar = showBar
-    ? new cliProgress.SingleBar({
-      format: 'video |{bar}| {percentage}% | frame {frame} | {fps} frames/s | ETA {eta_formatted}',
-      hideCursor: true,
-      stream: process.stderr,
-    }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        {
+          format: 'video |{bar}| {percentage}% | frame {frame} | {fps} frames/s | ETA {eta_formatted}',
+          hideCursor: true,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   let annotator: VideoAnnotator | undefined;
   const start = performance.now();
@@ -110,7 +123,9 @@ async function videoCommand(file: string, flags: VideoFlags): Promise<number> {
   }
   const seconds = (performance.now() - start) / 1000;
   const trackText = flags.track ? `, ${tracks.size} track${tracks.size === 1 ? '' : 's'}` : '';
-  console.error(`${file}: ${frames} frames, ${faces} faces${trackText} in ${seconds.toFixed(1)} s (${(frames / seconds).toFixed(1)} frames/s)`);
+  console.error(
+    `${file}: ${frames} frames, ${faces} faces${trackText} in ${seconds.toFixed(1)} s (${(frames / seconds).toFixed(1)} frames/s)`,
+  );
   if (annotator) console.error(`annotated: ${flags.annotate} (${annotator.frames} frames)`);
   return 0;
 }
@@ -121,7 +136,10 @@ export function registerVideoCommand(program: Command): void {
     .description('detect faces in every frame of a video (needs the optional package @ffmpeg-installer/ffmpeg)')
     .argument('<file>', 'video file (MP4, MOV, WebM, MKV, …: H.264, H.265, VP9, AV1)')
     .option('--jsonl <file>', 'write one JSON line per frame here (default: stdout when it is not a terminal)')
-    .option('--annotate <file>', 'write a copy of the video with boxes, landmarks and track ids drawn (.mp4: H.264, .webm: VP9; no audio)')
+    .option(
+      '--annotate <file>',
+      'write a copy of the video with boxes, landmarks and track ids drawn (.mp4: H.264, .webm: VP9; no audio)',
+    )
     .option('--every <n>', 'detect on every Nth frame only', parseInteger)
     .option('--track', 'give each face a track id that follows it across frames')
     .option('--start <ms>', 'skip frames before this time', parseNumber)

@@ -41,11 +41,15 @@ function groundTruthOf(gt: GroundTruth | string): GroundTruth {
  * `detections` (an empty list means "no face found"); entries for images outside the ground truth are ignored.
  * Score normalisation runs over the evaluated images' detections only.
  */
-export function evaluateDetections(options: { gt: GroundTruth | string; detections: DetectionsInput }): EvaluationResult {
+export function evaluateDetections(options: {
+  gt: GroundTruth | string;
+  detections: DetectionsInput;
+}): EvaluationResult {
   const gt = groundTruthOf(options.gt);
-  const lookup = options.detections instanceof Map
-    ? (options.detections as ReadonlyMap<string, readonly (ScoredBox | WiderDetection)[]>)
-    : new Map(Object.entries(options.detections));
+  const lookup =
+    options.detections instanceof Map
+      ? (options.detections as ReadonlyMap<string, readonly (ScoredBox | WiderDetection)[]>)
+      : new Map(Object.entries(options.detections));
   const images: ProtocolImage[] = [];
   const predictions = new Map<string, WiderDetection[]>();
   for (const image of gt.images) {
@@ -136,21 +140,25 @@ export async function evaluateWider(options: EvaluateWiderOptions): Promise<Wide
   const gt = groundTruthOf(options.gt);
   const found = findGroundTruthImages(options.images, gt);
   const given = options.detector instanceof Detector ? options.detector : undefined;
-  const detector = given ?? (await Detector.create({
-    // The reference evaluation keeps every candidate, unclipped: no top-k before or after NMS.
-    preNmsTopK: 0,
-    maxFaces: 0,
-    clip: false,
-    ...(options.detector as DetectorOptions | undefined),
-    ...(options.model !== undefined ? { model: options.model } : {}),
-    inputSize: options.inputSize ?? (options.detector as DetectorOptions | undefined)?.inputSize ?? 'original',
-    scoreThreshold: options.scoreThreshold ?? (options.detector as DetectorOptions | undefined)?.scoreThreshold ?? 0.02,
-    nmsThreshold: options.nmsThreshold ?? (options.detector as DetectorOptions | undefined)?.nmsThreshold ?? 0.4,
-  }));
+  const detector =
+    given ??
+    (await Detector.create({
+      // The reference evaluation keeps every candidate, unclipped: no top-k before or after NMS.
+      preNmsTopK: 0,
+      maxFaces: 0,
+      clip: false,
+      ...(options.detector as DetectorOptions | undefined),
+      ...(options.model !== undefined ? { model: options.model } : {}),
+      inputSize: options.inputSize ?? (options.detector as DetectorOptions | undefined)?.inputSize ?? 'original',
+      scoreThreshold:
+        options.scoreThreshold ?? (options.detector as DetectorOptions | undefined)?.scoreThreshold ?? 0.02,
+      nmsThreshold: options.nmsThreshold ?? (options.detector as DetectorOptions | undefined)?.nmsThreshold ?? 0.4,
+    }));
   try {
     const started = process.hrtime.bigint();
     const faces = new Map<string, WiderDetection[]>();
-    let next = 0, done = 0;
+    let next = 0,
+      done = 0;
     const worker = async () => {
       while (next < found.length) {
         const { image, path: file } = found[next++]!;

@@ -44,7 +44,11 @@ const MAT_FILES = {
 } as const;
 
 function invalid(source: string, detail: string, cause?: unknown): RetinaFaceError {
-  return new RetinaFaceError('GROUND_TRUTH_INVALID', `ground truth ${source}: ${detail}`, cause ? { cause } : undefined);
+  return new RetinaFaceError(
+    'GROUND_TRUTH_INVALID',
+    `ground truth ${source}: ${detail}`,
+    cause ? { cause } : undefined,
+  );
 }
 
 /**
@@ -104,7 +108,8 @@ export function loadJsonGroundTruth(file: string): GroundTruth {
       throw invalid(file, `${where}: 'file' must be '<event>/<name>.jpg'`);
     }
     const [event, base] = r.file.split('/') as [string, string];
-    if (r.event !== undefined && r.event !== event) throw invalid(file, `${where}: event '${String(r.event)}' does not match file '${r.file}'`);
+    if (r.event !== undefined && r.event !== event)
+      throw invalid(file, `${where}: event '${String(r.event)}' does not match file '${r.file}'`);
     const boxes = r.boxes;
     if (!Array.isArray(boxes) || !boxes.every((b) => isIntArray(b) && b.length === 4)) {
       throw invalid(file, `${where} (${r.file}): 'boxes' must be an array of [x, y, w, h] integer arrays`);
@@ -113,7 +118,10 @@ export function loadJsonGroundTruth(file: string): GroundTruth {
     for (const setting of SETTINGS) {
       const list = r[setting];
       if (!isIntArray(list) || list.some((k) => k < 0 || k >= boxes.length)) {
-        throw invalid(file, `${where} (${r.file}): '${setting}' must be 0-based indices into its ${boxes.length} boxes`);
+        throw invalid(
+          file,
+          `${where} (${r.file}): '${setting}' must be 0-based indices into its ${boxes.length} boxes`,
+        );
       }
       keep[setting] = list;
     }
@@ -149,7 +157,10 @@ function rowsOf(file: string, value: MatValue | undefined, what: string, k: numb
 
 function readMat(file: string): Map<string, MatValue> {
   if (!fs.existsSync(file)) {
-    throw new RetinaFaceError('GROUND_TRUTH_NOT_FOUND', `no ground-truth file '${file}' (WIDER needs ${Object.values(MAT_FILES).join(', ')})`);
+    throw new RetinaFaceError(
+      'GROUND_TRUTH_NOT_FOUND',
+      `no ground-truth file '${file}' (WIDER needs ${Object.values(MAT_FILES).join(', ')})`,
+    );
   }
   try {
     return readMatFile(file);
@@ -179,7 +190,8 @@ export function loadMatGroundTruth(folder: string, faceFile = path.join(folder, 
     throw invalid(faceFile, 'event_list, file_list and face_bbx_list have different lengths');
   }
   for (const s of SETTINGS) {
-    if (settings[s].lists.length !== events.length) throw invalid(settings[s].file, `gt_list has ${settings[s].lists.length} events, expected ${events.length}`);
+    if (settings[s].lists.length !== events.length)
+      throw invalid(settings[s].file, `gt_list has ${settings[s].lists.length} events, expected ${events.length}`);
   }
 
   const images: GroundTruthImage[] = [];
@@ -192,7 +204,8 @@ export function loadMatGroundTruth(folder: string, faceFile = path.join(folder, 
     }
     const names = cellsOf(faceFile, fileLists[e], `file_list{${e + 1}}`);
     const boxCells = cellsOf(faceFile, boxLists[e], `face_bbx_list{${e + 1}}`);
-    if (boxCells.length !== names.length) throw invalid(faceFile, `event ${event}: ${names.length} files but ${boxCells.length} box lists`);
+    if (boxCells.length !== names.length)
+      throw invalid(faceFile, `event ${event}: ${names.length} files but ${boxCells.length} box lists`);
     names.forEach((nameValue, j) => {
       const name = nameValue.type === 'char' ? nameValue.rows.join('') : '';
       if (name === '') throw invalid(faceFile, `file_list{${e + 1}}{${j + 1}} is not a file name`);

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 
 export type MatNumericClass =
-  | 'double' | 'single' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64';
+  'double' | 'single' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64';
 
 /** A numeric (or logical) array. `data` is in MATLAB's column-major order: element (i, j) is data[i + j * dims[0]]. */
 export interface MatNumeric {
@@ -52,22 +52,56 @@ export class MatFileError extends Error {
 
 // Data types of tagged elements (the "mi" types).
 const MI = {
-  INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13,
-  MATRIX: 14, COMPRESSED: 15, UTF8: 16, UTF16: 17, UTF32: 18,
+  INT8: 1,
+  UINT8: 2,
+  INT16: 3,
+  UINT16: 4,
+  INT32: 5,
+  UINT32: 6,
+  SINGLE: 7,
+  DOUBLE: 9,
+  INT64: 12,
+  UINT64: 13,
+  MATRIX: 14,
+  COMPRESSED: 15,
+  UTF8: 16,
+  UTF16: 17,
+  UTF32: 18,
 } as const;
 
 const NUMERIC_MI_SIZE: Record<number, number> = {
-  [MI.INT8]: 1, [MI.UINT8]: 1, [MI.INT16]: 2, [MI.UINT16]: 2, [MI.INT32]: 4, [MI.UINT32]: 4,
-  [MI.SINGLE]: 4, [MI.DOUBLE]: 8, [MI.INT64]: 8, [MI.UINT64]: 8,
+  [MI.INT8]: 1,
+  [MI.UINT8]: 1,
+  [MI.INT16]: 2,
+  [MI.UINT16]: 2,
+  [MI.INT32]: 4,
+  [MI.UINT32]: 4,
+  [MI.SINGLE]: 4,
+  [MI.DOUBLE]: 8,
+  [MI.INT64]: 8,
+  [MI.UINT64]: 8,
 };
 
 // Array classes (the "mx" classes) in the array-flags subelement.
-const MX_CELL = 1, MX_STRUCT = 2, MX_OBJECT = 3, MX_CHAR = 4, MX_SPARSE = 5;
+const MX_CELL = 1,
+  MX_STRUCT = 2,
+  MX_OBJECT = 3,
+  MX_CHAR = 4,
+  MX_SPARSE = 5;
 const MX_NUMERIC: Record<number, MatNumericClass> = {
-  6: 'double', 7: 'single', 8: 'int8', 9: 'uint8', 10: 'int16', 11: 'uint16', 12: 'int32', 13: 'uint32',
-  14: 'int64', 15: 'uint64',
+  6: 'double',
+  7: 'single',
+  8: 'int8',
+  9: 'uint8',
+  10: 'int16',
+  11: 'uint16',
+  12: 'int32',
+  13: 'uint32',
+  14: 'int64',
+  15: 'uint64',
 };
-const FLAG_COMPLEX = 0x08, FLAG_LOGICAL = 0x02;
+const FLAG_COMPLEX = 0x08,
+  FLAG_LOGICAL = 0x02;
 
 /**
  * Bounds on what one file may make us build. The WIDER ground truth nests 3 deep, holds some 20k values and inflates
@@ -125,7 +159,9 @@ class ElementReader {
     const size = this.u32(buffer, offset + 4);
     const start = offset + 8;
     if (start + size > buffer.length) {
-      throw new MatFileError(`data element at byte ${offset} claims ${size} bytes; only ${buffer.length - start} remain`);
+      throw new MatFileError(
+        `data element at byte ${offset} claims ${size} bytes; only ${buffer.length - start} remain`,
+      );
     }
     const padded = first === MI.COMPRESSED ? size : Math.ceil(size / 8) * 8;
     return { type: first, data: buffer.subarray(start, start + size), next: Math.min(buffer.length, start + padded) };
@@ -135,23 +171,44 @@ class ElementReader {
   numbers(el: Element): Float64Array {
     const size = NUMERIC_MI_SIZE[el.type];
     if (size === undefined) throw new MatFileError(`expected numeric data, found data type ${el.type}`);
-    if (el.data.length % size !== 0) throw new MatFileError(`numeric data of ${el.data.length} bytes is not a multiple of ${size}`);
+    if (el.data.length % size !== 0)
+      throw new MatFileError(`numeric data of ${el.data.length} bytes is not a multiple of ${size}`);
     const n = el.data.length / size;
     const out = new Float64Array(n);
     const b = el.data;
     const L = this.little;
     for (let i = 0, at = 0; i < n; i++, at += size) {
       switch (el.type) {
-        case MI.INT8: out[i] = b.readInt8(at); break;
-        case MI.UINT8: out[i] = b[at]!; break;
-        case MI.INT16: out[i] = L ? b.readInt16LE(at) : b.readInt16BE(at); break;
-        case MI.UINT16: out[i] = L ? b.readUInt16LE(at) : b.readUInt16BE(at); break;
-        case MI.INT32: out[i] = L ? b.readInt32LE(at) : b.readInt32BE(at); break;
-        case MI.UINT32: out[i] = L ? b.readUInt32LE(at) : b.readUInt32BE(at); break;
-        case MI.SINGLE: out[i] = L ? b.readFloatLE(at) : b.readFloatBE(at); break;
-        case MI.DOUBLE: out[i] = L ? b.readDoubleLE(at) : b.readDoubleBE(at); break;
-        case MI.INT64: out[i] = Number(L ? b.readBigInt64LE(at) : b.readBigInt64BE(at)); break;
-        case MI.UINT64: out[i] = Number(L ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at)); break;
+        case MI.INT8:
+          out[i] = b.readInt8(at);
+          break;
+        case MI.UINT8:
+          out[i] = b[at]!;
+          break;
+        case MI.INT16:
+          out[i] = L ? b.readInt16LE(at) : b.readInt16BE(at);
+          break;
+        case MI.UINT16:
+          out[i] = L ? b.readUInt16LE(at) : b.readUInt16BE(at);
+          break;
+        case MI.INT32:
+          out[i] = L ? b.readInt32LE(at) : b.readInt32BE(at);
+          break;
+        case MI.UINT32:
+          out[i] = L ? b.readUInt32LE(at) : b.readUInt32BE(at);
+          break;
+        case MI.SINGLE:
+          out[i] = L ? b.readFloatLE(at) : b.readFloatBE(at);
+          break;
+        case MI.DOUBLE:
+          out[i] = L ? b.readDoubleLE(at) : b.readDoubleBE(at);
+          break;
+        case MI.INT64:
+          out[i] = Number(L ? b.readBigInt64LE(at) : b.readBigInt64BE(at));
+          break;
+        case MI.UINT64:
+          out[i] = Number(L ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at));
+          break;
       }
     }
     return out;
@@ -164,9 +221,15 @@ class ElementReader {
         const text = el.data.toString('utf8');
         return Array.from({ length: text.length }, (_, i) => text.charCodeAt(i));
       }
-      case MI.UTF16: case MI.UINT16: case MI.INT16: case MI.UINT8: case MI.INT8:
+      case MI.UTF16:
+      case MI.UINT16:
+      case MI.INT16:
+      case MI.UINT8:
+      case MI.INT8:
         return Array.from(this.numbers({ ...el, type: el.type === MI.UTF16 ? MI.UINT16 : el.type }));
-      case MI.UTF32: case MI.UINT32: case MI.INT32:
+      case MI.UTF32:
+      case MI.UINT32:
+      case MI.INT32:
         return Array.from(this.numbers({ ...el, type: el.type === MI.UTF32 ? MI.UINT32 : el.type }));
       default:
         throw new MatFileError(`unsupported character data type ${el.type}`);
@@ -180,7 +243,10 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
   if (++budget.values > MAT_LIMITS.values) throw new MatFileError(`more than ${MAT_LIMITS.values} arrays`);
   if (data.length === 0) {
     // An empty miMATRIX (a cell's [] placeholder) is a 0x0 double.
-    return { name: '', value: { type: 'numeric', class: 'double', logical: false, dims: [0, 0], data: new Float64Array(0) } };
+    return {
+      name: '',
+      value: { type: 'numeric', class: 'double', logical: false, dims: [0, 0], data: new Float64Array(0) },
+    };
   }
   const flagsEl = r.element(data, 0);
   if (flagsEl.type !== MI.UINT32 || flagsEl.data.length < 8) throw new MatFileError('array flags subelement missing');
@@ -216,7 +282,12 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
     at = namesEl.next;
     const fieldNames: string[] = [];
     for (let off = 0; fieldLength > 0 && off + fieldLength <= namesEl.data.length; off += fieldLength) {
-      fieldNames.push(namesEl.data.subarray(off, off + fieldLength).toString('latin1').replace(/\0.*$/s, ''));
+      fieldNames.push(
+        namesEl.data
+          .subarray(off, off + fieldLength)
+          .toString('latin1')
+          .replace(/\0.*$/s, ''),
+      );
     }
     const fields: Record<string, MatValue[]> = Object.fromEntries(fieldNames.map((f) => [f, [] as MatValue[]]));
     // Without fields there is nothing to read per element (and dimensions of 2^31 x 2^31 would loop for ever).
@@ -234,10 +305,12 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
   if (mxClass === MX_CHAR) {
     const codes = count === 0 ? [] : r.charCodes(r.element(data, at));
     // Checked before building rows: dimensions of 2^31 rows over a few bytes of text would loop for billions of rows.
-    if (codes.length !== count) throw new MatFileError(`char array '${name}' has ${codes.length} characters for dimensions ${dims.join('x')}`);
+    if (codes.length !== count)
+      throw new MatFileError(`char array '${name}' has ${codes.length} characters for dimensions ${dims.join('x')}`);
     const rowsCount = dims[0] ?? 0;
     // Nx0 is N empty rows: each counts against the budget (N could be 2^31).
-    if (count === 0 && (budget.values += rowsCount) > MAT_LIMITS.values) throw new MatFileError(`more than ${MAT_LIMITS.values} arrays`);
+    if (count === 0 && (budget.values += rowsCount) > MAT_LIMITS.values)
+      throw new MatFileError(`more than ${MAT_LIMITS.values} arrays`);
     const cols = rowsCount === 0 ? 0 : codes.length / rowsCount;
     const rows: string[] = [];
     for (let i = 0; i < rowsCount; i++) {
@@ -252,11 +325,16 @@ function parseMatrix(r: ElementReader, data: Buffer, budget: Budget, depth = 0):
   if (numericClass) {
     if (flagBits & FLAG_COMPLEX) throw new MatFileError(`'${name}' is complex; complex arrays are not supported`);
     const values = count === 0 ? new Float64Array(0) : r.numbers(r.element(data, at));
-    if (values.length !== count) throw new MatFileError(`'${name}' has ${values.length} values for dimensions ${dims.join('x')}`);
-    return { name, value: { type: 'numeric', class: numericClass, logical: (flagBits & FLAG_LOGICAL) !== 0, dims, data: values } };
+    if (values.length !== count)
+      throw new MatFileError(`'${name}' has ${values.length} values for dimensions ${dims.join('x')}`);
+    return {
+      name,
+      value: { type: 'numeric', class: numericClass, logical: (flagBits & FLAG_LOGICAL) !== 0, dims, data: values },
+    };
   }
 
-  const what = mxClass === MX_SPARSE ? 'a sparse array' : mxClass === MX_OBJECT ? 'an object' : `of array class ${mxClass}`;
+  const what =
+    mxClass === MX_SPARSE ? 'a sparse array' : mxClass === MX_OBJECT ? 'an object' : `of array class ${mxClass}`;
   throw new MatFileError(`'${name}' is ${what}, which this reader does not support`);
 }
 
@@ -272,7 +350,8 @@ export function parseMat(bytes: Buffer): Map<string, MatValue> {
 }
 
 function parseVariables(bytes: Buffer): Map<string, MatValue> {
-  if (bytes.length < 128) throw new MatFileError(`${bytes.length} bytes is too short for a MAT-file header (128 bytes)`);
+  if (bytes.length < 128)
+    throw new MatFileError(`${bytes.length} bytes is too short for a MAT-file header (128 bytes)`);
   const text = bytes.subarray(0, 116).toString('latin1');
   const endian = bytes.subarray(126, 128).toString('latin1');
   if (text.startsWith('MATLAB 7.3')) throw new MatFileError('v7.3 MAT-files (HDF5) are not supported; save with -v7');

@@ -9,7 +9,8 @@ export interface PlotInput {
 }
 
 const COLORS: Record<Setting, string> = { easy: '#1b9e77', medium: '#d95f02', hard: '#7570b3' };
-const WIDTH = 640, HEIGHT = 520;
+const WIDTH = 640,
+  HEIGHT = 520;
 const MARGIN = { left: 70, right: 24, top: 48, bottom: 60 };
 const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
@@ -62,8 +63,11 @@ export function prCurvesSvg({ curves, ap, title = 'WIDER FACE val: precision-rec
     }
   }
   // Legend, bottom-left inside the plot where the curves rarely go.
-  const lx = MARGIN.left + 16, ly = MARGIN.top + PLOT_H - 16 - 22 * SETTINGS.length;
-  parts.push(`<rect x="${lx - 8}" y="${ly - 8}" width="190" height="${22 * SETTINGS.length + 10}" fill="white" stroke="#999"/>`);
+  const lx = MARGIN.left + 16,
+    ly = MARGIN.top + PLOT_H - 16 - 22 * SETTINGS.length;
+  parts.push(
+    `<rect x="${lx - 8}" y="${ly - 8}" width="190" height="${22 * SETTINGS.length + 10}" fill="white" stroke="#999"/>`,
+  );
   SETTINGS.forEach((setting, i) => {
     const ry = ly + 22 * i;
     parts.push(

@@ -152,7 +152,8 @@ export function addImagePr(
 
 /** Smallest t with thresh[t] <= score (thresh descending); thresh.length if none (NaN scores never pass). */
 function firstThresholdAtOrBelow(thresh: Float64Array, score: number): number {
-  let lo = 0, hi = thresh.length;
+  let lo = 0,
+    hi = thresh.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (score >= thresh[mid]!) hi = mid;
@@ -167,7 +168,8 @@ export function prCurve(sums: Float64Array, faces: number): PrCurve {
   const precision: number[] = [];
   const recall: number[] = [];
   for (let t = 0; t < n; t++) {
-    const proposals = sums[2 * t]!, hits = sums[2 * t + 1]!;
+    const proposals = sums[2 * t]!,
+      hits = sums[2 * t + 1]!;
     precision.push(proposals > 0 ? hits / proposals : NaN); // 0/0 in the official tool; only at recall 0, so harmless
     recall.push(hits / faces);
   }
@@ -193,7 +195,8 @@ export function vocAp(recall: readonly number[], precision: readonly number[]): 
  * threshold; here all scores become 1 instead, the one place where this implementation departs from it.
  */
 export function normalizeScores(perImage: readonly (readonly WiderDetection[])[]): Float64Array[] {
-  let min = 1, max = 0;
+  let min = 1,
+    max = 0;
   for (const dets of perImage) {
     for (const d of dets) {
       if (d[4] < min) min = d[4];
@@ -211,7 +214,10 @@ export function evaluateProtocol(
 ): ProtocolResult {
   const thresh = thresholds(options.thresholdCount ?? THRESHOLD_COUNT);
   const scores = normalizeScores(images.map((image) => image.detections));
-  const sums = Object.fromEntries(SETTINGS.map((s) => [s, new Float64Array(2 * thresh.length)])) as Record<Setting, Float64Array>;
+  const sums = Object.fromEntries(SETTINGS.map((s) => [s, new Float64Array(2 * thresh.length)])) as Record<
+    Setting,
+    Float64Array
+  >;
   const faces = { easy: 0, medium: 0, hard: 0 };
   let detections = 0;
   images.forEach(({ gt, detections: dets }, index) => {

@@ -69,16 +69,22 @@ export function writeSubmission(dir: string, detections: ReadonlyMap<string, rea
 export function parseSubmissionFile(text: string, where: string): { name: string; detections: WiderDetection[] } {
   const bad = (detail: string) => new RetinaFaceError('INVALID_ARGUMENT', `${where}: ${detail}`);
   const lines = text.split(/\r?\n/);
-  const name = (lines[0] ?? '').trim().split('/').pop()!.replace(/\.jpg$/i, '');
+  const name = (lines[0] ?? '')
+    .trim()
+    .split('/')
+    .pop()!
+    .replace(/\.jpg$/i, '');
   if (name === '') throw bad('the first line must be the image name');
   const count = Number((lines[1] ?? '').trim());
-  if (!Number.isInteger(count) || count < 0) throw bad(`the second line must be the number of detections, got '${lines[1] ?? ''}'`);
+  if (!Number.isInteger(count) || count < 0)
+    throw bad(`the second line must be the number of detections, got '${lines[1] ?? ''}'`);
   const detections: WiderDetection[] = [];
   for (let i = 2; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
     const values = line.split(/\s+/).slice(0, 5).map(Number);
-    if (values.length < 5 || values.some((v) => !Number.isFinite(v))) throw bad(`line ${i + 1} is not 'x y w h score': '${line}'`);
+    if (values.length < 5 || values.some((v) => !Number.isFinite(v)))
+      throw bad(`line ${i + 1} is not 'x y w h score': '${line}'`);
     detections.push(values as WiderDetection);
   }
   if (detections.length !== count) throw bad(`says ${count} detections but lists ${detections.length}`);

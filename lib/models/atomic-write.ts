@@ -6,14 +6,20 @@ import { RetinaFaceError } from '../errors';
 
 /** A temp name in the target's folder, unique per process and call. */
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.part`,
+  );
 }
 
 /** Refuses a target that is a directory before any work is spent on what would be written there. */
 export async function checkFileTarget(target: string): Promise<void> {
   const stat = await fs.stat(target).catch(() => undefined);
   if (stat?.isDirectory()) {
-    throw new RetinaFaceError('INVALID_ARGUMENT', `the output '${target}' is a directory; give a file name, e.g. ${path.join(target, 'model.onnx')}`);
+    throw new RetinaFaceError(
+      'INVALID_ARGUMENT',
+      `the output '${target}' is a directory; give a file name, e.g. ${path.join(target, 'model.onnx')}`,
+    );
   }
 }
 

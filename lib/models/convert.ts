@@ -24,7 +24,11 @@ export interface Converted {
 }
 
 /** Converts checkpoint bytes (`source` names them in errors). */
-export async function convertCheckpointBytes(bytes: Uint8Array, source: string, options: ConvertOptions = {}): Promise<Converted> {
+export async function convertCheckpointBytes(
+  bytes: Uint8Array,
+  source: string,
+  options: ConvertOptions = {},
+): Promise<Converted> {
   const stateDict = await parseCheckpoint(bytes, source);
   const architecture = options.architecture ?? detectArchitecture(stateDict, source);
   const precision = options.precision ?? 'fp32';
@@ -45,7 +49,11 @@ export async function convertCheckpointBytes(bytes: Uint8Array, source: string, 
 }
 
 /** Converts `weightsFile` and writes the ONNX to `outputFile` atomically. */
-export async function convertCheckpointFile(weightsFile: string, outputFile: string, options: ConvertOptions = {}): Promise<Converted> {
+export async function convertCheckpointFile(
+  weightsFile: string,
+  outputFile: string,
+  options: ConvertOptions = {},
+): Promise<Converted> {
   await checkFileTarget(outputFile);
   const bytes = await readWeightsFile(weightsFile);
   const converted = await convertCheckpointBytes(bytes, weightsFile, options);
@@ -57,7 +65,11 @@ export async function convertCheckpointFile(weightsFile: string, outputFile: str
 export async function rewriteOnnxFileToFp16(inputFile: string, outputFile: string): Promise<void> {
   await checkFileTarget(outputFile);
   // protobuf caps a serialised model at 2 GiB
-  const bytes = await readModelInput(inputFile, { maxBytes: 2 ** 31 - 1, tooLargeCode: 'MODEL_INVALID', what: 'ONNX model' });
+  const bytes = await readModelInput(inputFile, {
+    maxBytes: 2 ** 31 - 1,
+    tooLargeCode: 'MODEL_INVALID',
+    what: 'ONNX model',
+  });
   const model = decodeOnnxFile(inputFile, bytes);
   await writeFileAtomic(outputFile, encodeModel(rewriteToFloat16(model)));
 }

@@ -32,12 +32,17 @@ function reason(error: unknown): string {
   let text = current?.message ?? String(error);
   while (current?.cause && typeof current.cause === 'object') {
     current = current.cause as typeof current;
-    text = current.code ? `${current.code}: ${current.message ?? ''}` : current.message ?? text;
+    text = current.code ? `${current.code}: ${current.message ?? ''}` : (current.message ?? text);
   }
   return text;
 }
 
-export async function downloadVerified(url: string, target: string, expected: ExpectedFile, options: DownloadOptions = {}): Promise<void> {
+export async function downloadVerified(
+  url: string,
+  target: string,
+  expected: ExpectedFile,
+  options: DownloadOptions = {},
+): Promise<void> {
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), idleTimeoutMs);
@@ -54,7 +59,9 @@ export async function downloadVerified(url: string, target: string, expected: Ex
       response = await fetch(url, { signal: controller.signal, redirect: 'follow' });
     } catch (error) {
       const why = controller.signal.aborted ? `no answer within ${idleTimeoutMs / 1000} s` : reason(error);
-      const offline = /ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ETIMEDOUT/.test(why) ? ' (is this machine offline?)' : '';
+      const offline = /ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|ETIMEDOUT/.test(why)
+        ? ' (is this machine offline?)'
+        : '';
       throw failed(url, `${why}${offline}`, error);
     }
     if (!response.ok || !response.body) {
@@ -89,10 +96,14 @@ export async function downloadVerified(url: string, target: string, expected: Ex
     } finally {
       await file.close();
     }
-    if (received !== expected.size) throw failed(url, `the transfer ended after ${received} of ${expected.size} bytes (truncated)`);
+    if (received !== expected.size)
+      throw failed(url, `the transfer ended after ${received} of ${expected.size} bytes (truncated)`);
     const digest = hash.digest('hex');
     if (digest !== expected.sha256) {
-      throw failed(url, `the file's sha256 is ${digest}, the registry expects ${expected.sha256} (corrupted or replaced upstream)`);
+      throw failed(
+        url,
+        `the file's sha256 is ${digest}, the registry expects ${expected.sha256} (corrupted or replaced upstream)`,
+      );
     }
     await fs.rename(temp, target);
   } finally {

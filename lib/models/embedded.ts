@@ -30,9 +30,11 @@ export function findEmbeddedModel(model: ManifestModel, root: string = packageIn
   const bytes = fs.readFileSync(file);
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (bytes.length !== pin.size || digest !== pin.sha256) {
-    throw new RetinaFaceError('MODEL_INVALID',
+    throw new RetinaFaceError(
+      'MODEL_INVALID',
       `the package's embedded model ${file} is damaged (${bytes.length} bytes, sha256 ${digest}; expected ${pin.size} bytes, ` +
-        `sha256 ${pin.sha256}): reinstall retinaface-trt, or set RETINAFACE_MODEL to a RetinaFace ONNX file`);
+        `sha256 ${pin.sha256}): reinstall retinaface-trt, or set RETINAFACE_MODEL to a RetinaFace ONNX file`,
+    );
   }
   checked.add(file);
   return file;

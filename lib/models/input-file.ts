@@ -10,7 +10,8 @@ import { fileKind } from '../file-kind';
 /** Throws INVALID_ARGUMENT when `file` exists but is not a regular file; returns its stats, or undefined if absent. */
 export async function checkRegularFile(file: string): Promise<Stats | undefined> {
   const stats = await fs.stat(file).catch(() => undefined);
-  if (stats && !stats.isFile()) throw new RetinaFaceError('INVALID_ARGUMENT', `'${file}' is ${fileKind(stats)}, not a model file`);
+  if (stats && !stats.isFile())
+    throw new RetinaFaceError('INVALID_ARGUMENT', `'${file}' is ${fileKind(stats)}, not a model file`);
   return stats;
 }
 
@@ -27,13 +28,20 @@ export interface ReadLimits {
 export async function readModelInput(file: string, limits: ReadLimits): Promise<Buffer> {
   const stats = await checkRegularFile(file);
   const tooLarge = (size: number) =>
-    new RetinaFaceError(limits.tooLargeCode, `the ${limits.what} '${file}' has ${size} bytes, more than any RetinaFace needs (${limits.maxBytes})`);
+    new RetinaFaceError(
+      limits.tooLargeCode,
+      `the ${limits.what} '${file}' has ${size} bytes, more than any RetinaFace needs (${limits.maxBytes})`,
+    );
   if (stats && stats.size > limits.maxBytes) throw tooLarge(stats.size);
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file);
   } catch (error) {
-    throw new RetinaFaceError('MODEL_NOT_FOUND', `cannot read the ${limits.what} '${file}': ${(error as Error).message}`, { cause: error });
+    throw new RetinaFaceError(
+      'MODEL_NOT_FOUND',
+      `cannot read the ${limits.what} '${file}': ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (bytes.length > limits.maxBytes) throw tooLarge(bytes.length); // it grew after the stat
   return bytes;

@@ -16,8 +16,11 @@ export function int8ModelPathFor(model: string): string {
 export function resolveInt8Model(model: string): string {
   const int8 = int8ModelPathFor(model);
   if (!fs.existsSync(int8)) {
-    throw new RetinaFaceError('MODEL_NOT_FOUND', `precision 'int8' needs an INT8 model at '${int8}'; make it with ` +
-      `\`retinaface quantize ${model} --calibrate <image folder> -o ${int8}\` (or pass that file as model)`);
+    throw new RetinaFaceError(
+      'MODEL_NOT_FOUND',
+      `precision 'int8' needs an INT8 model at '${int8}'; make it with ` +
+        `\`retinaface quantize ${model} --calibrate <image folder> -o ${int8}\` (or pass that file as model)`,
+    );
   }
   return int8;
 }

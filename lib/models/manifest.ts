@@ -15,7 +15,15 @@ export interface ManifestModel {
    * that the model embedded in the npm package (models/<file>) is known to be the registry's.
    */
   onnx?: { file: string; size: number; sha256: string };
-  input: { name: string; dtype: string; layout: string; shape: (number | string)[]; channels: string; mean: number[]; scale: number };
+  input: {
+    name: string;
+    dtype: string;
+    layout: string;
+    shape: (number | string)[];
+    channels: string;
+    mean: number[];
+    scale: number;
+  };
   outputs: Record<string, (number | string)[]>;
   anchors: { minSizes: number[][]; steps: number[]; variance: number[] };
 }
@@ -38,12 +46,21 @@ export function loadManifest(file = manifestPath()): Manifest {
   const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
   for (const model of manifest.models) {
     const w = model.weights;
-    if (!model.id || !ARCHITECTURES.includes(model.architecture) || !w?.url || !w.file || !(w.size > 0) || !/^[0-9a-f]{64}$/.test(w.sha256) ||
-        path.basename(w.file) !== w.file || (model.onnx && !validOnnxPin(model.onnx))) {
+    if (
+      !model.id ||
+      !ARCHITECTURES.includes(model.architecture) ||
+      !w?.url ||
+      !w.file ||
+      !(w.size > 0) ||
+      !/^[0-9a-f]{64}$/.test(w.sha256) ||
+      path.basename(w.file) !== w.file ||
+      (model.onnx && !validOnnxPin(model.onnx))
+    ) {
       throw new Error(`retinaface-trt: ${file}: model entry ${JSON.stringify(model.id)} is incomplete`);
     }
   }
-  if (!manifest.models.some((m) => m.id === manifest.default)) throw new Error(`retinaface-trt: ${file}: unknown default model`);
+  if (!manifest.models.some((m) => m.id === manifest.default))
+    throw new Error(`retinaface-trt: ${file}: unknown default model`);
   loaded.set(file, manifest);
   return manifest;
 }
@@ -56,8 +73,10 @@ export function findModel(id: string | undefined, manifest: Manifest = loadManif
   const wanted = id ?? manifest.default;
   const model = manifest.models.find((m) => m.id === wanted);
   if (!model) {
-    throw new RetinaFaceError('INVALID_ARGUMENT',
-      `unknown model '${wanted}'; known models: ${manifest.models.map((m) => m.id).join(', ')}`);
+    throw new RetinaFaceError(
+      'INVALID_ARGUMENT',
+      `unknown model '${wanted}'; known models: ${manifest.models.map((m) => m.id).join(', ')}`,
+    );
   }
   return model;
 }

@@ -67,22 +67,31 @@ export function ensureModel(id?: string, options: RegistryOptions = {}): Promise
   return pending;
 }
 
-async function install(model: ManifestModel, files: ModelFiles, env: NodeJS.ProcessEnv, options: RegistryOptions): Promise<string> {
+async function install(
+  model: ManifestModel,
+  files: ModelFiles,
+  env: NodeJS.ProcessEnv,
+  options: RegistryOptions,
+): Promise<string> {
   const log = options.log ?? (() => {});
   if (fs.existsSync(files.weights)) {
     // Placed by hand (or left by an earlier run that failed to convert): check it is the registry's file.
     const size = fs.statSync(files.weights).size;
     const digest = size === model.weights.size ? sha256File(files.weights) : '';
     if (digest !== model.weights.sha256) {
-      throw new RetinaFaceError('CHECKPOINT_INVALID',
+      throw new RetinaFaceError(
+        'CHECKPOINT_INVALID',
         `${files.weights} is not the ${model.id} weights file (${size} bytes${digest ? `, sha256 ${digest}` : ''}; expected ` +
-          `${model.weights.size} bytes, sha256 ${model.weights.sha256}). Delete it to download again. ${manualSteps(model, files)}`);
+          `${model.weights.size} bytes, sha256 ${model.weights.sha256}). Delete it to download again. ${manualSteps(model, files)}`,
+      );
     }
   } else {
     if (env[OFFLINE_ENV] && env[OFFLINE_ENV] !== '0') {
-      throw new RetinaFaceError('MODEL_NOT_FOUND',
+      throw new RetinaFaceError(
+        'MODEL_NOT_FOUND',
         `no model given and ${model.id} is not in the cache (${files.dir}); downloads are off (${OFFLINE_ENV}). ` +
-          `${manualSteps(model, files)}`);
+          `${manualSteps(model, files)}`,
+      );
     }
     const url = options.url ?? model.weights.url;
     log(`downloading ${model.id} weights from ${url} into ${files.dir}`);

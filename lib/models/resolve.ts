@@ -28,7 +28,11 @@ function configuredPath(explicit: string | undefined, env: NodeJS.ProcessEnv): s
  * Synchronous form: explicit > RETINAFACE_MODEL > the embedded default model > the default model if it is already in
  * the cache. Never touches the network; when nothing is found it throws MODEL_NOT_FOUND saying how to get the model.
  */
-export function resolveModelPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, options: ResolveOptions = {}): string {
+export function resolveModelPath(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  options: ResolveOptions = {},
+): string {
   const configured = configuredPath(explicit, env);
   if (configured) return configured;
   const model = findModel(undefined);

@@ -17,5 +17,8 @@ export function samplePhotos(root: string = packageInfo().root): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => PHOTO.test(name)).sort().map((name) => path.join(dir, name));
+  return names
+    .filter((name) => PHOTO.test(name))
+    .sort()
+    .map((name) => path.join(dir, name));
 }

@@ -5,7 +5,13 @@
  * Every error answer is `{ error: { code, message } }`, whatever raised it.
  */
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Detector } from '../detector';
 import { type ErrorCode, isRetinaFaceError, RetinaFaceError } from '../errors';
 import { discardUnreadBody } from './body-drain';
@@ -62,7 +68,13 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ABORTED: 499,
 };
 
-function sendError(reply: FastifyReply, status: number, code: string, message: string, retryAfter: number): FastifyReply {
+function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  retryAfter: number,
+): FastifyReply {
   if (status === 503) void reply.header('retry-after', String(retryAfter));
   return reply.code(status).send(errorBody(code, message));
 }
@@ -94,7 +106,8 @@ async function readMultipartImage(request: FastifyRequest): Promise<Buffer> {
   } catch (error) {
     if (isRetinaFaceError(error) || error instanceof HttpError) throw error;
     const code = (error as { code?: unknown }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new HttpError(413, 'BODY_TOO_LARGE', 'the file part is over the body limit', { cause: error });
+    if (code === 'FST_REQ_FILE_TOO_LARGE')
+      throw new HttpError(413, 'BODY_TOO_LARGE', 'the file part is over the body limit', { cause: error });
     const message = code === 'FST_FILES_LIMIT' ? 'send exactly one file part' : (error as Error).message;
     throw new HttpError(400, 'MULTIPART_INVALID', `malformed multipart body: ${message}`, { cause: error });
   }
@@ -156,9 +169,10 @@ export const retinafaceRoutes: FastifyPluginAsync<RetinafaceRoutesOptions> = asy
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // A body cut off because its connection closed (the client left, or a request timeout closed it) is no bad
     // request of the client's: count it apart, with nginx's 499, as the answer reaches no one anyway.
-    const [status, code, message] = !isRetinaFaceError(error) && request.raw.socket?.destroyed
-      ? [499, 'CONNECTION_CLOSED', 'the connection closed before the request was read']
-      : describeError(error);
+    const [status, code, message] =
+      !isRetinaFaceError(error) && request.raw.socket?.destroyed
+        ? [499, 'CONNECTION_CLOSED', 'the connection closed before the request was read']
+        : describeError(error);
     metrics.errors.inc({ code });
     return sendError(reply, status, code, message, retryAfter);
   });
@@ -178,7 +192,11 @@ export const retinafaceRoutes: FastifyPluginAsync<RetinafaceRoutesOptions> = asy
     } else if (Buffer.isBuffer(request.body)) {
       image = request.body;
     } else {
-      throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the image as the body (image/* or application/octet-stream) or as multipart');
+      throw new HttpError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the image as the body (image/* or application/octet-stream) or as multipart',
+      );
     }
     // The detector checks scoreThreshold / maxFaces against its own settings (INVALID_ARGUMENT -> 400).
     return detector.detectWithTimings(image, { signal: abort.signal, ...query });

@@ -13,9 +13,13 @@ export interface QueryOptions {
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 function numeric(name: string, value: unknown): number {
-  if (Array.isArray(value)) throw new RetinaFaceError('INVALID_ARGUMENT', `query parameter ${name} given more than once`);
+  if (Array.isArray(value))
+    throw new RetinaFaceError('INVALID_ARGUMENT', `query parameter ${name} given more than once`);
   if (typeof value !== 'string' || !NUMBER.test(value)) {
-    throw new RetinaFaceError('INVALID_ARGUMENT', `query parameter ${name} must be a number (got ${JSON.stringify(value)})`);
+    throw new RetinaFaceError(
+      'INVALID_ARGUMENT',
+      `query parameter ${name} must be a number (got ${JSON.stringify(value)})`,
+    );
   }
   return Number(value);
 }
@@ -24,7 +28,10 @@ export function parseQueryOptions(query: unknown): QueryOptions {
   const options: QueryOptions = {};
   for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
     if (name !== 'scoreThreshold' && name !== 'maxFaces') {
-      throw new RetinaFaceError('INVALID_ARGUMENT', `unknown query parameter ${JSON.stringify(name)} (known: scoreThreshold, maxFaces)`);
+      throw new RetinaFaceError(
+        'INVALID_ARGUMENT',
+        `unknown query parameter ${JSON.stringify(name)} (known: scoreThreshold, maxFaces)`,
+      );
     }
     options[name] = numeric(name, value); // ranges are the detector's to check (against its own settings)
   }

@@ -11,7 +11,11 @@ export interface ShutdownResult {
   forced: boolean;
 }
 
-export async function closeWithDeadline(app: FastifyInstance, detector: Detector | undefined, drainTimeoutMs: number): Promise<ShutdownResult> {
+export async function closeWithDeadline(
+  app: FastifyInstance,
+  detector: Detector | undefined,
+  drainTimeoutMs: number,
+): Promise<ShutdownResult> {
   const result: ShutdownResult = { forced: false };
   const deadline = setTimeout(() => {
     result.forced = true;

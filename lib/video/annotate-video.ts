@@ -23,7 +23,10 @@ export class VideoAnnotator {
   private written = 0;
   private done = false;
 
-  private constructor(private readonly decoder: FrameDecoder, private readonly output: string) {}
+  private constructor(
+    private readonly decoder: FrameDecoder,
+    private readonly output: string,
+  ) {}
 
   /** Starts decoding `input` (a file path) for a copy at `output` (overwritten), written as detections come. */
   static async open(input: string, output: string): Promise<VideoAnnotator> {
@@ -47,7 +50,10 @@ export class VideoAnnotator {
    * the end of the video), then closes the file. Rejects with the decoder's or the encoder's failure.
    */
   async finish(until: { index?: number; ms?: number } = {}): Promise<void> {
-    await this.writeUntil((frame) => (until.index === undefined || frame.index < until.index) && (until.ms === undefined || frame.timeMs < until.ms));
+    await this.writeUntil(
+      (frame) =>
+        (until.index === undefined || frame.index < until.index) && (until.ms === undefined || frame.timeMs < until.ms),
+    );
     this.done = true;
     await this.decoder.close();
     await this.encoder?.finish();
@@ -73,7 +79,11 @@ export class VideoAnnotator {
       }
       if (this.faces) {
         const { width, height } = frame;
-        this.encoder ??= await FrameEncoder.open(this.output, { width, height, frameRate: this.decoder.frameRate ?? FALLBACK_FRAME_RATE });
+        this.encoder ??= await FrameEncoder.open(this.output, {
+          width,
+          height,
+          frameRate: this.decoder.frameRate ?? FALLBACK_FRAME_RATE,
+        });
         this.overlay ??= renderFrameOverlay(width, height, this.faces);
         const overlay = await this.overlay;
         if (overlay) blendFrameOverlay(frame, overlay); // on the decoder's buffer, which goes back to it once written

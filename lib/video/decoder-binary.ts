@@ -14,7 +14,10 @@ export function ffmpegPath(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.RETINAFACE_FFMPEG;
   if (override) {
     if (!fs.existsSync(override)) {
-      throw new RetinaFaceError('VIDEO_DECODER_MISSING', `RETINAFACE_FFMPEG points to ${override}, which does not exist`);
+      throw new RetinaFaceError(
+        'VIDEO_DECODER_MISSING',
+        `RETINAFACE_FFMPEG points to ${override}, which does not exist`,
+      );
     }
     return override;
   }

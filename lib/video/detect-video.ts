@@ -70,11 +70,23 @@ export interface VideoDetectorSettings {
   clip: boolean;
 }
 
-const KNOWN = new Set(['signal', 'scoreThreshold', 'maxFaces', 'every', 'start', 'end', 'maxFrames', 'track', 'queueFrames', 'loop',
-  'decodeSize']);
+const KNOWN = new Set([
+  'signal',
+  'scoreThreshold',
+  'maxFaces',
+  'every',
+  'start',
+  'end',
+  'maxFrames',
+  'track',
+  'queueFrames',
+  'loop',
+  'decodeSize',
+]);
 
 function checkOptions(options: VideoOptions): void {
-  if (typeof options !== 'object' || options === null) throw new RetinaFaceError('INVALID_ARGUMENT', 'video options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new RetinaFaceError('INVALID_ARGUMENT', 'video options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new RetinaFaceError('INVALID_ARGUMENT', `unknown video option '${key}'`);
   }
@@ -85,7 +97,10 @@ function checkOptions(options: VideoOptions): void {
   if (options.queueFrames !== undefined) numberIn('queueFrames', options.queueFrames, 1, 256, true);
   if (options.loop !== undefined) numberIn('loop', options.loop, 0, 1_000_000, true);
   if (options.decodeSize !== undefined && options.decodeSize !== 'detector' && options.decodeSize !== 'full') {
-    throw new RetinaFaceError('INVALID_ARGUMENT', `decodeSize must be 'detector' or 'full', got ${JSON.stringify(options.decodeSize)}`);
+    throw new RetinaFaceError(
+      'INVALID_ARGUMENT',
+      `decodeSize must be 'detector' or 'full', got ${JSON.stringify(options.decodeSize)}`,
+    );
   }
 }
 
@@ -100,10 +115,12 @@ export async function* detectVideo(
   settings: VideoDetectorSettings = { inFlight: 4, inputSize: undefined, clip: true },
 ): AsyncGenerator<VideoFrameResult, void, undefined> {
   checkOptions(options);
-  const { signal, scoreThreshold, maxFaces, every, start, end, maxFrames, track, queueFrames, loop, decodeSize } = options;
+  const { signal, scoreThreshold, maxFaces, every, start, end, maxFrames, track, queueFrames, loop, decodeSize } =
+    options;
   const inFlightFrames = settings.inFlight;
   const maxSize = decodeSize !== 'full' ? settings.inputSize : undefined;
-  if (signal?.aborted) throw new RetinaFaceError('ABORTED', 'the video was aborted before it started', { cause: signal.reason });
+  if (signal?.aborted)
+    throw new RetinaFaceError('ABORTED', 'the video was aborted before it started', { cause: signal.reason });
   const decoder = await FrameDecoder.open(input, {
     ...(every !== undefined ? { every } : {}),
     ...(loop !== undefined ? { loop } : {}),
@@ -117,7 +134,9 @@ export async function* detectVideo(
   const onAbort = () => stop.abort(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const aborted = new Promise<never>((_, reject) => {
-    stop.signal.addEventListener('abort', () => reject(new RetinaFaceError('ABORTED', 'the video was aborted')), { once: true });
+    stop.signal.addEventListener('abort', () => reject(new RetinaFaceError('ABORTED', 'the video was aborted')), {
+      once: true,
+    });
   });
   aborted.catch(() => undefined);
   const tracker = track ? new FaceTracker(track === true ? {} : track) : undefined;
@@ -137,13 +156,20 @@ export async function* detectVideo(
     const { data, width, height, dataWidth, dataHeight, index, timeMs, durationMs } = frame;
     // The frame's buffer is lent to the detector (no copy) and goes back to the decoder when its detection settles.
     const pixels: RawPixels = { data, width: dataWidth, height: dataHeight, channels: 3 };
-    const detected = detector.detectLentPixels ? detector.detectLentPixels(pixels, callOptions) : detector.detect(pixels, callOptions);
+    const detected = detector.detectLentPixels
+      ? detector.detectLentPixels(pixels, callOptions)
+      : detector.detect(pixels, callOptions);
     const recycle = () => decoder.recycle(data);
     detected.then(recycle, recycle);
     const scaled = dataWidth !== width || dataHeight !== height;
     const faces = scaled
-      ? detected.then((found) => mapFacesToSource(found, { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height },
-        settings.clip))
+      ? detected.then((found) =>
+          mapFacesToSource(
+            found,
+            { width: dataWidth, height: dataHeight, sourceWidth: width, sourceHeight: height },
+            settings.clip,
+          ),
+        )
       : detected;
     faces.catch(() => undefined); // awaited below, in order; an early stop leaves some unobserved
     pending.push({ index, timeMs, width, height, durationMs, decodeWaitMs, faces });
@@ -196,7 +222,8 @@ export async function* detectVideo(
       if (stop.signal.aborted) await aborted;
     }
   } catch (error) {
-    if (stop.signal.aborted && signal?.aborted) throw new RetinaFaceError('ABORTED', 'the video was aborted', { cause: signal.reason });
+    if (stop.signal.aborted && signal?.aborted)
+      throw new RetinaFaceError('ABORTED', 'the video was aborted', { cause: signal.reason });
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);

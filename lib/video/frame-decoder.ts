@@ -118,19 +118,38 @@ export class FrameDecoder {
     this.every = options.every ?? 1;
     this.queueFrames = options.queueFrames ?? 4;
     const args = [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+verbose', '-debug_ts',
+      '-hide_banner',
+      '-nostdin',
+      '-nostats',
+      '-loglevel',
+      'level+verbose',
+      '-debug_ts',
       ...(options.loop ? ['-stream_loop', String(options.loop)] : []),
-      '-i', source.arg,
-      '-map', '0:v:0', '-an', '-sn', '-dn',
-      '-vf', filterChain(this.every, options.maxSize),
+      '-i',
+      source.arg,
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
+      '-vf',
+      filterChain(this.every, options.maxSize),
       // Timestamps on a 90 kHz clock, not rounded to 1 / frame rate (ffmpeg's default for the encoder): exact for the
       // usual rates, within 6 µs for any; every decoded frame once, with its own timestamp (no duplication or dropping
       // to a constant rate).
-      '-enc_time_base', '1:90000', '-vsync', 'passthrough',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+      '-enc_time_base',
+      '1:90000',
+      '-vsync',
+      'passthrough',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
     ];
-    this.child = spawn(binary, args, { stdio: [source.stream ? 'pipe' : 'ignore', 'pipe', 'pipe'] }) as
-      ChildProcessByStdio<Writable | null, Readable, Readable>;
+    this.child = spawn(binary, args, {
+      stdio: [source.stream ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
     this.exited = new Promise<void>((resolve) => {
       this.child.once('close', (code, signal) => {
         this.onExit(code, signal);
@@ -138,7 +157,11 @@ export class FrameDecoder {
       });
     });
     this.child.once('error', (error) => {
-      this.fail(new RetinaFaceError('VIDEO_DECODER_MISSING', `cannot run the video decoder ${binary}: ${error.message}`, { cause: error }));
+      this.fail(
+        new RetinaFaceError('VIDEO_DECODER_MISSING', `cannot run the video decoder ${binary}: ${error.message}`, {
+          cause: error,
+        }),
+      );
     });
     if (source.stream && this.child.stdin) {
       this.child.stdin.on('error', () => undefined); // EPIPE when ffmpeg stops reading: its exit says why
@@ -172,9 +195,17 @@ export class FrameDecoder {
       const tempDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'retinaface-video-'));
       const file = path.join(tempDir, 'input');
       await fs.promises.writeFile(file, input);
-      return new FrameDecoder(binary, { arg: `file:${file}`, tempDir, head: input.subarray(0, 16) }, options, 'video buffer');
+      return new FrameDecoder(
+        binary,
+        { arg: `file:${file}`, tempDir, head: input.subarray(0, 16) },
+        options,
+        'video buffer',
+      );
     }
-    if (input instanceof Readable || (typeof input === 'object' && input !== null && typeof (input as Readable).pipe === 'function')) {
+    if (
+      input instanceof Readable ||
+      (typeof input === 'object' && input !== null && typeof (input as Readable).pipe === 'function')
+    ) {
       return new FrameDecoder(binary, { arg: 'pipe:0', stream: input as Readable }, options, 'video stream');
     }
     throw new RetinaFaceError('INVALID_ARGUMENT', 'a video is a file path, a Buffer or a readable stream');
@@ -237,13 +268,25 @@ export class FrameDecoder {
       // Found not to be a video (or no decoder): its frame lines may follow in the same chunk of the log; none counts.
       if (this.failure) return;
       if (!this.size) {
-        this.fail(new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: the decoder did not log the frame size (ffmpeg 4.1 or later needed)`));
+        this.fail(
+          new RetinaFaceError(
+            'VIDEO_DECODE_FAILED',
+            `${this.label}: the decoder did not log the frame size (ffmpeg 4.1 or later needed)`,
+          ),
+        );
         this.child.kill('SIGKILL');
         return;
       }
       const { width, height, outWidth, outHeight } = this.size;
       this.lastTimeMs = event.ms ?? this.lastTimeMs;
-      this.infos.push({ n: this.framesLogged++, timeMs: this.lastTimeMs, width, height, dataWidth: outWidth, dataHeight: outHeight });
+      this.infos.push({
+        n: this.framesLogged++,
+        timeMs: this.lastTimeMs,
+        width,
+        height,
+        dataWidth: outWidth,
+        dataHeight: outHeight,
+      });
       this.cutFrames();
     } else if (event.kind === 'size') {
       // The first configuration holds for the whole video: after a resolution change part way, ffmpeg configures our
@@ -251,7 +294,9 @@ export class FrameDecoder {
       // changed), so every frame comes at the first size.
       this.size ??= event;
     } else if (event.kind === 'input' && isStillOrTextFormat(event.format)) {
-      this.fail(new RetinaFaceError('VIDEO_INVALID', `${this.label} is not a video (ffmpeg reads it as '${event.format}')`));
+      this.fail(
+        new RetinaFaceError('VIDEO_INVALID', `${this.label} is not a video (ffmpeg reads it as '${event.format}')`),
+      );
       this.child.kill('SIGKILL');
     } else if (event.kind === 'duration') {
       this.durationMs ??= event.ms;
@@ -281,7 +326,16 @@ export class FrameDecoder {
       }
       this.pendingBytes -= size;
       const { n, timeMs, width, height, dataWidth, dataHeight } = info;
-      this.ready.push({ index: n * this.every, timeMs, width, height, durationMs: this.durationMs, data, dataWidth, dataHeight });
+      this.ready.push({
+        index: n * this.every,
+        timeMs,
+        width,
+        height,
+        durationMs: this.durationMs,
+        data,
+        dataWidth,
+        dataHeight,
+      });
     }
     this.updateFlow();
     this.notify();
@@ -327,8 +381,11 @@ export class FrameDecoder {
   /** Why a finished ffmpeg run is a failure, if it is: nothing decodable is VIDEO_INVALID, damage part way is VIDEO_DECODE_FAILED. */
   private exitFailure(code: number | null, signal: NodeJS.Signals | null): RetinaFaceError | undefined {
     if (this.streamError) {
-      return new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: reading it failed after ${this.framesLogged * this.every} frames: ${
-        this.streamError.message}`, { cause: this.streamError });
+      return new RetinaFaceError(
+        'VIDEO_DECODE_FAILED',
+        `${this.label}: reading it failed after ${this.framesLogged * this.every} frames: ${this.streamError.message}`,
+        { cause: this.streamError },
+      );
     }
     const first = this.errors[0];
     if (code === 0 && !first) return undefined;
@@ -337,7 +394,10 @@ export class FrameDecoder {
     if (this.framesLogged === 0) {
       // A video container's header, but not one frame: cut short (an MP4 without its index at the end).
       if (this.source.head && hasVideoContainerMagic(this.source.head)) {
-        return new RetinaFaceError('VIDEO_DECODE_FAILED', `${this.label}: frame 0 could not be decoded; the file looks truncated (${said})`);
+        return new RetinaFaceError(
+          'VIDEO_DECODE_FAILED',
+          `${this.label}: frame 0 could not be decoded; the file looks truncated (${said})`,
+        );
       }
       if (/matches no streams|does not contain any stream/i.test(all)) {
         return new RetinaFaceError('VIDEO_INVALID', `${this.label} has no video stream`);

@@ -23,7 +23,10 @@ const encodersByBinary = new Map<string, Promise<string>>();
 function encoderList(binary: string): Promise<string> {
   let list = encodersByBinary.get(binary);
   if (!list) {
-    list = promisify(execFile)(binary, ['-hide_banner', '-encoders']).then(({ stdout }) => stdout, () => '');
+    list = promisify(execFile)(binary, ['-hide_banner', '-encoders']).then(
+      ({ stdout }) => stdout,
+      () => '',
+    );
     encodersByBinary.set(binary, list);
   }
   return list;
@@ -35,10 +38,13 @@ async function codecArgs(binary: string, file: string): Promise<string[]> {
   const has = (name: string) => new RegExp(`^\\s*V\\S*\\s+${name}\\s`, 'm').test(encoders);
   const ext = path.extname(file).toLowerCase();
   if (ext === '.webm') {
-    if (!has('libvpx-vp9')) throw new RetinaFaceError('VIDEO_ENCODE_FAILED', `the ffmpeg at ${binary} has no VP9 encoder for ${file}`);
+    if (!has('libvpx-vp9'))
+      throw new RetinaFaceError('VIDEO_ENCODE_FAILED', `the ffmpeg at ${binary} has no VP9 encoder for ${file}`);
     return ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-crf', '32', '-b:v', '0'];
   }
-  const codec = has('libx264') ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20'] : ['-c:v', 'mpeg4', '-q:v', '3'];
+  const codec = has('libx264')
+    ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20']
+    : ['-c:v', 'mpeg4', '-q:v', '3'];
   return [...codec, ...(ext === '.mp4' || ext === '.mov' || ext === '.m4v' ? ['-movflags', '+faststart'] : [])];
 }
 
@@ -67,12 +73,27 @@ export class FrameEncoder {
     const codec = await codecArgs(binary, file);
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const args = [
-      '-hide_banner', '-loglevel', 'error',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(frameRate), '-i', 'pipe:0',
-      '-an', ...codec,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-r',
+      String(frameRate),
+      '-i',
+      'pipe:0',
+      '-an',
+      ...codec,
       // 4:2:0 (what players expect) needs an even width and height.
       ...(width % 2 || height % 2 ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
-      '-pix_fmt', 'yuv420p', '-y', path.resolve(file),
+      '-pix_fmt',
+      'yuv420p',
+      '-y',
+      path.resolve(file),
     ];
     const child = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     return new FrameEncoder(child, file, options);
@@ -80,9 +101,15 @@ export class FrameEncoder {
 
   /** Writes one frame; resolves once ffmpeg has taken it, so the caller may reuse `rgb` then. */
   async write(rgb: Uint8Array): Promise<void> {
-    if (rgb.length !== this.frameBytes) throw new RetinaFaceError('INVALID_ARGUMENT', `a frame of ${rgb.length} bytes; the video's take ${this.frameBytes}`);
+    if (rgb.length !== this.frameBytes)
+      throw new RetinaFaceError(
+        'INVALID_ARGUMENT',
+        `a frame of ${rgb.length} bytes; the video's take ${this.frameBytes}`,
+      );
     try {
-      await new Promise<void>((resolve, reject) => this.child.stdin.write(rgb, (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        this.child.stdin.write(rgb, (error) => (error ? reject(error) : resolve())),
+      );
     } catch (error) {
       throw await this.failure(error);
     }
@@ -105,7 +132,8 @@ export class FrameEncoder {
 
   private async failure(cause: unknown): Promise<RetinaFaceError> {
     const { code, signal } = await this.exited;
-    const said = this.stderr.trim().split('\n').slice(-3).join(' ') || (signal ? `killed by ${signal}` : `exit code ${code}`);
+    const said =
+      this.stderr.trim().split('\n').slice(-3).join(' ') || (signal ? `killed by ${signal}` : `exit code ${code}`);
     return new RetinaFaceError('VIDEO_ENCODE_FAILED', `writing ${this.file} failed: ${said}`, { cause });
   }
 }

@@ -42,7 +42,14 @@ export function parseLogLine(line: string): LogEvent {
   if (line.startsWith('[info] ') && (line.includes(' -> ') || line.includes(' <- '))) return { kind: 'other' };
   if (line.includes('Parsed_scale_')) {
     const m = SCALE.exec(line);
-    if (m) return { kind: 'size', width: Number(m[1]), height: Number(m[2]), outWidth: Number(m[3]), outHeight: Number(m[4]) };
+    if (m)
+      return {
+        kind: 'size',
+        width: Number(m[1]),
+        height: Number(m[2]),
+        outWidth: Number(m[3]),
+        outHeight: Number(m[4]),
+      };
     return { kind: 'other' };
   }
   const input = INPUT.exec(line);
@@ -52,7 +59,11 @@ export function parseLogLine(line: string): LogEvent {
     if (m) return { kind: 'frameRate', fps: Number(m[1]) * (m[2] ? 1000 : 1) };
   }
   const duration = DURATION.exec(line);
-  if (duration) return { kind: 'duration', ms: ((Number(duration[1]) * 60 + Number(duration[2])) * 60 + Number(duration[3])) * 1000 };
+  if (duration)
+    return {
+      kind: 'duration',
+      ms: ((Number(duration[1]) * 60 + Number(duration[2])) * 60 + Number(duration[3])) * 1000,
+    };
   const error = LEVEL.exec(line);
   if (error) return { kind: 'error', message: error[2]!.trim() };
   return { kind: 'other' };

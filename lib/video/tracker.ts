@@ -84,7 +84,12 @@ export class FaceTracker {
     return faces.map((face, i) => {
       const index = assigned[i];
       if (index === undefined) {
-        const track: Track = { id: this.nextId++, box: [...face.box] as Box, velocity: [0, 0, 0, 0], lastSeenMs: timeMs };
+        const track: Track = {
+          id: this.nextId++,
+          box: [...face.box] as Box,
+          velocity: [0, 0, 0, 0],
+          lastSeenMs: timeMs,
+        };
         this.tracks.push(track);
         return { ...face, trackId: track.id };
       }

@@ -7,13 +7,13 @@ namespace retinaface::codes {
 
 // One line per code: its constant, then the string JS sees. Both the constants and kAll are generated from these
 // lines, so no code can exist without being listed.
-#define RETINAFACE_ERROR_CODES(CODE)                   \
-  CODE(kInvalidArgument, "INVALID_ARGUMENT")           \
-  CODE(kModelInvalid, "MODEL_INVALID")                 \
-  CODE(kModelOutputMismatch, "MODEL_OUTPUT_MISMATCH")  \
-  CODE(kBackendUnavailable, "BACKEND_UNAVAILABLE")     \
-  CODE(kInferenceFailed, "INFERENCE_FAILED")           \
-  CODE(kDetectorClosed, "DETECTOR_CLOSED")             \
+#define RETINAFACE_ERROR_CODES(CODE)                  \
+  CODE(kInvalidArgument, "INVALID_ARGUMENT")          \
+  CODE(kModelInvalid, "MODEL_INVALID")                \
+  CODE(kModelOutputMismatch, "MODEL_OUTPUT_MISMATCH") \
+  CODE(kBackendUnavailable, "BACKEND_UNAVAILABLE")    \
+  CODE(kInferenceFailed, "INFERENCE_FAILED")          \
+  CODE(kDetectorClosed, "DETECTOR_CLOSED")            \
   CODE(kNativeError, "NATIVE_ERROR")
 
 #define RETINAFACE_DEFINE_CODE(name, text) inline constexpr const char* name = text;

@@ -16,7 +16,8 @@ AlignTransform alignTransform(const float landmarks[2 * kAlignPoints], int size)
   arcfaceTemplate(size, dst);
   AlignTransform transform;
   if (!estimateSimilarity(landmarks, &dst[0][0], kAlignPoints, &transform.matrix))
-    throw std::invalid_argument("landmarks are degenerate (not finite, all equal, or with no similarity to the template)");
+    throw std::invalid_argument(
+        "landmarks are degenerate (not finite, all equal, or with no similarity to the template)");
   transform.inverse = invertAffine(transform.matrix);
   return transform;
 }

@@ -20,8 +20,8 @@ std::vector<Face> postprocessImage(const RawOutputs& raw, const std::vector<Prio
                                    const PostprocessOptions& options) {
   std::vector<Face> candidates;
   decodeFaces(raw, priors, letterbox, options.scoreThreshold, candidates);
-  std::vector<Face> faces =
-      nonMaximumSuppression(std::move(candidates), options.nmsThreshold, options.preNmsTopK, options.maxFaces);
+  std::vector<Face> faces = nonMaximumSuppression(std::move(candidates), options.nmsThreshold, options.preNmsTopK,
+                                                  options.maxFaces);
   if (options.clip) {
     for (Face& face : faces) clipBox(face, letterbox.sourceWidth, letterbox.sourceHeight);
   }

@@ -96,8 +96,7 @@ void forEachResizedRow(const PixelView& image, int dstWidth, int dstHeight, cons
 }
 
 void validate(const PixelView& image) {
-  if (!image.data || image.width <= 0 || image.height <= 0)
-    throw std::invalid_argument("image has no pixels");
+  if (!image.data || image.width <= 0 || image.height <= 0) throw std::invalid_argument("image has no pixels");
   if (image.channels != 1 && image.channels != 3 && image.channels != 4)
     throw std::invalid_argument("image must have 1, 3 or 4 channels");
   if (image.rowStride < image.width * image.channels)
@@ -194,13 +193,12 @@ void letterboxToTensor(const PixelView& image, const Letterbox& letterbox, float
   } else {
     forEachResizedRow(image, letterbox.resizedWidth, letterbox.resizedHeight, kernels,
                       [&](int y, const BlendInput& in) {
-                        for (int c = 0; c < 3; ++c) {
-                          float* row = outputRow(c, y);
-                          kernels.blendToFloat(in.top.plane(c), in.bottom.plane(c), in.w0, in.w1, resizedW,
-                                               kMeanBgr[2 - c], row);
-                          padRight(row);
-                        }
-                      });
+      for (int c = 0; c < 3; ++c) {
+        float* row = outputRow(c, y);
+        kernels.blendToFloat(in.top.plane(c), in.bottom.plane(c), in.w0, in.w1, resizedW, kMeanBgr[2 - c], row);
+        padRight(row);
+      }
+    });
   }
   // Padding below the image.
   const size_t filled = static_cast<size_t>(letterbox.resizedHeight) * inW;

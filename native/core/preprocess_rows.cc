@@ -76,12 +76,9 @@ RowGeometry makeRowGeometry(const PixelView& image, int dstWidth, const Kernels&
   const std::vector<Tap> taps = makeTaps(image.width, dstWidth);
   // Pairs beat blocks once rows shrink 2x or more (measured: about even at 2x, 1.2x faster at 2.5x, 1.7x at 6x);
   // below that, blocks hold a full 8 outputs and splitting the row touches few unused pixels.
-  if (!kernels.shuffles)
-    geometry.method = Method::Taps;
-  else if (image.channels >= 3 && image.width >= 2 * dstWidth)
-    geometry.method = Method::Pairs;
-  else
-    geometry.method = Method::Blocks;
+  if (!kernels.shuffles) geometry.method = Method::Taps;
+  else if (image.channels >= 3 && image.width >= 2 * dstWidth) geometry.method = Method::Pairs;
+  else geometry.method = Method::Blocks;
   if (geometry.method == Method::Blocks) {
     geometry.blocks = makeShuffleBlocks(taps, image.width);
   } else {

@@ -61,9 +61,9 @@ struct PairWeights {
 };
 
 enum class Method {
-  Taps,    // portable tier: per-output taps on the interleaved row
+  Taps,  // portable tier: per-output taps on the interleaved row
   Blocks,  // split the row into channel planes, then shuffle blocks
-  Pairs,   // RGB(A) shrunk a lot: pairwise 8-byte loads from the interleaved row
+  Pairs,  // RGB(A) shrunk a lot: pairwise 8-byte loads from the interleaved row
 };
 
 struct RowGeometry {
@@ -71,8 +71,8 @@ struct RowGeometry {
   size_t dstWidth = 0;
   Method method = Method::Taps;
   std::vector<RowTap> taps;  // Taps and Pairs (whose scalar tail uses them)
-  ShuffleBlocks blocks;      // Blocks
-  PairWeights pairs;         // Pairs
+  ShuffleBlocks blocks;  // Blocks
+  PairWeights pairs;  // Pairs
 };
 
 // ---- Work buffers -----------------------------------------------------------------------------------------------

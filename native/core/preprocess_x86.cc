@@ -18,9 +18,7 @@ namespace {
 RETINAFACE_TARGET("ssse3") inline __m128i load128(const void* p) {
   return _mm_loadu_si128(static_cast<const __m128i*>(p));
 }
-RETINAFACE_TARGET("ssse3") inline void store128(void* p, __m128i v) {
-  _mm_storeu_si128(static_cast<__m128i*>(p), v);
-}
+RETINAFACE_TARGET("ssse3") inline void store128(void* p, __m128i v) { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
 
 // pshufb masks that pick one channel of 16 RGB pixels (48 bytes) out of each of the three 16-byte chunks.
 struct SplitRgbMasks {
@@ -184,10 +182,8 @@ void horizontalSsse3(const RowGeometry& geometry, const uint8_t* row, ChannelPla
   splitChannelsSsse3(row, geometry.channels, geometry.srcWidth, planes);
   uint8_t* in[3] = {planes.plane(0), planes.channel(1), planes.channel(2)};
   int16_t* outs[3] = {out.plane(0), out.plane(1), out.plane(2)};
-  if (planes.count() == 1)
-    shuffleResizeSsse3<1>(BlockTables(geometry.blocks), in, outs);
-  else
-    shuffleResizeSsse3<3>(BlockTables(geometry.blocks), in, outs);
+  if (planes.count() == 1) shuffleResizeSsse3<1>(BlockTables(geometry.blocks), in, outs);
+  else shuffleResizeSsse3<3>(BlockTables(geometry.blocks), in, outs);
 }
 
 // Eight outputs of the vertical blend (see blendRows), clamped to 0..255.
@@ -292,8 +288,7 @@ void shuffleResizeAvx2(const BlockTables& blocks, uint8_t* const* planes, int16_
     const __m256i lowWeights = load256(blocks.lowWeights + 8 * k), highWeights = load256(blocks.highWeights + 8 * k);
     const int start0 = blocks.windowStart[k], start1 = blocks.windowStart[k + 1];
     for (int c = 0; c < Planes; ++c) {
-      const __m256i sums =
-          shuffleBlockPair(planes[c], start0, start1, lowMasks, highMasks, lowWeights, highWeights);
+      const __m256i sums = shuffleBlockPair(planes[c], start0, start1, lowMasks, highMasks, lowWeights, highWeights);
       // Block k first: its results past its end belong to block k + 1, which is stored after it.
       store128(outs[c] + blocks.firstOutput[k], _mm256_castsi256_si128(sums));
       store128(outs[c] + blocks.firstOutput[k + 1], _mm256_extracti128_si256(sums, 1));
@@ -347,10 +342,8 @@ void horizontalAvx2(const RowGeometry& geometry, const uint8_t* row, ChannelPlan
   splitChannelsAvx2(row, geometry.channels, geometry.srcWidth, planes);
   uint8_t* in[3] = {planes.plane(0), planes.channel(1), planes.channel(2)};
   int16_t* outs[3] = {out.plane(0), out.plane(1), out.plane(2)};
-  if (planes.count() == 1)
-    shuffleResizeAvx2<1>(BlockTables(geometry.blocks), in, outs);
-  else
-    shuffleResizeAvx2<3>(BlockTables(geometry.blocks), in, outs);
+  if (planes.count() == 1) shuffleResizeAvx2<1>(BlockTables(geometry.blocks), in, outs);
+  else shuffleResizeAvx2<3>(BlockTables(geometry.blocks), in, outs);
 }
 
 RETINAFACE_TARGET("avx2")

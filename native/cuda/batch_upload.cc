@@ -16,10 +16,10 @@ DeviceBatch uploadBatch(PinnedPool::Lease& lease, const std::vector<PixelView>& 
     throw CodedError(codes::kInvalidArgument, e.what());
   }
   if (layout.totalBytes > lease.capacity() || layout.totalBytes > deviceCapacity)
-    throw CodedError(codes::kInvalidArgument,
-                     "batch of " + std::to_string(layout.totalBytes) + " bytes exceeds the pinned slot (" +
-                         std::to_string(lease.capacity()) + ") or the device buffer (" +
-                         std::to_string(deviceCapacity) + ")");
+    throw CodedError(codes::kInvalidArgument, "batch of " + std::to_string(layout.totalBytes) +
+                                                  " bytes exceeds the pinned slot (" +
+                                                  std::to_string(lease.capacity()) + ") or the device buffer (" +
+                                                  std::to_string(deviceCapacity) + ")");
   packBatch(layout, images, lease.data(), lease.capacity());
   lease.copyToDeviceAsync(deviceDst, 0, layout.totalBytes);
   DeviceBatch batch;

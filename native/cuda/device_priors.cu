@@ -54,9 +54,9 @@ DevicePriors::DevicePriors(int maxWidth, int maxHeight, cudaStream_t stream)
 
 const Prior* DevicePriors::forSize(int width, int height, cudaStream_t stream) {
   if (width <= 0 || height <= 0 || width > maxWidth_ || height > maxHeight_)
-    throw CodedError(codes::kInvalidArgument,
-                     "input " + std::to_string(width) + "x" + std::to_string(height) + " exceeds the " +
-                         std::to_string(maxWidth_) + "x" + std::to_string(maxHeight_) + " the workspace was made for");
+    throw CodedError(codes::kInvalidArgument, "input " + std::to_string(width) + "x" + std::to_string(height) +
+                                                  " exceeds the " + std::to_string(maxWidth_) + "x" +
+                                                  std::to_string(maxHeight_) + " the workspace was made for");
   if (width != width_ || height != height_) {
     enqueueMakePriors(width, height, priors_.get(), stream);
     width_ = width;

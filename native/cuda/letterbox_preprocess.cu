@@ -112,14 +112,13 @@ GpuPreprocessor::GpuPreprocessor(int maxBatch, int maxInputWidth, int maxInputHe
 void GpuPreprocessor::enqueue(const uint8_t* base, const ImageGeometry* geometry, int count, int inputWidth,
                               int inputHeight, TensorFormat format, void* output, cudaStream_t stream) {
   if (count <= 0 || count > maxBatch_)
-    throw CodedError(codes::kInvalidArgument,
-                     "batch of " + std::to_string(count) + " images; the workspace holds 1.." +
-                         std::to_string(maxBatch_));
+    throw CodedError(codes::kInvalidArgument, "batch of " + std::to_string(count) + " images; the workspace holds 1.." +
+                                                  std::to_string(maxBatch_));
   if (inputWidth <= 0 || inputHeight <= 0 || inputWidth > maxInputWidth_ || inputHeight > maxInputHeight_)
-    throw CodedError(codes::kInvalidArgument,
-                     "network input " + std::to_string(inputWidth) + "x" + std::to_string(inputHeight) +
-                         " exceeds the workspace's " + std::to_string(maxInputWidth_) + "x" +
-                         std::to_string(maxInputHeight_));
+    throw CodedError(codes::kInvalidArgument, "network input " + std::to_string(inputWidth) + "x" +
+                                                  std::to_string(inputHeight) + " exceeds the workspace's " +
+                                                  std::to_string(maxInputWidth_) + "x" +
+                                                  std::to_string(maxInputHeight_));
   const int tapThreads = 128;
   const int longest = inputWidth > inputHeight ? inputWidth : inputHeight;
   buildTapsKernel<<<dim3((longest + tapThreads - 1) / tapThreads, count), tapThreads, 0, stream>>>(
@@ -129,14 +128,14 @@ void GpuPreprocessor::enqueue(const uint8_t* base, const ImageGeometry* geometry
   const dim3 block(32, 8);
   const dim3 grid((inputWidth + block.x - 1) / block.x, (inputHeight + block.y - 1) / block.y, count);
   if (format == TensorFormat::Float32) {
-    letterboxPixelsKernel<float><<<grid, block, 0, stream>>>(base, geometry, xTaps_.get(), yTaps_.get(),
-                                                             maxInputWidth_, maxInputHeight_, inputWidth, inputHeight,
+    letterboxPixelsKernel<float><<<grid, block, 0, stream>>>(base, geometry, xTaps_.get(), yTaps_.get(), maxInputWidth_,
+                                                             maxInputHeight_, inputWidth, inputHeight,
                                                              static_cast<float*>(output));
     RF_CUDA_CHECK_LAUNCH("letterboxPixelsKernel<float>");
   } else {
     letterboxPixelsKernel<__half><<<grid, block, 0, stream>>>(base, geometry, xTaps_.get(), yTaps_.get(),
-                                                              maxInputWidth_, maxInputHeight_, inputWidth,
-                                                              inputHeight, static_cast<__half*>(output));
+                                                              maxInputWidth_, maxInputHeight_, inputWidth, inputHeight,
+                                                              static_cast<__half*>(output));
     RF_CUDA_CHECK_LAUNCH("letterboxPixelsKernel<__half>");
   }
 }

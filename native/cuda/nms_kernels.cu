@@ -116,9 +116,8 @@ __global__ void nmsReduceKernel(RankedCandidates ranked, const uint64_t* mask, i
 void enqueueNmsMask(const RankedCandidates& ranked, int batch, float iouThreshold, uint64_t* mask, int rows, int words,
                     int blocksPerImage, cudaStream_t stream) {
   if (ranked.topK <= 0 || ranked.topK > rows || (rows + kNmsBlock - 1) / kNmsBlock > words)
-    throw CodedError(codes::kInvalidArgument,
-                     "NMS mask of " + std::to_string(rows) + " rows cannot hold the top " +
-                         std::to_string(ranked.topK));
+    throw CodedError(codes::kInvalidArgument, "NMS mask of " + std::to_string(rows) + " rows cannot hold the top " +
+                                                  std::to_string(ranked.topK));
   nmsMaskKernel<<<dim3(blocksPerImage, batch), kNmsBlock, 0, stream>>>(ranked, iouThreshold, mask, rows, words);
   RF_CUDA_CHECK_LAUNCH("nmsMaskKernel");
 }
@@ -128,9 +127,9 @@ void enqueueNmsReduce(const RankedCandidates& ranked, int batch, const uint64_t*
                       int* faceCounts, cudaStream_t stream) {
   const int keepable = (maxFaces > 0 && maxFaces < ranked.topK) ? maxFaces : ranked.topK;
   if (keepable > faceCapacity)
-    throw CodedError(codes::kInvalidArgument,
-                     "up to " + std::to_string(keepable) + " faces per image can be kept; the output holds " +
-                         std::to_string(faceCapacity));
+    throw CodedError(codes::kInvalidArgument, "up to " + std::to_string(keepable) +
+                                                  " faces per image can be kept; the output holds " +
+                                                  std::to_string(faceCapacity));
   const size_t sharedBytes = static_cast<size_t>(words) * sizeof(uint64_t);
   nmsReduceKernel<<<batch, 32, sharedBytes, stream>>>(ranked, mask, rows, words, maxFaces, clip, geometry, faces,
                                                       faceCapacity, faceCounts);

@@ -72,9 +72,7 @@ std::optional<PinnedPool::Lease> PinnedPool::tryAcquire(cudaStream_t stream) {
 }
 
 PinnedPool::Lease::Lease(Lease&& other) noexcept
-    : pool_(std::exchange(other.pool_, nullptr)),
-      slot_(other.slot_),
-      stream_(other.stream_),
+    : pool_(std::exchange(other.pool_, nullptr)), slot_(other.slot_), stream_(other.stream_),
       copiesEnqueued_(other.copiesEnqueued_) {}
 
 PinnedPool::Lease::~Lease() {
@@ -95,9 +93,9 @@ size_t PinnedPool::Lease::capacity() const { return pool_->slotBytes_; }
 void PinnedPool::Lease::copyToDeviceAsync(void* deviceDst, size_t offset, size_t size) {
   if (!pool_) throw CodedError(codes::kInvalidArgument, "the pinned slot was already released");
   if (offset > pool_->slotBytes_ || size > pool_->slotBytes_ - offset)
-    throw CodedError(codes::kInvalidArgument,
-                     "copy of " + std::to_string(size) + " bytes at " + std::to_string(offset) +
-                         " exceeds the pinned slot of " + std::to_string(pool_->slotBytes_) + " bytes");
+    throw CodedError(codes::kInvalidArgument, "copy of " + std::to_string(size) + " bytes at " +
+                                                  std::to_string(offset) + " exceeds the pinned slot of " +
+                                                  std::to_string(pool_->slotBytes_) + " bytes");
   if (size == 0) return;
   RF_CUDA_CHECK(cudaMemcpyAsync(deviceDst, data() + offset, size, cudaMemcpyHostToDevice, stream_));
   copiesEnqueued_ = true;

@@ -28,8 +28,7 @@ size_t segmentedSortTempBytes(int maxItems, int maxSegments) {
 
 void enqueueSegmentBounds(const int* counts, int stride, int segments, int* begin, int* end, cudaStream_t stream) {
   const int threads = 128;
-  segmentBoundsKernel<<<(segments + threads - 1) / threads, threads, 0, stream>>>(counts, stride, segments, begin,
-                                                                                  end);
+  segmentBoundsKernel<<<(segments + threads - 1) / threads, threads, 0, stream>>>(counts, stride, segments, begin, end);
   RF_CUDA_CHECK_LAUNCH("segmentBoundsKernel");
 }
 
@@ -38,9 +37,9 @@ void enqueueSegmentedSortDescending(void* temp, size_t tempBytes, const uint64_t
                                     const int* end, cudaStream_t stream) {
   const size_t needed = segmentedSortTempBytes(items, segments);
   if (needed > tempBytes)
-    throw CodedError(codes::kInvalidArgument,
-                     "sort needs " + std::to_string(needed) + " bytes of temporary storage, the workspace has " +
-                         std::to_string(tempBytes));
+    throw CodedError(codes::kInvalidArgument, "sort needs " + std::to_string(needed) +
+                                                  " bytes of temporary storage, the workspace has " +
+                                                  std::to_string(tempBytes));
   size_t bytes = tempBytes;
   RF_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairsDescending(temp, bytes, keysIn, keysOut, valuesIn, valuesOut,
                                                                    items, segments, begin, end, 0,

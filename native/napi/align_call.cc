@@ -15,7 +15,6 @@ namespace retinaface::napi {
 
 namespace {
 
-
 class AlignJob : public Job {
  public:
   AlignJob(PixelView image, std::vector<AlignTransform> transforms, int size, std::vector<uint8_t*> outs,
@@ -62,7 +61,7 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
     const double sizeValue = info[2].As<Napi::Number>().DoubleValue();
     if (!(sizeValue >= kMinAlignSize && sizeValue <= kMaxAlignSize) || sizeValue != static_cast<int>(sizeValue))
       throw CodedError(codes::kInvalidArgument, "size must be an integer in [" + std::to_string(kMinAlignSize) + ", " +
-                                             std::to_string(kMaxAlignSize) + "]");
+                                                    std::to_string(kMaxAlignSize) + "]");
     const int size = static_cast<int>(sizeValue);
     const size_t faces = landmarks.ElementLength() / 10;
     // One output array per face: small separate buffers come from the warm heap, where one large buffer per call
@@ -76,8 +75,9 @@ Napi::Value alignFaces(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < faces; ++i) {
       Napi::TypedArray out = typedArray(outList.Get(i), napi_uint8_array, "out[" + std::to_string(i) + "]");
       if (out.ByteLength() < needed)
-        throw CodedError(codes::kInvalidArgument, "out[" + std::to_string(i) + "] holds " + std::to_string(out.ByteLength()) +
-                                               " bytes, " + std::to_string(needed) + " needed");
+        throw CodedError(codes::kInvalidArgument, "out[" + std::to_string(i) + "] holds " +
+                                                      std::to_string(out.ByteLength()) + " bytes, " +
+                                                      std::to_string(needed) + " needed");
       outs.push_back(typedArrayData<uint8_t>(out));
       keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));
     }

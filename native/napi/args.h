@@ -18,8 +18,8 @@ inline int intProperty(const Napi::Object& object, const char* key, int min, int
   if (!value.IsNumber()) throw CodedError(codes::kInvalidArgument, std::string(key) + " must be a number");
   const double number = value.As<Napi::Number>().DoubleValue();
   if (!(number >= min && number <= max) || number != static_cast<int>(number))
-    throw CodedError(codes::kInvalidArgument,
-                     std::string(key) + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    throw CodedError(codes::kInvalidArgument, std::string(key) + " must be an integer in [" + std::to_string(min) +
+                                                  ", " + std::to_string(max) + "]");
   return static_cast<int>(number);
 }
 
@@ -37,10 +37,12 @@ inline bool boolProperty(const Napi::Object& object, const char* key) {
 
 // Typed arrays are checked by their element type; Buffers count as Uint8Array.
 inline Napi::TypedArray typedArray(const Napi::Value& value, napi_typedarray_type type, const std::string& what) {
-  const bool ok = value.IsTypedArray() &&
-                  (value.As<Napi::TypedArray>().TypedArrayType() == type ||
-                   (type == napi_uint8_array && value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_clamped_array));
-  if (!ok) throw CodedError(codes::kInvalidArgument, what + (type == napi_float32_array ? " must be a Float32Array" : " must be a Uint8Array"));
+  const bool ok = value.IsTypedArray() && (value.As<Napi::TypedArray>().TypedArrayType() == type ||
+                                           (type == napi_uint8_array &&
+                                            value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_clamped_array));
+  if (!ok)
+    throw CodedError(codes::kInvalidArgument,
+                     what + (type == napi_float32_array ? " must be a Float32Array" : " must be a Uint8Array"));
   return value.As<Napi::TypedArray>();
 }
 

@@ -53,9 +53,8 @@ Napi::Value postprocess(const Napi::CallbackInfo& info) {
     std::vector<Letterbox> boxes;
     for (uint32_t i = 0; i < list.Length(); ++i) boxes.push_back(letterboxFromObject(list.Get(i)));
     const PostprocessOptions options = postprocessOptionsArg(info[2]);
-    const BatchOutputs outputs{typedArrayData<float>(loc),    loc.ElementLength(),
-                               typedArrayData<float>(conf),   conf.ElementLength(),
-                               typedArrayData<float>(landms), landms.ElementLength()};
+    const BatchOutputs outputs{typedArrayData<float>(loc), loc.ElementLength(),           typedArrayData<float>(conf),
+                               conf.ElementLength(),       typedArrayData<float>(landms), landms.ElementLength()};
     return packFaces(env, postprocessBatch(outputs, boxes, options, priorCache()));
   });
 }

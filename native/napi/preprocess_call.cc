@@ -16,7 +16,6 @@ namespace retinaface::napi {
 
 namespace {
 
-
 class PreprocessJob : public Job {
  public:
   PreprocessJob(std::vector<PixelView> images, std::vector<Letterbox> boxes, float* out,
@@ -82,7 +81,7 @@ Napi::Value preprocess(const Napi::CallbackInfo& info) {
     }
     if (out.ElementLength() < needed)
       throw CodedError(codes::kInvalidArgument, "out holds " + std::to_string(out.ElementLength()) + " floats, " +
-                                             std::to_string(needed) + " needed");
+                                                    std::to_string(needed) + " needed");
     float* outData = typedArrayData<float>(out);
     keepAlive.push_back(Napi::Persistent(static_cast<Napi::Value>(out)));
     return JobThread::of(env).submit(

@@ -1,5 +1,5 @@
-// preprocess(images, canvas, out): letterboxes a batch of uint8 images into one float32 NCHW tensor, on the addon's job thread
-// (job_thread.h), not on the JS thread or libuv's pool.
+// preprocess(images, canvas, out): letterboxes a batch of uint8 images into one float32 NCHW tensor, on the addon's job
+// thread (job_thread.h), not on the JS thread or libuv's pool.
 #pragma once
 #include <napi.h>
 

@@ -47,7 +47,8 @@ OpenOptions readOpenOptions(const Napi::Value& value) {
   config.streams = intProperty(object, "streams", 1, 16);
   config.preNmsTopK = intProperty(object, "preNmsTopK", 0, kMaxFaceCap);
   config.maxFaces = intProperty(object, "maxFaces", 0, kMaxFaceCap);
-  options.layerDir = object.Get("layerDir").IsString() ? stringProperty(object, "layerDir") : trt::defaultLayerDirectory();
+  options.layerDir = object.Get("layerDir").IsString() ? stringProperty(object, "layerDir")
+                                                       : trt::defaultLayerDirectory();
   options.logSeverity = intProperty(object, "logSeverity", -1, 4);
   options.pinnedSlots = config.streams + 1;
   options.pinnedSlotBytes = static_cast<size_t>(intProperty(object, "pinnedSlotBytes", 1 << 16, 1 << 30));
@@ -61,7 +62,8 @@ DetectArguments readDetectArguments(const Napi::CallbackInfo& info) {
   Napi::Array list = info[0].As<Napi::Array>();
   if (!info[1].IsNull() && !info[1].IsUndefined()) {
     Napi::Object canvas = objectArg(info[1], "canvas");
-    args.request.canvas = trt::InputSize{intProperty(canvas, "width", 1, kMaxSide), intProperty(canvas, "height", 1, kMaxSide)};
+    args.request.canvas = trt::InputSize{intProperty(canvas, "width", 1, kMaxSide),
+                                         intProperty(canvas, "height", 1, kMaxSide)};
   }
   args.request.options = postprocessOptionsArg(info[2]);
   for (uint32_t i = 0; i < list.Length(); ++i) {

@@ -137,8 +137,8 @@ Napi::Value SessionHandle::open(const Napi::CallbackInfo& info) {
 
 void SessionHandle::openOnThread(OpenOptions options, std::unique_ptr<Delivery> result) {
   try {
-    const trt::TensorRtBackend backend =
-        trt::openTensorRt(options.layerDir, options.pinnedSlots, options.pinnedSlotBytes);
+    const trt::TensorRtBackend backend = trt::openTensorRt(options.layerDir, options.pinnedSlots,
+                                                           options.pinnedSlotBytes);
     EventForwarder forwarder(this);
     session_ = trt::openSession(backend, options.session, &forwarder);
     result->outcome.ok = true;
@@ -171,8 +171,10 @@ Napi::Object SessionHandle::sessionObject(Napi::Env env) {
   std::shared_ptr<SessionHandle> self = shared_from_this();
   Napi::Object object = Napi::Object::New(env);
   object.Set("info", toJs(env, session_->info()));
-  object.Set("detect", Napi::Function::New(env, [self](const Napi::CallbackInfo& info) { return self->detect(info); }, "detect"));
-  object.Set("close", Napi::Function::New(env, [self](const Napi::CallbackInfo& info) { return self->close(info); }, "close"));
+  object.Set("detect",
+             Napi::Function::New(env, [self](const Napi::CallbackInfo& info) { return self->detect(info); }, "detect"));
+  object.Set("close",
+             Napi::Function::New(env, [self](const Napi::CallbackInfo& info) { return self->close(info); }, "close"));
   return object;
 }
 
@@ -190,7 +192,8 @@ void SessionHandle::opened(Napi::Env env, Delivery& delivery) {
 
 Napi::Value SessionHandle::detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (closing_ || !session_) return rejectedPromise(makeError(env, codes::kDetectorClosed, "the TensorRT session was closed"));
+  if (closing_ || !session_)
+    return rejectedPromise(makeError(env, codes::kDetectorClosed, "the TensorRT session was closed"));
   DetectArguments args;
   try {
     args = readDetectArguments(info);

@@ -42,8 +42,8 @@ const ReferenceFace kReferenceFaces[] = {
      {0.69767912672597421, 0.03282721418945235, -1051.1199634529528, -0.03282721418945235, 0.69767912672597421,
       -860.11294396823348}},
     {"fd1mb_sample.jpg#350",
-     {1139.20801f, 227.332001f, 1144.01294f, 227.279999f, 1141.50696f, 229.710007f, 1139.67297f, 231.822006f,
-      1143.5f, 231.742996f},
+     {1139.20801f, 227.332001f, 1144.01294f, 227.279999f, 1141.50696f, 229.710007f, 1139.67297f, 231.822006f, 1143.5f,
+      231.742996f},
      {8.284719562128581, 0.017522452480890908, -9405.6684145897998, -0.017522452480890908, 8.284719562128581,
       -1810.080503608872}},
     {"fd1mb_sample.jpg#385",
@@ -52,13 +52,13 @@ const ReferenceFace kReferenceFaces[] = {
      {6.0219263976101747, 0.140935967264777, -8818.6498170772138, -0.140935967264777, 6.0219263976101747,
       -1033.9091272675732}},
     {"dlib_voc_2008_001322.jpg#1",
-     {371.582001f, 192.233002f, 404.569f, 179.358994f, 389.248993f, 202.475006f, 384.692993f, 224.882004f,
-      417.800995f, 213.716003f},
+     {371.582001f, 192.233002f, 404.569f, 179.358994f, 389.248993f, 202.475006f, 384.692993f, 224.882004f, 417.800995f,
+      213.716003f},
      {0.95140982622017312, -0.35711609857071941, -246.10077658842414, 0.35711609857071941, 0.95140982622017312,
       -261.3444353849307}},
     {"fr_32bit.png#0",
-     {244.763f, 370.742004f, 374.420013f, 380.966003f, 276.983002f, 434.824005f, 243.837006f, 516.586975f,
-      356.994995f, 525.127014f},
+     {244.763f, 370.742004f, 374.420013f, 380.966003f, 276.983002f, 434.824005f, 243.837006f, 516.586975f, 356.994995f,
+      525.127014f},
      {0.26734975680955403, 0.019794239008616068, -32.839534481312185, -0.019794239008616068, 0.26734975680955403,
       -41.317030291445676}},
 };
@@ -77,7 +77,8 @@ std::vector<uint8_t> testCard(int width, int height) {
   std::vector<uint8_t> rgb(static_cast<size_t>(width) * height * 3);
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c) rgb[(static_cast<size_t>(y) * width + x) * 3 + c] = (x * x * 3 + y * 17 + x * y + c * 71) & 255;
+      for (int c = 0; c < 3; ++c)
+        rgb[(static_cast<size_t>(y) * width + x) * 3 + c] = (x * x * 3 + y * 17 + x * y + c * 71) & 255;
   return rgb;
 }
 
@@ -307,8 +308,8 @@ TEST(align_reference_crops_from_dump) {
     identical += histogram[0] == static_cast<int>(crop.size());
     ++faces;
   }
-  std::printf("    %d faces: %d crops identical; worst matrix element diff %g, worst mean diff %g, worst p99 %d\n", faces,
-              identical, worstMatrix, worstMean, worstP99);
+  std::printf("    %d faces: %d crops identical; worst matrix element diff %g, worst mean diff %g, worst p99 %d\n",
+              faces, identical, worstMatrix, worstMean, worstP99);
   CHECK_EQ(faces, 511);
   CHECK(worstMatrix <= 1e-4);
   CHECK(worstMean <= 0.5);

@@ -25,9 +25,7 @@ struct FlatBatch {
       conf[2 * row + 1] = 0.5f + 0.1f * static_cast<float>(image);
     }
   }
-  BatchOutputs view() const {
-    return {loc.data(), loc.size(), conf.data(), conf.size(), landms.data(), landms.size()};
-  }
+  BatchOutputs view() const { return {loc.data(), loc.size(), conf.data(), conf.size(), landms.data(), landms.size()}; }
 };
 
 bool startsWith(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }

@@ -96,7 +96,8 @@ void checkCrops(std::mt19937& rng, int imageCount, int cropCount, int size) {
 
 TEST(gpu_affine_warp_matches_cpu_112) {
   std::mt19937 rng(21);
-  for (int round = 0; round < 6; ++round) checkCrops(rng, 1 + static_cast<int>(rng() % 4), 1 + static_cast<int>(rng() % 40), 112);
+  for (int round = 0; round < 6; ++round)
+    checkCrops(rng, 1 + static_cast<int>(rng() % 4), 1 + static_cast<int>(rng() % 40), 112);
 }
 
 TEST(gpu_affine_warp_matches_cpu_other_sizes) {

@@ -43,9 +43,10 @@ std::string compareFaces(const std::vector<Face>& cpu, const float* gpu, int cou
   for (int i = 0; i < count; ++i) {
     const Face& c = cpu[static_cast<size_t>(i)];
     const float* g = gpu + static_cast<size_t>(i) * kFaceFloats;
-    const float expected[kFaceFloats] = {c.x1, c.y1, c.x2, c.y2, c.score, c.landmarks[0], c.landmarks[1],
-                                         c.landmarks[2], c.landmarks[3], c.landmarks[4], c.landmarks[5],
-                                         c.landmarks[6], c.landmarks[7], c.landmarks[8], c.landmarks[9]};
+    const float expected[kFaceFloats] = {c.x1,           c.y1,           c.x2,           c.y2,
+                                         c.score,        c.landmarks[0], c.landmarks[1], c.landmarks[2],
+                                         c.landmarks[3], c.landmarks[4], c.landmarks[5], c.landmarks[6],
+                                         c.landmarks[7], c.landmarks[8], c.landmarks[9]};
     for (int k = 0; k < kFaceFloats; ++k) {
       const float tolerance = k == 4 ? 1e-6f : 1e-3f;
       if (!(std::fabs(g[k] - expected[k]) <= tolerance)) {
@@ -81,8 +82,8 @@ TEST(gpu_lane_device_runs_a_batch_like_the_cpu) {
   std::vector<float> loc, conf, landms;
   for (const Photo& photo : kPhotos) {
     const std::string base = dir + photo.name;
-    for (auto [suffix, target] : {std::pair{".loc.f32", &loc}, std::pair{".conf.f32", &conf},
-                                  std::pair{".landms.f32", &landms}}) {
+    for (auto [suffix, target] :
+         {std::pair{".loc.f32", &loc}, std::pair{".conf.f32", &conf}, std::pair{".landms.f32", &landms}}) {
       const std::vector<float> values = cudatest::readFloats(base + suffix);
       target->insert(target->end(), values.begin(), values.end());
     }
@@ -98,7 +99,8 @@ TEST(gpu_lane_device_runs_a_batch_like_the_cpu) {
   const auto stream = static_cast<cudaStream_t>(lane.stream());
 
   lane.enqueuePreprocess(views, letterboxes, {kCanvas, kCanvas});
-  const std::vector<float> input = cudatest::toHost(static_cast<const float*>(tensors.input), batch * 3 * plane, stream);
+  const std::vector<float> input = cudatest::toHost(static_cast<const float*>(tensors.input), batch * 3 * plane,
+                                                    stream);
   int differing = 0;
   for (int b = 0; b < batch; ++b) {
     std::vector<float> cpu(3 * plane);
@@ -112,7 +114,8 @@ TEST(gpu_lane_device_runs_a_batch_like_the_cpu) {
 
   // The engine's part: the reference outputs into the lane's output tensors, on the lane's stream.
   RF_CUDA_CHECK(cudaMemcpyAsync(tensors.loc, loc.data(), loc.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
-  RF_CUDA_CHECK(cudaMemcpyAsync(tensors.conf, conf.data(), conf.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
+  RF_CUDA_CHECK(
+      cudaMemcpyAsync(tensors.conf, conf.data(), conf.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
   RF_CUDA_CHECK(
       cudaMemcpyAsync(tensors.landms, landms.data(), landms.size() * sizeof(float), cudaMemcpyHostToDevice, stream));
   PostprocessOptions options;  // the API's defaults, whose maxFaces (1000) is also the lane's default cap

@@ -221,8 +221,8 @@ void checkRandom(unsigned seed, int count, int rounds) {
     if (options.preNmsTopK == 0 && batch.priors > limits.preNmsTopK) options.preNmsTopK = limits.preNmsTopK;
     std::ostringstream what;
     what << "batch " << count << " round " << round << " (" << width << "x" << height << ", score "
-         << options.scoreThreshold << ", nms " << options.nmsThreshold << ", top-k " << options.preNmsTopK
-         << ", max " << options.maxFaces << ", clip " << options.clip << ")";
+         << options.scoreThreshold << ", nms " << options.nmsThreshold << ", top-k " << options.preNmsTopK << ", max "
+         << options.maxFaces << ", clip " << options.clip << ")";
     size_t faces = 0;
     const double worst = compareBatch(postprocessor, batch, width, height, options, stream.get(), what.str(), &faces);
     std::printf("    %s: %zu faces, max diff %.3g\n", what.str().c_str(), faces, worst);

@@ -104,8 +104,8 @@ void checkBatch(std::mt19937& rng, int count, int canvasWidth, int canvasHeight)
     }
     if (floatDiffs || halfDiffs) {
       std::ostringstream os;
-      os << "image " << i << " (" << describe(images[static_cast<size_t>(i)]) << "): " << floatDiffs
-         << " FP32 and " << halfDiffs << " FP16 values differ";
+      os << "image " << i << " (" << describe(images[static_cast<size_t>(i)]) << "): " << floatDiffs << " FP32 and "
+         << halfDiffs << " FP16 values differ";
       if (first < 3 * plane) os << "; first at " << first << ": gpu " << gpu[first] << " cpu " << cpu[first];
       harness::fail(__FILE__, __LINE__, os.str());
     }

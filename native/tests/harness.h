@@ -39,44 +39,44 @@ struct Registrar {
 
 #define HARNESS_CONCAT2(a, b) a##b
 #define HARNESS_CONCAT(a, b) HARNESS_CONCAT2(a, b)
-#define TEST(name)                                                                   \
-  static void HARNESS_CONCAT(test_, name)();                                         \
+#define TEST(name)                                                                                \
+  static void HARNESS_CONCAT(test_, name)();                                                      \
   static harness::Registrar HARNESS_CONCAT(registrar_, name)(#name, HARNESS_CONCAT(test_, name)); \
   static void HARNESS_CONCAT(test_, name)()
 
-#define CHECK(cond)                                                 \
-  do {                                                              \
+#define CHECK(cond)                                                     \
+  do {                                                                  \
     if (!(cond)) harness::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
   } while (0)
 
-#define CHECK_EQ(a, b)                                                                           \
-  do {                                                                                           \
-    const auto& va_ = (a);                                                                       \
-    const auto& vb_ = (b);                                                                       \
-    if (!(va_ == vb_)) {                                                                         \
-      std::ostringstream os_;                                                                    \
-      os_ << #a " == " #b " (" << va_ << " vs " << vb_ << ")";                                   \
-      harness::fail(__FILE__, __LINE__, os_.str());                                              \
-    }                                                                                            \
+#define CHECK_EQ(a, b)                                         \
+  do {                                                         \
+    const auto& va_ = (a);                                     \
+    const auto& vb_ = (b);                                     \
+    if (!(va_ == vb_)) {                                       \
+      std::ostringstream os_;                                  \
+      os_ << #a " == " #b " (" << va_ << " vs " << vb_ << ")"; \
+      harness::fail(__FILE__, __LINE__, os_.str());            \
+    }                                                          \
   } while (0)
 
-#define CHECK_NEAR(a, b, tol)                                                                    \
-  do {                                                                                           \
-    const double va_ = (a), vb_ = (b);                                                           \
-    if (!(std::fabs(va_ - vb_) <= (tol))) {                                                      \
-      std::ostringstream os_;                                                                    \
-      os_ << #a " ~= " #b " (" << va_ << " vs " << vb_ << ", tolerance " << (tol) << ")";        \
-      harness::fail(__FILE__, __LINE__, os_.str());                                              \
-    }                                                                                            \
+#define CHECK_NEAR(a, b, tol)                                                             \
+  do {                                                                                    \
+    const double va_ = (a), vb_ = (b);                                                    \
+    if (!(std::fabs(va_ - vb_) <= (tol))) {                                               \
+      std::ostringstream os_;                                                             \
+      os_ << #a " ~= " #b " (" << va_ << " vs " << vb_ << ", tolerance " << (tol) << ")"; \
+      harness::fail(__FILE__, __LINE__, os_.str());                                       \
+    }                                                                                     \
   } while (0)
 
-#define CHECK_THROWS(expr)                                                          \
-  do {                                                                              \
-    bool threw_ = false;                                                            \
-    try {                                                                           \
-      (void)(expr);                                                                 \
-    } catch (...) {                                                                 \
-      threw_ = true;                                                                \
-    }                                                                               \
+#define CHECK_THROWS(expr)                                                           \
+  do {                                                                               \
+    bool threw_ = false;                                                             \
+    try {                                                                            \
+      (void)(expr);                                                                  \
+    } catch (...) {                                                                  \
+      threw_ = true;                                                                 \
+    }                                                                                \
     if (!threw_) harness::fail(__FILE__, __LINE__, "expected an exception: " #expr); \
   } while (0)

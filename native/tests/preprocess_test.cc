@@ -147,8 +147,8 @@ int letterboxMismatches(const TestImage& img, const Letterbox& lb, long& checked
     for (int x = 0; x < lb.inputWidth; ++x)
       for (int c = 0; c < 3; ++c) {  // c: R, G, B
         const bool inside = x < lb.resizedWidth && y < lb.resizedHeight;
-        const float expected =
-            inside ? naiveLinear(img, lb.resizedWidth, lb.resizedHeight, x, y, c) - kMeanBgr[2 - c] : 0.0f;
+        const float expected = inside ? naiveLinear(img, lb.resizedWidth, lb.resizedHeight, x, y, c) - kMeanBgr[2 - c]
+                                      : 0.0f;
         const float got = out[(2 - c) * plane + static_cast<size_t>(y) * lb.inputWidth + x];
         ++checked;
         if (got != expected && ++mismatches <= 3) CHECK_NEAR(got, expected, 0);
@@ -235,7 +235,7 @@ TEST(preprocess_tiers_are_byte_identical) {
     int width, height, channels, padding, canvas;
   };
   const Shape shapes[] = {
-      {1024, 768, 3, 0, 640},  {1024, 576, 3, 0, 640}, {1023, 767, 3, 0, 640}, {1280, 720, 4, 0, 640},
+      {1024, 768, 3, 0, 640},  {1024, 576, 3, 0, 640},  {1023, 767, 3, 0, 640},  {1280, 720, 4, 0, 640},
       {1920, 1080, 3, 7, 640}, {4000, 3000, 3, 0, 640}, {3001, 1999, 4, 4, 640}, {1024, 819, 1, 3, 640},
       {37, 23, 3, 0, 640},     {640, 480, 3, 0, 640},   {641, 479, 3, 0, 640},   {17, 5, 4, 1, 32},
       {5000, 40, 3, 0, 320},   {8, 2000, 3, 0, 96},
@@ -302,10 +302,8 @@ TEST(preprocess_output_alignment_does_not_change_values) {
 TEST(preprocess_force_tier_rejects_unsupported) {
   std::printf("     tiers supported here:");
   for (pd::Tier tier : {pd::Tier::Portable, pd::Tier::Ssse3, pd::Tier::Avx2}) {
-    if (pd::tierSupported(tier))
-      std::printf(" %s", pd::tierName(tier));
-    else
-      CHECK_THROWS(pd::forceTier(tier));
+    if (pd::tierSupported(tier)) std::printf(" %s", pd::tierName(tier));
+    else CHECK_THROWS(pd::forceTier(tier));
   }
   std::printf(" (default %s)\n", pd::tierName(pd::activeTier()));
   CHECK(pd::tierSupported(pd::Tier::Portable));

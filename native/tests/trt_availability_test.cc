@@ -28,7 +28,8 @@ AvailabilityFacts noTensorRt() {
 }
 
 bool has(const Availability& a, const std::string& piece) {
-  for (const std::string& m : a.missing) if (m == piece) return true;
+  for (const std::string& m : a.missing)
+    if (m == piece) return true;
   return false;
 }
 
@@ -67,7 +68,8 @@ TEST(trt_availability_tells_a_missing_layer_from_a_missing_library) {
   CHECK(a.reason.find("-DRETINAFACE_TENSORRT_10_INCLUDE") != std::string::npos);
 
   facts.layer.attempts[1].present = true;  // the layer is there but refused the installed library
-  facts.layer.attempts[1].error = "libnvinfer.so.10 is TensorRT 10.8.0, but this layer was compiled against the 10.16.0 headers";
+  facts.layer.attempts[1].error =
+      "libnvinfer.so.10 is TensorRT 10.8.0, but this layer was compiled against the 10.16.0 headers";
   a = explainAvailability(facts);
   CHECK(has(a, "tensorrt-library"));
   CHECK(a.reason.find("10.8.0") != std::string::npos);

@@ -38,7 +38,8 @@ EngineCacheKey sampleKey() {
 std::vector<uint8_t> bytes(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
 
 void writeBytes(const std::string& path, const std::vector<uint8_t>& data) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
 struct RecordingObserver : EngineObserver {
@@ -47,10 +48,12 @@ struct RecordingObserver : EngineObserver {
   void onEvent(const EngineEvent& event) override { events.push_back(event); }
   bool cancelled() const override { return cancel; }
   int count(EngineEvent::Kind kind) const {
-    return static_cast<int>(std::count_if(events.begin(), events.end(), [&](const EngineEvent& e) { return e.kind == kind; }));
+    return static_cast<int>(
+        std::count_if(events.begin(), events.end(), [&](const EngineEvent& e) { return e.kind == kind; }));
   }
   const EngineEvent* find(EngineEvent::Kind kind) const {
-    for (const EngineEvent& e : events) if (e.kind == kind) return &e;
+    for (const EngineEvent& e : events)
+      if (e.kind == kind) return &e;
     return nullptr;
   }
 };
@@ -117,8 +120,10 @@ TEST(trt_engine_file_rejects_corruption_and_foreign_files) {
   std::vector<uint8_t> longer = good;
   longer.push_back(0);
   CHECK(checkEngineFile(longer, key).problem.find("trailing") != std::string::npos);
-  CHECK(checkEngineFile(std::vector<uint8_t>(good.begin(), good.begin() + 10), key).problem.find("short") != std::string::npos);
-  CHECK(checkEngineFile(std::vector<uint8_t>(good.begin(), good.begin() + 30), key).problem.find("truncated") != std::string::npos);
+  CHECK(checkEngineFile(std::vector<uint8_t>(good.begin(), good.begin() + 10), key).problem.find("short") !=
+        std::string::npos);
+  CHECK(checkEngineFile(std::vector<uint8_t>(good.begin(), good.begin() + 30), key).problem.find("truncated") !=
+        std::string::npos);
 
   std::vector<uint8_t> badMagic = good;
   badMagic[0] = 'X';

@@ -19,7 +19,6 @@ EngineDescription describe(std::vector<TensorDescription> tensors) {
   return d;
 }
 
-
 }  // namespace
 
 TEST(trt_tensors_are_matched_by_shape_not_name) {
@@ -54,13 +53,13 @@ TEST(trt_tensors_reject_what_is_not_retinaface) {
   CHECK(invalid({input, input, loc, conf, landms}));        // two inputs
   CHECK(invalid({input, loc, loc, landms}));                // two loc heads
   TensorDescription halfOut = conf;
-  halfOut.type = TensorType::Float16;                       // outputs must stay float32 (the FP16 rewrite keeps them)
+  halfOut.type = TensorType::Float16;  // outputs must stay float32 (the FP16 rewrite keeps them)
   CHECK(invalid({input, loc, halfOut, landms}));
   TensorDescription gray = input;
   gray.shape = {-1, 1, -1, -1};
   CHECK(invalid({gray, loc, conf, landms}));
   TensorDescription wide = loc;
-  wide.shape = {-1, -1, 16};                                // a single concatenated head
+  wide.shape = {-1, -1, 16};  // a single concatenated head
   CHECK(invalid({input, wide}));
   try {
     mapEngineTensors(describe({input, wide}));
@@ -71,8 +70,10 @@ TEST(trt_tensors_reject_what_is_not_retinaface) {
 
 TEST(trt_output_shapes_are_checked_against_the_anchors) {
   checkOutputShape("loc", {2, 16800, 4}, 2, 16800, 4);  // no throw
-  CHECK_EQ(codeOf([] { checkOutputShape("loc", {2, 16801, 4}, 2, 16800, 4); }), std::string(codes::kModelOutputMismatch));
-  CHECK_EQ(codeOf([] { checkOutputShape("loc", {1, 16800, 4}, 2, 16800, 4); }), std::string(codes::kModelOutputMismatch));
+  CHECK_EQ(codeOf([] { checkOutputShape("loc", {2, 16801, 4}, 2, 16800, 4); }),
+           std::string(codes::kModelOutputMismatch));
+  CHECK_EQ(codeOf([] { checkOutputShape("loc", {1, 16800, 4}, 2, 16800, 4); }),
+           std::string(codes::kModelOutputMismatch));
   CHECK_EQ(codeOf([] { checkOutputShape("loc", {2, -1, 4}, 2, 16800, 4); }), std::string(codes::kModelOutputMismatch));
   CHECK_EQ(codeOf([] { checkOutputShape("loc", {2, 16800}, 2, 16800, 4); }), std::string(codes::kModelOutputMismatch));
 }

@@ -45,8 +45,8 @@ int32_t buildEngine(const RfTrtBuildRequest* request, RfTrtBlob* plan, RfTrtBlob
     request->progress(request->progressUser, RFTRT_PHASE_FINISH, "Building", nullptr, 0, 0);
   }
   const RfTrtProfile& p = request->profile;
-  auto* planBlob = new Blob{"FAKEPLAN " + onnx + " " + std::to_string(p.maxBatch) + " " + std::to_string(p.optBatch) + " " +
-                            std::to_string(p.minWidth) + " " + std::to_string(p.minHeight) + " " +
+  auto* planBlob = new Blob{"FAKEPLAN " + onnx + " " + std::to_string(p.maxBatch) + " " + std::to_string(p.optBatch) +
+                            " " + std::to_string(p.minWidth) + " " + std::to_string(p.minHeight) + " " +
                             std::to_string(p.optWidth) + " " + std::to_string(p.optHeight) + " " +
                             std::to_string(p.maxWidth) + " " + std::to_string(p.maxHeight)};
   plan->data = planBlob->bytes.data();
@@ -139,7 +139,8 @@ int32_t setInputShape(RfTrtContext* context, const char* input, const RfTrtDims*
   context->batch = static_cast<int>(shape->d[0]);
   context->height = static_cast<int>(shape->d[2]);
   context->width = static_cast<int>(shape->d[3]);
-  const int priors = retinaface::priorCount(context->width, context->height) + (context->engine->model == "priors+1" ? 1 : 0);
+  const int priors = retinaface::priorCount(context->width, context->height) +
+                     (context->engine->model == "priors+1" ? 1 : 0);
   for (int32_t i = 0; i < count; ++i) {
     const int64_t width = std::strcmp(names[i], "593") == 0 ? 2 : std::strcmp(names[i], "output0") == 0 ? 4 : 10;
     shapes[i] = dims({context->batch, priors, width});
@@ -192,7 +193,8 @@ RfTrtApi makeApi() {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const RfTrtApi* retinaface_trt_get_api(uint32_t abi, RfTrtError* error) {
+extern "C" __attribute__((visibility("default"))) const RfTrtApi* retinaface_trt_get_api(uint32_t abi,
+                                                                                         RfTrtError* error) {
   if (abi != RFTRT_ABI_VERSION) {
     fail(error, RFTRT_UNAVAILABLE, "ABI mismatch");
     return nullptr;
@@ -208,7 +210,8 @@ extern "C" __attribute__((visibility("default"))) int32_t fake_layer_enqueue_cou
 
 extern "C" __attribute__((visibility("default"))) const RfTrtApi* retinaface_trt_get_api(uint32_t, RfTrtError* error) {
   error->status = RFTRT_UNAVAILABLE;
-  std::strncpy(error->message, "libnvinfer.so.11 could not be loaded (libnvinfer.so.11: cannot open shared object file)",
+  std::strncpy(error->message,
+               "libnvinfer.so.11 could not be loaded (libnvinfer.so.11: cannot open shared object file)",
                sizeof(error->message) - 1);
   return nullptr;
 }

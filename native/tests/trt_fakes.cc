@@ -65,8 +65,8 @@ Recordings::Recordings() {
   for (int i = 0; i < 5; ++i) {
     const std::string base = sharedDir() + "/data/reference/raw640/" + photos[i];
     Recording r;
-    all = all && readFloats(base + ".loc.f32", priors * 4, r.loc) && readFloats(base + ".conf.f32", priors * 2, r.conf) &&
-          readFloats(base + ".landms.f32", priors * 10, r.landms);
+    all = all && readFloats(base + ".loc.f32", priors * 4, r.loc) &&
+          readFloats(base + ".conf.f32", priors * 2, r.conf) && readFloats(base + ".landms.f32", priors * 10, r.landms);
     reference_[i + 1] = std::move(r);
   }
   haveReference_ = all;
@@ -208,13 +208,16 @@ FakeLaneDevice::~FakeLaneDevice() {
   --behaviour_.devicesAlive;
 }
 
-TensorBindings FakeLaneDevice::tensors() { return TensorBindings{input_.data(), loc_.data(), conf_.data(), landms_.data()}; }
+TensorBindings FakeLaneDevice::tensors() {
+  return TensorBindings{input_.data(), loc_.data(), conf_.data(), landms_.data()};
+}
 
 void FakeLaneDevice::enqueuePreprocess(const std::vector<PixelView>& images, const std::vector<Letterbox>& letterboxes,
                                        InputSize input) {
   markBusy(true);
   const int busy = behaviour_.lanesBusy.load();
-  for (int seen = behaviour_.maxLanesBusy.load(); busy > seen && !behaviour_.maxLanesBusy.compare_exchange_weak(seen, busy);) {
+  for (int seen = behaviour_.maxLanesBusy.load();
+       busy > seen && !behaviour_.maxLanesBusy.compare_exchange_weak(seen, busy);) {
   }
   for (const PixelView& image : images) {
     if (image.data[2] == behaviour_.failPreprocessForId.load())
@@ -233,7 +236,8 @@ void FakeLaneDevice::enqueuePreprocess(const std::vector<PixelView>& images, con
     cuda::packBatch(layout, images, memory.data(), memory.size());
     // The "host-to-device copy": runs on the stream, like cudaMemcpyAsync from the pinned slot.
     const size_t bytes = layout.totalBytes;
-    stream_.enqueue([this, &memory, bytes] { uploaded_.assign(memory.begin(), memory.begin() + static_cast<long>(bytes)); });
+    stream_.enqueue(
+        [this, &memory, bytes] { uploaded_.assign(memory.begin(), memory.begin() + static_cast<long>(bytes)); });
     fences_[static_cast<size_t>(slot)]->arm(stream_);
     pinned_.submit(slot);
   } else {

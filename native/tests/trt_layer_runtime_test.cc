@@ -41,7 +41,6 @@ int enqueueCount() {
 
 std::vector<uint8_t> bytes(const std::string& text) { return std::vector<uint8_t>(text.begin(), text.end()); }
 
-
 struct CountingMonitor : BuildMonitor {
   int phases = 0, steps = 0, finishes = 0;
   int stopAt = -1;
@@ -72,7 +71,8 @@ TEST(trt_layer_runtime_builds_and_describes_through_the_c_abi) {
   const std::vector<uint8_t> onnx = bytes("retinaface");
   CountingMonitor monitor;
   const BuildResult built = runtime.build(request(onnx), &monitor);
-  CHECK_EQ(std::string(built.plan.begin(), built.plan.end()), std::string("FAKEPLAN retinaface 4 2 32 32 64 64 128 128"));
+  CHECK_EQ(std::string(built.plan.begin(), built.plan.end()),
+           std::string("FAKEPLAN retinaface 4 2 32 32 64 64 128 128"));
   CHECK_EQ(std::string(built.timingCache.begin(), built.timingCache.end()), std::string("TIMING 0"));
   CHECK_EQ(monitor.phases, 1);
   CHECK_EQ(monitor.steps, 3);
@@ -96,7 +96,8 @@ TEST(trt_layer_runtime_runs_a_context_on_host_buffers) {
   std::unique_ptr<Engine> engine = runtime.load(built.plan.data(), built.plan.size());
   std::unique_ptr<ExecutionContext> context = engine->createContext();
   const int priors = priorCount(64, 48);
-  std::vector<float> input(2 * 3 * 64 * 48), loc(2 * priors * 4, -1.f), conf(2 * priors * 2, -1.f), landms(2 * priors * 10, -1.f);
+  std::vector<float> input(2 * 3 * 64 * 48), loc(2 * priors * 4, -1.f), conf(2 * priors * 2, -1.f),
+      landms(2 * priors * 10, -1.f);
   InferenceCall call;
   call.batch = 2;
   call.size = {64, 48};

@@ -22,8 +22,8 @@
 
 using namespace retinaface;
 using namespace retinaface::trt;
-using trttest::codeOf;
 using trtfake::FakeBehaviour;
+using trttest::codeOf;
 
 namespace {
 
@@ -46,8 +46,10 @@ struct ImageSet {
       : ImageSet(imageIds, std::vector<std::pair<int, int>>(imageIds.size(), {width, height})) {}
   ImageSet(const std::vector<int>& imageIds, const std::vector<std::pair<int, int>>& sizes) : ids(imageIds) {
     pixels.reserve(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i) pixels.push_back(trtfake::imageFor(ids[i], sizes[i].first, sizes[i].second));
-    for (size_t i = 0; i < ids.size(); ++i) views.push_back(trtfake::viewOf(pixels[i], sizes[i].first, sizes[i].second));
+    for (size_t i = 0; i < ids.size(); ++i)
+      pixels.push_back(trtfake::imageFor(ids[i], sizes[i].first, sizes[i].second));
+    for (size_t i = 0; i < ids.size(); ++i)
+      views.push_back(trtfake::viewOf(pixels[i], sizes[i].first, sizes[i].second));
   }
 };
 
@@ -65,7 +67,8 @@ bool matchesExpected(const DetectResult& result, const ImageSet& images, std::op
   size_t offset = 0;
   for (size_t i = 0; i < images.ids.size(); ++i) {
     const PixelView& v = images.views[i];
-    const std::vector<Face> expected = trtfake::expectedFaces(images.ids[i], v.width, v.height, canvas, referenceOptions());
+    const std::vector<Face> expected = trtfake::expectedFaces(images.ids[i], v.width, v.height, canvas,
+                                                              referenceOptions());
     if (static_cast<size_t>(result.counts[i]) != expected.size()) return false;
     if (expected.empty()) continue;
     if (offset + expected.size() * kFaceFloats > result.faces.size()) return false;
@@ -82,7 +85,8 @@ struct Rig {
   LaneLimits limits;
   ShapeProfile profile;
   Rig(ShapeProfile p, int slots = 2, size_t slotBytes = 8 << 20)
-      : platform(std::make_shared<trtfake::FakePlatform>(behaviour, slots, slotBytes)), engine(p, behaviour), profile(p) {
+      : platform(std::make_shared<trtfake::FakePlatform>(behaviour, slots, slotBytes)), engine(p, behaviour),
+        profile(p) {
     limits.maxBatch = p.maxBatch;
     limits.maxInput = p.max;
   }
@@ -95,7 +99,6 @@ struct Rig {
     return all;
   }
 };
-
 
 // Collects outcomes delivered on lane threads.
 struct Outcomes {
@@ -260,7 +263,8 @@ TEST(trt_scheduler_isolates_a_failing_batch) {
   const ImageSet good({1, 2, 3}, 128, 100);
   const ImageSet bad({4, 99}, 128, 100);
   Outcomes outcomes;
-  for (int i = 0; i < 12; ++i) scheduler.submit(requestFor(i % 3 == 1 ? bad : good, InputSize{128, 128}), outcomes.completion(i));
+  for (int i = 0; i < 12; ++i)
+    scheduler.submit(requestFor(i % 3 == 1 ? bad : good, InputSize{128, 128}), outcomes.completion(i));
   CHECK(outcomes.waitFor(12));
   std::lock_guard<std::mutex> lock(outcomes.mutex);
   for (auto& [tag, outcome] : outcomes.received) {
@@ -421,16 +425,20 @@ TEST(trt_session_open_failures_are_typed) {
   config.cacheDir = dir.path();
   auto platform = std::make_shared<trtfake::FakePlatform>(behaviour);
   platform->noGpu = true;
-  CHECK_EQ(codeOf([&] { DetectorSession::open(config, runtime, platform, nullptr); }), std::string(codes::kBackendUnavailable));
+  CHECK_EQ(codeOf([&] { DetectorSession::open(config, runtime, platform, nullptr); }),
+           std::string(codes::kBackendUnavailable));
   platform->noGpu = false;
   SessionConfig bad = config;
   bad.profile.opt = {1280, 1280};  // opt beyond max
-  CHECK_EQ(codeOf([&] { DetectorSession::open(bad, runtime, platform, nullptr); }), std::string(codes::kInvalidArgument));
+  CHECK_EQ(codeOf([&] { DetectorSession::open(bad, runtime, platform, nullptr); }),
+           std::string(codes::kInvalidArgument));
   bad = config;
   bad.streams = 0;
-  CHECK_EQ(codeOf([&] { DetectorSession::open(bad, runtime, platform, nullptr); }), std::string(codes::kInvalidArgument));
+  CHECK_EQ(codeOf([&] { DetectorSession::open(bad, runtime, platform, nullptr); }),
+           std::string(codes::kInvalidArgument));
   runtime->failBuild = true;
-  CHECK_EQ(codeOf([&] { DetectorSession::open(config, runtime, platform, nullptr); }), std::string(codes::kModelInvalid));
+  CHECK_EQ(codeOf([&] { DetectorSession::open(config, runtime, platform, nullptr); }),
+           std::string(codes::kModelInvalid));
   CHECK_EQ(behaviour.devicesAlive.load(), 0);
   CHECK_EQ(behaviour.enginesAlive.load(), 0);
 }

@@ -33,7 +33,8 @@ using trttest::codeOf;
 
 namespace {
 
-const std::string kLog = "/tmp/retinaface-standin-" + std::to_string(STANDIN_MAJOR) + "-" + std::to_string(::getpid()) + ".log";
+const std::string kLog = "/tmp/retinaface-standin-" + std::to_string(STANDIN_MAJOR) + "-" + std::to_string(::getpid()) +
+                         ".log";
 
 // Before anything loads: the product finds the stand-in only through RETINAFACE_TENSORRT_LIB_DIR (not on the
 // loader's path), as a user's unpacked TensorRT tar would be.
@@ -145,7 +146,8 @@ TEST(standin_build_serialize_cache_hit_and_destruction_order) {
   std::vector<std::string> lines = logLines();
   // Factories get the version the layer was compiled against; strongly typed networks on 10, no flag on 11.
   CHECK(lineOf(lines, "call createInferBuilder_INTERNAL version=") >= 0);
-  CHECK(lineOf(lines, STANDIN_MAJOR >= 11 ? "call VBuilder::createNetworkV2 flags=0" : "call VBuilder::createNetworkV2 flags=2") >= 0);
+  CHECK(lineOf(lines, STANDIN_MAJOR >= 11 ? "call VBuilder::createNetworkV2 flags=0"
+                                          : "call VBuilder::createNetworkV2 flags=2") >= 0);
   CHECK(lineOf(lines, "call VBuilder::buildSerializedNetwork tf32=1 workspace=268435456") >= 0);
   CHECK(lineOf(lines, "call VOptimizationProfile::setDimensions input 2 [8,3,1024,1024]") >= 0);
   // The parser outlives the build; everything the build created is destroyed.
@@ -198,7 +200,8 @@ TEST(standin_cache_invalidation_other_version_gpu_corrupt) {
   ProvidedEngine repaired = provideEngine(runtime, key, cache.path(), model, &events);
   CHECK(repaired.built);
   CHECK(events.has(EngineEvent::Kind::CacheRejected, "checksum"));
-  CHECK(lineOf(logLines(), "call VRuntime::deserializeCudaEngine") > lineOf(logLines(), "call VBuilder::buildSerializedNetwork"));
+  CHECK(lineOf(logLines(), "call VRuntime::deserializeCudaEngine") >
+        lineOf(logLines(), "call VBuilder::buildSerializedNetwork"));
 }
 
 TEST(standin_context_shapes_addresses_and_enqueue) {
@@ -214,7 +217,8 @@ TEST(standin_context_shapes_addresses_and_enqueue) {
     std::unique_ptr<ExecutionContext> context = engine->createContext();
     CHECK(logged("call VCudaEngine::createExecutionContext"));
     const int priors = 16800;  // 640x640
-    std::vector<float> input(3 * 640 * 640), loc(priors * 4, -1.0f), conf(priors * 2, -1.0f), landms(priors * 10, -1.0f);
+    std::vector<float> input(3 * 640 * 640), loc(priors * 4, -1.0f), conf(priors * 2, -1.0f),
+        landms(priors * 10, -1.0f);
     InferenceCall call;
     call.batch = 1;
     call.size = {640, 640};
@@ -260,7 +264,8 @@ TEST(standin_cancelled_build) {
   withEnv("RETINAFACE_STANDIN_BUILD_STEPS", "10", [&] {
     Events events;
     events.stopAfterSteps = 2;
-    CHECK_EQ(codeOf([&] { provideEngine(runtime, keyFor(model), cache.path(), model, &events); }), std::string("DETECTOR_CLOSED"));
+    CHECK_EQ(codeOf([&] { provideEngine(runtime, keyFor(model), cache.path(), model, &events); }),
+             std::string("DETECTOR_CLOSED"));
     CHECK(events.steps <= 3);
   });
   CHECK(logged("build-cancelled"));
@@ -326,8 +331,8 @@ TEST(audit_cached_engine_with_wrong_roles_is_not_rebuilt) {
   const std::string plan = "STANDIN-PLAN " + std::to_string(STANDIN_VERSION) +
                            "\ninput input float 4 -1 3 -1 -1 4 1 3 320 320 4 4 3 640 640 4 8 3 1024 1024\n"
                            "output loc half 3 -1 -1 4\noutput conf half 3 -1 -1 2\noutput landms half 3 -1 -1 10\n";
-  const std::vector<uint8_t> file =
-      encodeEngineFile(key.canonical(), reinterpret_cast<const uint8_t*>(plan.data()), plan.size());
+  const std::vector<uint8_t> file = encodeEngineFile(key.canonical(), reinterpret_cast<const uint8_t*>(plan.data()),
+                                                     plan.size());
   std::ofstream(cache.path() + "/" + key.fileName(), std::ios::binary)
       .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
   clearLog();
@@ -375,7 +380,7 @@ TEST(audit_cache_key_tells_tensorrt_builds_and_flags_apart) {
   const std::vector<uint8_t> model = onnx();
   const EngineCacheKey key = keyFor(model);
   // The stand-in's libnvinfer: no CUDA major in its path, its size identifies the build.
-  struct stat info {};
+  struct stat info{};
   CHECK(::stat((std::string(STANDIN_DIR) + "/libnvinfer.so." + std::to_string(STANDIN_MAJOR)).c_str(), &info) == 0);
   CHECK_EQ(key.tensorrtBuild, "cuda-unknown " + std::to_string(info.st_size) + " bytes");
   CHECK(key.canonical().find("format=retinaface-engine-key-2\n") == 0);
@@ -447,7 +452,8 @@ TEST(standin_int8_builds_strongly_typed_with_fp32_flags_and_no_precision_flag) {
     });
   });
   std::vector<std::string> lines = logLines();
-  CHECK(lineOf(lines, STANDIN_MAJOR >= 11 ? "call VBuilder::createNetworkV2 flags=0" : "call VBuilder::createNetworkV2 flags=2") >= 0);
+  CHECK(lineOf(lines, STANDIN_MAJOR >= 11 ? "call VBuilder::createNetworkV2 flags=0"
+                                          : "call VBuilder::createNetworkV2 flags=2") >= 0);
   CHECK(lineOf(lines, "call VBuilderConfig::clearFlag 6") >= 0);  // kTF32
   CHECK(lineOf(lines, "call VBuilderConfig::setFlag") < 0);
   CHECK(lineOf(lines, "call VBuilderConfig::setFlags") < 0);
@@ -467,7 +473,9 @@ TEST(standin_int8_builds_strongly_typed_with_fp32_flags_and_no_precision_flag) {
     const std::vector<std::string> fp32 = logLines();
     const int fp32Build = lineOf(fp32, "call VBuilder::buildSerializedNetwork");
     CHECK(fp32Build >= 0);
-    if (fp32Build >= 0) CHECK(fp32[fp32Build].find(" tf32=0 ") != std::string::npos && fp32[fp32Build].find(" flags=0 ") != std::string::npos);
+    if (fp32Build >= 0)
+      CHECK(fp32[fp32Build].find(" tf32=0 ") != std::string::npos &&
+            fp32[fp32Build].find(" flags=0 ") != std::string::npos);
   }
   CHECK(!mentions(warnings, "int8 was requested"));
   // A float model asked for as int8: built (it is a valid network) but the layer says nothing will run in INT8.

@@ -12,9 +12,12 @@ async function main(): Promise<void> {
   const results = await Promise.allSettled(Array.from({ length: calls }, () => detector.detect(image)));
   const peak = process.resourceUsage().maxRSS;
   await detector.close();
-  const failed = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code as string);
-  process.stdout.write(JSON.stringify({ calls, beforeMB: Math.round(before / 1024),
-    peakMB: Math.round(peak / 1024), failed }) + '\n');
+  const failed = results
+    .filter((r) => r.status === 'rejected')
+    .map((r) => (r as PromiseRejectedResult).reason.code as string);
+  process.stdout.write(
+    JSON.stringify({ calls, beforeMB: Math.round(before / 1024), peakMB: Math.round(peak / 1024), failed }) + '\n',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -31,9 +31,12 @@ async function main(): Promise<void> {
   }
   const results = await Promise.all(pending);
   const wrong = results.filter((r) => r.status !== 'fulfilled' || JSON.stringify(r.value) !== expected).length;
-  const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as Error | undefined;
+  const firstError = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as
+    Error | undefined;
   await detector.close();
-  process.stdout.write(JSON.stringify({ calls, wrong, faces: JSON.parse(expected).length, error: firstError?.message }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ calls, wrong, faces: JSON.parse(expected).length, error: firstError?.message }) + '\n',
+  );
   process.exitCode = wrong === 0 ? 0 : 1;
 }
 

@@ -64,7 +64,12 @@ function ihdr(width: number, height: number, colorType: number, bitDepth = 8): B
 }
 
 /** A PNG of `channels`-byte pixels (colour type from the count), rows filter 0; `pixel(x, y)` gives the bytes. */
-function png(width: number, height: number, channels: 1 | 2 | 3 | 4, pixel: (x: number, y: number) => number[]): Buffer {
+function png(
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4,
+  pixel: (x: number, y: number) => number[],
+): Buffer {
   const colorType = { 1: 0, 2: 4, 3: 2, 4: 6 }[channels];
   const rows = Buffer.alloc(height * (1 + width * channels));
   let at = 0;
@@ -72,18 +77,33 @@ function png(width: number, height: number, channels: 1 | 2 | 3 | 4, pixel: (x: 
     rows[at++] = 0;
     for (let x = 0; x < width; x++) for (const v of pixel(x, y)) rows[at++] = v;
   }
-  return Buffer.concat([PNG_SIGNATURE, ihdr(width, height, colorType), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    ihdr(width, height, colorType),
+    chunk('IDAT', zlib.deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A grey PNG whose rows are all zero, deflated: a few KB that inflate to width x height bytes. */
 function zeroPng(width: number, height: number): Buffer {
   const rows = Buffer.alloc(height * (1 + width));
-  return Buffer.concat([PNG_SIGNATURE, ihdr(width, height, 0), chunk('IDAT', zlib.deflateSync(rows, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    ihdr(width, height, 0),
+    chunk('IDAT', zlib.deflateSync(rows, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A PNG whose header claims `width` x `height` but whose data is one tiny row: the size alone must refuse it. */
 function claimedPng(width: number, height: number): Buffer {
-  return Buffer.concat([PNG_SIGNATURE, ihdr(width, height, 0), chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    ihdr(width, height, 0),
+    chunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 // ---- JPEG surgery ----
@@ -102,7 +122,9 @@ function withFrameSize(jpeg: Buffer, width: number, height: number): Buffer {
     try {
       sof = findMarker(out, code);
       break;
-    } catch { /* try the next kind */ }
+    } catch {
+      /* try the next kind */
+    }
   }
   out.writeUInt16BE(height, sof + 5);
   out.writeUInt16BE(width, sof + 7);
@@ -138,7 +160,8 @@ function noise(length: number, seed: number): Buffer {
   return out;
 }
 
-const truncate = (bytes: Buffer, fraction: number) => bytes.subarray(0, Math.max(1, Math.floor(bytes.length * fraction)));
+const truncate = (bytes: Buffer, fraction: number) =>
+  bytes.subarray(0, Math.max(1, Math.floor(bytes.length * fraction)));
 
 interface Generated extends CorpusEntry {
   /** The file's bytes; absent for pathOnly entries, which make their own path (or none). */
@@ -158,81 +181,213 @@ export async function buildHostileCorpus(): Promise<Generated[]> {
   const tiff = await sharp(source).tiff().toBuffer();
   const flopped = await sharp(source).flop().toBuffer();
   const svg = (w: number, h: number) =>
-    Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="#808080"/>` +
-      '<circle cx="50%" cy="50%" r="20%" fill="#f0c0a0"/></svg>');
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="#808080"/>` +
+        '<circle cx="50%" cy="50%" r="20%" fill="#f0c0a0"/></svg>',
+    );
 
   const entries: Generated[] = [
     // Unusual but valid: every one must find the two faces.
     { name: 'baseline.jpg', kind: 'JPEG, baseline', bytes: jpeg, expect: FACES },
-    { name: 'progressive.jpg', kind: 'JPEG, progressive', bytes: await sharp(source).jpeg({ progressive: true }).toBuffer(), expect: FACES },
-    { name: 'grey.jpg', kind: 'JPEG, greyscale', bytes: await sharp(source).greyscale().jpeg().toBuffer(), expect: FACES },
-    { name: 'cmyk.jpg', kind: 'JPEG, CMYK', bytes: await sharp(source).toColourspace('cmyk').jpeg().toBuffer(), expect: FACES },
     {
-      name: 'exif-rotated.jpg', kind: 'JPEG stored on its side, EXIF orientation 6',
-      bytes: await sharp(source).rotate(270).withMetadata({ orientation: 6 }).jpeg().toBuffer(), expect: FACES,
+      name: 'progressive.jpg',
+      kind: 'JPEG, progressive',
+      bytes: await sharp(source).jpeg({ progressive: true }).toBuffer(),
+      expect: FACES,
     },
-    { name: 'garbage-appended.jpg', kind: 'JPEG + 4 KB of garbage after EOI', bytes: Buffer.concat([jpeg, noise(4096, 7)]), expect: FACES },
-    { name: 'two-jpegs.jpg', kind: 'two JPEGs back to back (the first is read)', bytes: Buffer.concat([jpeg, await sharp(flopped).jpeg().toBuffer()]), expect: FACES },
     {
-      name: 'polyglot-jpeg-html.jpg', kind: 'polyglot: a JPEG that is also an HTML page (script after EOI)',
-      bytes: Buffer.concat([jpeg, Buffer.from('<html><script>alert(1)</script></html>')]), expect: FACES,
+      name: 'grey.jpg',
+      kind: 'JPEG, greyscale',
+      bytes: await sharp(source).greyscale().jpeg().toBuffer(),
+      expect: FACES,
+    },
+    {
+      name: 'cmyk.jpg',
+      kind: 'JPEG, CMYK',
+      bytes: await sharp(source).toColourspace('cmyk').jpeg().toBuffer(),
+      expect: FACES,
+    },
+    {
+      name: 'exif-rotated.jpg',
+      kind: 'JPEG stored on its side, EXIF orientation 6',
+      bytes: await sharp(source).rotate(270).withMetadata({ orientation: 6 }).jpeg().toBuffer(),
+      expect: FACES,
+    },
+    {
+      name: 'garbage-appended.jpg',
+      kind: 'JPEG + 4 KB of garbage after EOI',
+      bytes: Buffer.concat([jpeg, noise(4096, 7)]),
+      expect: FACES,
+    },
+    {
+      name: 'two-jpegs.jpg',
+      kind: 'two JPEGs back to back (the first is read)',
+      bytes: Buffer.concat([jpeg, await sharp(flopped).jpeg().toBuffer()]),
+      expect: FACES,
+    },
+    {
+      name: 'polyglot-jpeg-html.jpg',
+      kind: 'polyglot: a JPEG that is also an HTML page (script after EOI)',
+      bytes: Buffer.concat([jpeg, Buffer.from('<html><script>alert(1)</script></html>')]),
+      expect: FACES,
     },
     { name: 'rgb.png', kind: 'PNG, 8-bit RGB', bytes: pngRgb, expect: FACES },
-    { name: 'rgb16.png', kind: 'PNG, 16-bit RGB', bytes: await sharp(source).toColourspace('rgb16').png().toBuffer(), expect: FACES },
     {
-      name: 'grey-alpha.png', kind: 'PNG, grey + alpha',
-      bytes: png(width, height, 2, (x, y) => [grey.data[y * width + x]!, 255]), expect: FACES,
+      name: 'rgb16.png',
+      kind: 'PNG, 16-bit RGB',
+      bytes: await sharp(source).toColourspace('rgb16').png().toBuffer(),
+      expect: FACES,
     },
     {
-      name: 'rgba-transparent.png', kind: 'PNG, RGBA, fully transparent (alpha ignored)',
-      bytes: png(width, height, 4, (x, y) => [...raw.data.subarray(3 * (y * width + x), 3 * (y * width + x) + 3), 0]), expect: FACES,
+      name: 'grey-alpha.png',
+      kind: 'PNG, grey + alpha',
+      bytes: png(width, height, 2, (x, y) => [grey.data[y * width + x]!, 255]),
+      expect: FACES,
     },
-    { name: 'palette.png', kind: 'PNG, palette (8-bit indexed)', bytes: await sharp(source).png({ palette: true }).toBuffer(), expect: FACES },
+    {
+      name: 'rgba-transparent.png',
+      kind: 'PNG, RGBA, fully transparent (alpha ignored)',
+      bytes: png(width, height, 4, (x, y) => [...raw.data.subarray(3 * (y * width + x), 3 * (y * width + x) + 3), 0]),
+      expect: FACES,
+    },
+    {
+      name: 'palette.png',
+      kind: 'PNG, palette (8-bit indexed)',
+      bytes: await sharp(source).png({ palette: true }).toBuffer(),
+      expect: FACES,
+    },
     { name: 'image.webp', kind: 'WebP, lossy', bytes: webp, expect: FACES },
-    { name: 'lossless-alpha.webp', kind: 'WebP, lossless with alpha', bytes: await sharp(source).ensureAlpha().webp({ lossless: true }).toBuffer(), expect: FACES },
+    {
+      name: 'lossless-alpha.webp',
+      kind: 'WebP, lossless with alpha',
+      bytes: await sharp(source).ensureAlpha().webp({ lossless: true }).toBuffer(),
+      expect: FACES,
+    },
     { name: 'image.gif', kind: 'GIF, one frame', bytes: gif, expect: FACES },
     {
-      name: 'animated.gif', kind: 'GIF, two frames (the first is read)',
-      bytes: await sharp([source, flopped], { join: { animated: true } }).gif().toBuffer(), expect: FACES,
+      name: 'animated.gif',
+      kind: 'GIF, two frames (the first is read)',
+      bytes: await sharp([source, flopped], { join: { animated: true } })
+        .gif()
+        .toBuffer(),
+      expect: FACES,
     },
     { name: 'image.tiff', kind: 'TIFF', bytes: tiff, expect: FACES },
     {
-      name: 'multi-page.tiff', kind: 'TIFF, two pages (the first is read)',
-      bytes: await sharp([source, flopped], { join: { animated: true } }).tiff().toBuffer(), expect: FACES,
+      name: 'multi-page.tiff',
+      kind: 'TIFF, two pages (the first is read)',
+      bytes: await sharp([source, flopped], { join: { animated: true } })
+        .tiff()
+        .toBuffer(),
+      expect: FACES,
     },
 
     // Sizes at and beyond the limits.
-    { name: 'tiny-8x8.png', kind: 'PNG 8x8 (exactly minSide)', bytes: png(8, 8, 3, () => [128, 128, 128]), expect: { faces: 0 } },
+    {
+      name: 'tiny-8x8.png',
+      kind: 'PNG 8x8 (exactly minSide)',
+      bytes: png(8, 8, 3, () => [128, 128, 128]),
+      expect: { faces: 0 },
+    },
     { name: 'tiny-1x1.png', kind: 'PNG 1x1', bytes: png(1, 1, 3, () => [255, 0, 0]), expect: IMAGE_TOO_SMALL },
-    { name: 'tiny-7x7.jpg', kind: 'JPEG 7x7 (below minSide)', bytes: await sharp(source).resize(7, 7).jpeg().toBuffer(), expect: IMAGE_TOO_SMALL },
-    { name: 'strip-640x4.png', kind: 'PNG 640x4 (one side below minSide)', bytes: png(640, 4, 1, () => [0]), expect: IMAGE_TOO_SMALL },
-    { name: 'tall-8x70000.png', kind: 'PNG 8x70000 (a side over the 65536 letterbox limit)', bytes: zeroPng(8, 70000), expect: IMAGE_TOO_LARGE },
+    {
+      name: 'tiny-7x7.jpg',
+      kind: 'JPEG 7x7 (below minSide)',
+      bytes: await sharp(source).resize(7, 7).jpeg().toBuffer(),
+      expect: IMAGE_TOO_SMALL,
+    },
+    {
+      name: 'strip-640x4.png',
+      kind: 'PNG 640x4 (one side below minSide)',
+      bytes: png(640, 4, 1, () => [0]),
+      expect: IMAGE_TOO_SMALL,
+    },
+    {
+      name: 'tall-8x70000.png',
+      kind: 'PNG 8x70000 (a side over the 65536 letterbox limit)',
+      bytes: zeroPng(8, 70000),
+      expect: IMAGE_TOO_LARGE,
+    },
     { name: 'wide-70000x8.png', kind: 'PNG 70000x8', bytes: zeroPng(70000, 8), expect: IMAGE_TOO_LARGE },
-    { name: 'bomb-5000x5000.png', kind: 'PNG bomb: 5000x5000 zeros (25 MP) in a few KB', bytes: zeroPng(5000, 5000), expect: IMAGE_TOO_LARGE },
-    { name: 'bomb-claims-100000x100000.png', kind: 'PNG header claiming 100000x100000 (10 GP)', bytes: claimedPng(100_000, 100_000), expect: IMAGE_TOO_LARGE },
-    { name: 'bomb-claims-65500x65500.jpg', kind: 'JPEG frame header claiming 65500x65500', bytes: withFrameSize(jpeg, 65_500, 65_500), expect: IMAGE_TOO_LARGE },
-    { name: 'bomb-svg-100000.svg', kind: 'SVG declaring 100000x100000', bytes: svg(100_000, 100_000), expect: IMAGE_TOO_LARGE },
+    {
+      name: 'bomb-5000x5000.png',
+      kind: 'PNG bomb: 5000x5000 zeros (25 MP) in a few KB',
+      bytes: zeroPng(5000, 5000),
+      expect: IMAGE_TOO_LARGE,
+    },
+    {
+      name: 'bomb-claims-100000x100000.png',
+      kind: 'PNG header claiming 100000x100000 (10 GP)',
+      bytes: claimedPng(100_000, 100_000),
+      expect: IMAGE_TOO_LARGE,
+    },
+    {
+      name: 'bomb-claims-65500x65500.jpg',
+      kind: 'JPEG frame header claiming 65500x65500',
+      bytes: withFrameSize(jpeg, 65_500, 65_500),
+      expect: IMAGE_TOO_LARGE,
+    },
+    {
+      name: 'bomb-svg-100000.svg',
+      kind: 'SVG declaring 100000x100000',
+      bytes: svg(100_000, 100_000),
+      expect: IMAGE_TOO_LARGE,
+    },
 
     // Truncated at several points.
-    { name: 'truncated-header.jpg', kind: 'JPEG cut at 200 bytes (inside the headers)', bytes: jpeg.subarray(0, 200), expect: IMAGE_DECODE_FAILED },
+    {
+      name: 'truncated-header.jpg',
+      kind: 'JPEG cut at 200 bytes (inside the headers)',
+      bytes: jpeg.subarray(0, 200),
+      expect: IMAGE_DECODE_FAILED,
+    },
     { name: 'truncated-50.jpg', kind: 'JPEG cut at 50%', bytes: truncate(jpeg, 0.5), expect: IMAGE_DECODE_FAILED },
-    { name: 'truncated-no-eoi.jpg', kind: 'JPEG without its last 2 bytes (no EOI)', bytes: jpeg.subarray(0, jpeg.length - 2), expect: IMAGE_DECODE_FAILED },
-    { name: 'truncated-header-only.png', kind: 'PNG: signature + IHDR, no data', bytes: Buffer.concat([PNG_SIGNATURE, ihdr(width, height, 2)]), expect: IMAGE_DECODE_FAILED },
-    { name: 'truncated-signature.png', kind: 'PNG: the 8-byte signature only', bytes: PNG_SIGNATURE, expect: IMAGE_DECODE_FAILED },
+    {
+      name: 'truncated-no-eoi.jpg',
+      kind: 'JPEG without its last 2 bytes (no EOI)',
+      bytes: jpeg.subarray(0, jpeg.length - 2),
+      expect: IMAGE_DECODE_FAILED,
+    },
+    {
+      name: 'truncated-header-only.png',
+      kind: 'PNG: signature + IHDR, no data',
+      bytes: Buffer.concat([PNG_SIGNATURE, ihdr(width, height, 2)]),
+      expect: IMAGE_DECODE_FAILED,
+    },
+    {
+      name: 'truncated-signature.png',
+      kind: 'PNG: the 8-byte signature only',
+      bytes: PNG_SIGNATURE,
+      expect: IMAGE_DECODE_FAILED,
+    },
     { name: 'truncated-50.png', kind: 'PNG cut at 50%', bytes: truncate(pngRgb, 0.5), expect: IMAGE_DECODE_FAILED },
-    { name: 'truncated-no-iend.png', kind: 'PNG without its IEND chunk', bytes: pngRgb.subarray(0, pngRgb.length - 12), expect: FACES },
+    {
+      name: 'truncated-no-iend.png',
+      kind: 'PNG without its IEND chunk',
+      bytes: pngRgb.subarray(0, pngRgb.length - 12),
+      expect: FACES,
+    },
     { name: 'truncated-50.webp', kind: 'WebP cut at 50%', bytes: truncate(webp, 0.5), expect: IMAGE_DECODE_FAILED },
     { name: 'truncated-50.gif', kind: 'GIF cut at 50%', bytes: truncate(gif, 0.5), expect: IMAGE_DECODE_FAILED },
     { name: 'truncated-50.tiff', kind: 'TIFF cut at 50%', bytes: truncate(tiff, 0.5), expect: IMAGE_DECODE_FAILED },
 
     // Corrupt inside.
     {
-      name: 'corrupt-huffman.jpg', kind: 'JPEG with corrupt Huffman data below the faces (decoder warning)', bytes: corruptScan(jpeg),
-      expect: FACES, failOnWarning: IMAGE_DECODE_FAILED,
+      name: 'corrupt-huffman.jpg',
+      kind: 'JPEG with corrupt Huffman data below the faces (decoder warning)',
+      bytes: corruptScan(jpeg),
+      expect: FACES,
+      failOnWarning: IMAGE_DECODE_FAILED,
     },
-    { name: 'zero-size-frame.jpg', kind: 'JPEG frame header of 0x0', bytes: withFrameSize(jpeg, 0, 0), expect: IMAGE_DECODE_FAILED },
     {
-      name: 'bad-crc.png', kind: 'PNG with a wrong IDAT CRC',
+      name: 'zero-size-frame.jpg',
+      kind: 'JPEG frame header of 0x0',
+      bytes: withFrameSize(jpeg, 0, 0),
+      expect: IMAGE_DECODE_FAILED,
+    },
+    {
+      name: 'bad-crc.png',
+      kind: 'PNG with a wrong IDAT CRC',
       bytes: (() => {
         const b = Buffer.from(pngRgb);
         const idat = b.indexOf('IDAT');
@@ -240,23 +395,51 @@ export async function buildHostileCorpus(): Promise<Generated[]> {
         b[crcAt] = b[crcAt]! ^ 0xff;
         return b;
       })(),
-      expect: FACES, failOnWarning: IMAGE_DECODE_FAILED,
+      expect: FACES,
+      failOnWarning: IMAGE_DECODE_FAILED,
     },
-    { name: 'png-signature-then-jpeg.png', kind: 'PNG signature followed by JPEG data', bytes: Buffer.concat([PNG_SIGNATURE, jpeg]), expect: IMAGE_DECODE_FAILED },
-    { name: 'jpeg-soi-then-png.jpg', kind: 'JPEG SOI followed by PNG data', bytes: Buffer.concat([Buffer.from([0xff, 0xd8]), pngRgb]), expect: IMAGE_DECODE_FAILED },
+    {
+      name: 'png-signature-then-jpeg.png',
+      kind: 'PNG signature followed by JPEG data',
+      bytes: Buffer.concat([PNG_SIGNATURE, jpeg]),
+      expect: IMAGE_DECODE_FAILED,
+    },
+    {
+      name: 'jpeg-soi-then-png.jpg',
+      kind: 'JPEG SOI followed by PNG data',
+      bytes: Buffer.concat([Buffer.from([0xff, 0xd8]), pngRgb]),
+      expect: IMAGE_DECODE_FAILED,
+    },
 
     // Not images.
     { name: 'empty.jpg', kind: 'zero bytes', bytes: Buffer.alloc(0), expect: IMAGE_EMPTY },
     { name: 'one-byte.jpg', kind: 'one byte', bytes: Buffer.from([0xff]), expect: IMAGE_DECODE_FAILED },
     { name: 'random-4k.jpg', kind: '4 KB of random bytes', bytes: noise(4096, 42), expect: IMAGE_DECODE_FAILED },
-    { name: 'text.png', kind: 'plain text', bytes: Buffer.from('this is not an image\n'.repeat(50)), expect: IMAGE_DECODE_FAILED },
-    { name: 'page.html', kind: 'an HTML page', bytes: Buffer.from('<!doctype html><html><body><img src="x.jpg"></body></html>\n'), expect: IMAGE_DECODE_FAILED },
     {
-      name: 'bitmap.bmp', kind: 'BMP (a format sharp does not read)',
+      name: 'text.png',
+      kind: 'plain text',
+      bytes: Buffer.from('this is not an image\n'.repeat(50)),
+      expect: IMAGE_DECODE_FAILED,
+    },
+    {
+      name: 'page.html',
+      kind: 'an HTML page',
+      bytes: Buffer.from('<!doctype html><html><body><img src="x.jpg"></body></html>\n'),
+      expect: IMAGE_DECODE_FAILED,
+    },
+    {
+      name: 'bitmap.bmp',
+      kind: 'BMP (a format sharp does not read)',
       bytes: (() => {
         const b = Buffer.alloc(54 + 16 * 16 * 3);
-        b.write('BM', 0, 'latin1'); b.writeUInt32LE(b.length, 2); b.writeUInt32LE(54, 10); b.writeUInt32LE(40, 14);
-        b.writeInt32LE(16, 18); b.writeInt32LE(16, 22); b.writeUInt16LE(1, 26); b.writeUInt16LE(24, 28);
+        b.write('BM', 0, 'latin1');
+        b.writeUInt32LE(b.length, 2);
+        b.writeUInt32LE(54, 10);
+        b.writeUInt32LE(40, 14);
+        b.writeInt32LE(16, 18);
+        b.writeInt32LE(16, 22);
+        b.writeUInt16LE(1, 26);
+        b.writeUInt16LE(24, 28);
         return b;
       })(),
       expect: IMAGE_DECODE_FAILED,
@@ -266,7 +449,12 @@ export async function buildHostileCorpus(): Promise<Generated[]> {
     { name: 'drawing.svg', kind: 'SVG (rasterised, no faces)', bytes: svg(320, 240), expect: { faces: 0 } },
 
     // Paths that are not image files (API by path and CLI only).
-    { name: 'a-directory.jpg', kind: 'a directory named like an image', pathOnly: true, expect: { code: 'INVALID_ARGUMENT' } },
+    {
+      name: 'a-directory.jpg',
+      kind: 'a directory named like an image',
+      pathOnly: true,
+      expect: { code: 'INVALID_ARGUMENT' },
+    },
     { name: 'missing.jpg', kind: 'a path that does not exist', pathOnly: true, expect: { code: 'IMAGE_NOT_FOUND' } },
   ];
   return entries;

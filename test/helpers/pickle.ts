@@ -38,7 +38,10 @@ export class PickleWriter {
 
   int(n: number): this {
     if (n >= 0 && n < 256) return this.op(0x4b).op(n); // BININT1
-    if (n >= 0 && n < 65536) return this.op(0x4d).op(n & 0xff).op(n >>> 8); // BININT2
+    if (n >= 0 && n < 65536)
+      return this.op(0x4d)
+        .op(n & 0xff)
+        .op(n >>> 8); // BININT2
     return this.op(0x4a).u32(n); // BININT (fits int32 in these tests)
   }
 
@@ -55,19 +58,45 @@ export class PickleWriter {
     return this;
   }
 
-  none(): this { return this.op(0x4e); }
-  bool(value: boolean): this { return this.op(value ? 0x88 : 0x89); }
-  mark(): this { return this.op(0x28); }
-  tuple(): this { return this.op(0x74); }
-  emptyTuple(): this { return this.op(0x29); }
-  emptyDict(): this { return this.op(0x7d); }
-  emptyList(): this { return this.op(0x5d); }
-  setItems(): this { return this.op(0x75); }
-  appends(): this { return this.op(0x65); }
-  reduce(): this { return this.op(0x52); }
-  build(): this { return this.op(0x62); }
-  persistentId(): this { return this.op(0x51); }
-  stop(): this { return this.op(0x2e); }
+  none(): this {
+    return this.op(0x4e);
+  }
+  bool(value: boolean): this {
+    return this.op(value ? 0x88 : 0x89);
+  }
+  mark(): this {
+    return this.op(0x28);
+  }
+  tuple(): this {
+    return this.op(0x74);
+  }
+  emptyTuple(): this {
+    return this.op(0x29);
+  }
+  emptyDict(): this {
+    return this.op(0x7d);
+  }
+  emptyList(): this {
+    return this.op(0x5d);
+  }
+  setItems(): this {
+    return this.op(0x75);
+  }
+  appends(): this {
+    return this.op(0x65);
+  }
+  reduce(): this {
+    return this.op(0x52);
+  }
+  build(): this {
+    return this.op(0x62);
+  }
+  persistentId(): this {
+    return this.op(0x51);
+  }
+  stop(): this {
+    return this.op(0x2e);
+  }
 
   intTuple(values: readonly number[]): this {
     this.mark();
@@ -105,7 +134,12 @@ export function stateDictPickle(tensors: readonly TensorSpec[], format: 'legacy'
   const w = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
   tensors.forEach((tensor, key) => {
     w.string(tensor.name).global('torch._utils', '_rebuild_tensor_v2').mark();
-    w.mark().string('storage').global('torch', 'FloatStorage').string(String(key)).string('cpu').int(tensor.values.length);
+    w.mark()
+      .string('storage')
+      .global('torch', 'FloatStorage')
+      .string(String(key))
+      .string('cpu')
+      .int(tensor.values.length);
     if (format === 'legacy') w.none();
     w.tuple().persistentId();
     w.int(0).intTuple(tensor.shape).intTuple(contiguousStride(tensor.shape)).bool(false);
@@ -120,10 +154,26 @@ const MAGIC = 0x1950a86a20f9469cfc6cn;
 export function legacyHeader(): Buffer {
   const magic = new PickleWriter().proto().long(MAGIC).stop();
   const protocol = new PickleWriter().proto().int(1001).stop();
-  const sysInfo = new PickleWriter().proto().emptyDict().mark()
-    .string('protocol_version').int(1001).string('little_endian').bool(true)
-    .string('type_sizes').emptyDict().mark().string('short').int(2).string('int').int(4).string('long').int(4).setItems()
-    .setItems().stop();
+  const sysInfo = new PickleWriter()
+    .proto()
+    .emptyDict()
+    .mark()
+    .string('protocol_version')
+    .int(1001)
+    .string('little_endian')
+    .bool(true)
+    .string('type_sizes')
+    .emptyDict()
+    .mark()
+    .string('short')
+    .int(2)
+    .string('int')
+    .int(4)
+    .string('long')
+    .int(4)
+    .setItems()
+    .setItems()
+    .stop();
   return Buffer.concat([magic.toBuffer(), protocol.toBuffer(), sysInfo.toBuffer()]);
 }
 
@@ -160,6 +210,9 @@ export function zipCheckpoint(
   zip.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    zip.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => resolve(Buffer.concat(chunks)))
+      .on('error', reject);
   });
 }

@@ -19,7 +19,12 @@ export function resnet50RetinaFaceShapes(): [string, number[]][] {
   };
   convBn('body.conv1', 'body.bn1', 64, 3, 7);
   let inChannels = 64;
-  for (const [layer, blocks, planes] of [['layer1', 3, 64], ['layer2', 4, 128], ['layer3', 6, 256], ['layer4', 3, 512]] as const) {
+  for (const [layer, blocks, planes] of [
+    ['layer1', 3, 64],
+    ['layer2', 4, 128],
+    ['layer3', 6, 256],
+    ['layer4', 3, 512],
+  ] as const) {
     for (let b = 0; b < blocks; b++) {
       const key = `body.${layer}.${b}`;
       convBn(`${key}.conv1`, `${key}.bn1`, planes, inChannels, 1);
@@ -38,7 +43,11 @@ export function resnet50RetinaFaceShapes(): [string, number[]][] {
     convBn(`${s}.conv7X7_2.0`, `${s}.conv7X7_2.1`, 64, 64, 3);
     convBn(`${s}.conv7x7_3.0`, `${s}.conv7x7_3.1`, 64, 64, 3);
   }
-  for (const [head, width] of [['ClassHead', 2], ['BboxHead', 4], ['LandmarkHead', 10]] as const) {
+  for (const [head, width] of [
+    ['ClassHead', 2],
+    ['BboxHead', 4],
+    ['LandmarkHead', 10],
+  ] as const) {
     for (let i = 0; i < 3; i++) {
       shapes.push([`${head}.${i}.conv1x1.weight`, [2 * width, 256, 1, 1]]);
       shapes.push([`${head}.${i}.conv1x1.bias`, [2 * width]]);
@@ -57,16 +66,23 @@ export function tensorOf(values: Float32Array | BigInt64Array, shape: readonly n
   }
   const float = values instanceof Float32Array;
   return new TorchTensor(
-    { key: 'k', dtype: float ? 'float32' : 'int64', elementBytes: float ? 4 : 8, numel: values.length,
-      data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) },
-    0, shape, stride,
+    {
+      key: 'k',
+      dtype: float ? 'float32' : 'int64',
+      elementBytes: float ? 4 : 8,
+      numel: values.length,
+      data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    },
+    0,
+    shape,
+    stride,
   );
 }
 
 /** He-scaled uniform weights, BN statistics near identity; `prefix` e.g. 'module.' as DataParallel saves. */
 export function randomResnet50StateDict(seed = 7, prefix = ''): StateDict {
   let state = seed >>> 0;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const dict: StateDict = new Map();
   for (const [name, shape] of resnet50RetinaFaceShapes()) {
     if (name.endsWith('num_batches_tracked')) {
@@ -78,7 +94,12 @@ export function randomResnet50StateDict(seed = 7, prefix = ''): StateDict {
     const fanIn = shape.length === 4 ? shape[1]! * shape[2]! * shape[3]! : 1;
     const bound = Math.sqrt(6 / fanIn);
     const positive = name.endsWith('running_var') || (shape.length === 1 && name.endsWith('.weight')); // variances, gammas
-    const fill = shape.length === 4 ? () => (random() * 2 - 1) * bound : positive ? () => 0.5 + random() : () => (random() * 2 - 1) * 0.1;
+    const fill =
+      shape.length === 4
+        ? () => (random() * 2 - 1) * bound
+        : positive
+          ? () => 0.5 + random()
+          : () => (random() * 2 - 1) * 0.1;
     for (let i = 0; i < n; i++) values[i] = fill();
     dict.set(prefix + name, tensorOf(values, shape));
   }

@@ -116,15 +116,26 @@ export class RawConnection {
 
 /** The head of a request (through the blank line). */
 export function requestHead(method: string, url: string, headers: Record<string, string | number> = {}): string {
-  const lines = [`${method} ${url} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `${method} ${url} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
 /** A complete request with a Content-Length body. */
-export function request(method: string, url: string, body: Buffer | string = '', headers: Record<string, string | number> = {}): Buffer {
+export function request(
+  method: string,
+  url: string,
+  body: Buffer | string = '',
+  headers: Record<string, string | number> = {},
+): Buffer {
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1');
-  const head = method === 'GET' && payload.length === 0 ? requestHead(method, url, headers)
-    : requestHead(method, url, { ...headers, 'Content-Length': payload.length });
+  const head =
+    method === 'GET' && payload.length === 0
+      ? requestHead(method, url, headers)
+      : requestHead(method, url, { ...headers, 'Content-Length': payload.length });
   return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
 }
 

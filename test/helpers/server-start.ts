@@ -43,6 +43,10 @@ export async function listeningApp(
 }
 
 /** The library's own server (createServer) over a detector of MODEL_DYNAMIC. */
-export function listening(t: Test, serverOptions: Partial<ServerOptions> = {}, detectorOptions: DetectorOptions = {}): Promise<ListeningServer> {
+export function listening(
+  t: Test,
+  serverOptions: Partial<ServerOptions> = {},
+  detectorOptions: DetectorOptions = {},
+): Promise<ListeningServer> {
   return listeningApp(t, (detector) => createServer({ detector, ...serverOptions }), detectorOptions);
 }

@@ -31,8 +31,17 @@ export function identityModel(inputShape: (number | string)[], outputCount = 1):
     nodes.push(...bytesField(1, [...stringField(1, 'x'), ...stringField(2, `y${i}`), ...stringField(4, 'Identity')]));
     outputs.push(...bytesField(12, valueInfo(`y${i}`, inputShape)));
   }
-  const graph = [...nodes, ...stringField(2, 'not-retinaface'), ...bytesField(11, valueInfo('x', inputShape)), ...outputs];
-  const model = [...intField(1, 7 /* IR version */), ...bytesField(7, graph), ...bytesField(8, intField(2, 13) /* opset */)];
+  const graph = [
+    ...nodes,
+    ...stringField(2, 'not-retinaface'),
+    ...bytesField(11, valueInfo('x', inputShape)),
+    ...outputs,
+  ];
+  const model = [
+    ...intField(1, 7 /* IR version */),
+    ...bytesField(7, graph),
+    ...bytesField(8, intField(2, 13) /* opset */),
+  ];
   return Buffer.from(model);
 }
 
@@ -41,7 +50,10 @@ function int64Initializer(name: string, values: number[]): number[] {
   return [
     ...intField(1, values.length), // dims
     ...intField(2, 7 /* INT64 */),
-    ...bytesField(7, values.flatMap((v) => varint(v))), // packed int64_data (non-negative values only)
+    ...bytesField(
+      7,
+      values.flatMap((v) => varint(v)),
+    ), // packed int64_data (non-negative values only)
     ...stringField(8, name),
   ];
 }
@@ -62,10 +74,23 @@ export function lookalikeModel(inputShape: [number, number, number, number], row
   const outputs: number[] = [];
   for (const [name, n, last] of heads) {
     inits.push(...bytesField(5, int64Initializer(`${name}_shape`, [1, n, last])));
-    nodes.push(...bytesField(1, [...stringField(1, 'x'), ...stringField(1, `${name}_shape`), ...stringField(2, name), ...stringField(4, 'Reshape')]));
+    nodes.push(
+      ...bytesField(1, [
+        ...stringField(1, 'x'),
+        ...stringField(1, `${name}_shape`),
+        ...stringField(2, name),
+        ...stringField(4, 'Reshape'),
+      ]),
+    );
     outputs.push(...bytesField(12, valueInfo(name, [1, n, last])));
   }
-  const graph = [...nodes, ...stringField(2, 'lookalike'), ...inits, ...bytesField(11, valueInfo('x', inputShape)), ...outputs];
+  const graph = [
+    ...nodes,
+    ...stringField(2, 'lookalike'),
+    ...inits,
+    ...bytesField(11, valueInfo('x', inputShape)),
+    ...outputs,
+  ];
   const model = [...intField(1, 7), ...bytesField(7, graph), ...bytesField(8, intField(2, 13))];
   return Buffer.from(model);
 }

@@ -22,7 +22,13 @@ function zeroCrc(mib: number): number {
   return crc;
 }
 
-export interface ZipEntry { name: string; data: Buffer; method: 0 | 8; crc: number; size: number }
+export interface ZipEntry {
+  name: string;
+  data: Buffer;
+  method: 0 | 8;
+  crc: number;
+  size: number;
+}
 
 /**
  * Writes the fields a local header and a central directory entry share (method, CRC, sizes, name length) at `at`,
@@ -77,11 +83,35 @@ export function stored(name: string, data: Buffer): ZipEntry {
  */
 export function zipBombCheckpoint(mib: number, declaredMiB = mib): Buffer {
   const numel = (declaredMiB * MIB) / 4;
-  const pickle = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark()
-    .string('w').global('torch._utils', '_rebuild_tensor_v2').mark()
-    .mark().string('storage').global('torch', 'FloatStorage').string('0').string('cpu').int(numel).tuple().persistentId()
-    .int(0).intTuple([numel]).intTuple([1]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce()
-    .setItems().stop().toBuffer();
+  const pickle = new PickleWriter()
+    .proto()
+    .global('collections', 'OrderedDict')
+    .emptyTuple()
+    .reduce()
+    .mark()
+    .string('w')
+    .global('torch._utils', '_rebuild_tensor_v2')
+    .mark()
+    .mark()
+    .string('storage')
+    .global('torch', 'FloatStorage')
+    .string('0')
+    .string('cpu')
+    .int(numel)
+    .tuple()
+    .persistentId()
+    .int(0)
+    .intTuple([numel])
+    .intTuple([1])
+    .bool(false)
+    .global('collections', 'OrderedDict')
+    .emptyTuple()
+    .reduce()
+    .tuple()
+    .reduce()
+    .setItems()
+    .stop()
+    .toBuffer();
   return zip([
     stored('archive/data.pkl', pickle),
     stored('archive/byteorder', Buffer.from('little')),

@@ -42,7 +42,8 @@ export function readLegacyCheckpoint(data: Uint8Array, source: string): LoadedCh
     throw invalidCheckpoint(source, 'wrong magic number');
   }
   const protocol = next(plainOptions(source));
-  if (protocol !== PROTOCOL_VERSION) throw invalidCheckpoint(source, `unknown legacy protocol version ${describe(protocol)}`);
+  if (protocol !== PROTOCOL_VERSION)
+    throw invalidCheckpoint(source, `unknown legacy protocol version ${describe(protocol)}`);
   const sysInfo = next(plainOptions(source));
   if (!(sysInfo instanceof PickleDict) || sysInfo.get('little_endian') !== true) {
     throw invalidCheckpoint(source, 'written on a big-endian machine (not supported) or without sys_info');
@@ -66,7 +67,8 @@ export function readLegacyCheckpoint(data: Uint8Array, source: string): LoadedCh
     }
     offset += 8;
     const bytes = storage.numel * storage.elementBytes;
-    if (offset + bytes > data.length) throw invalidCheckpoint(source, `the file ends inside storage ${key} (truncated?)`);
+    if (offset + bytes > data.length)
+      throw invalidCheckpoint(source, `the file ends inside storage ${key} (truncated?)`);
     storage.data = data.subarray(offset, offset + bytes);
     offset += bytes;
   }

@@ -64,7 +64,9 @@ const UNSAFE_OPCODES: Record<number, string> = {
 };
 
 export function invalidCheckpoint(source: string, detail: string, cause?: unknown): RetinaFaceError {
-  return new RetinaFaceError('CHECKPOINT_INVALID', `${source} is not a readable PyTorch checkpoint: ${detail}`, { cause });
+  return new RetinaFaceError('CHECKPOINT_INVALID', `${source} is not a readable PyTorch checkpoint: ${detail}`, {
+    cause,
+  });
 }
 
 export function unsafeCheckpoint(source: string, detail: string): RetinaFaceError {
@@ -113,83 +115,166 @@ class Unpickler {
 
   private step(op: number, at: number): void {
     const unsafe = UNSAFE_OPCODES[op];
-    if (unsafe) throw unsafeCheckpoint(this.options.source, `pickle opcode ${unsafe} at byte ${at} instantiates a class by name`);
+    if (unsafe)
+      throw unsafeCheckpoint(this.options.source, `pickle opcode ${unsafe} at byte ${at} instantiates a class by name`);
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const protocol = this.u8();
         if (protocol < 2 || protocol > 5) throw this.invalid(at, `pickle protocol ${protocol}`);
         return;
       }
-      case 0x95: this.take(8); return; // FRAME: a length hint only
-      case 0x28: this.marks.push(this.stack.length); this.stack.push(MARK); return; // MARK
-      case 0x7d: this.stack.push(new PickleDict()); return; // EMPTY_DICT
-      case 0x5d: this.stack.push([]); return; // EMPTY_LIST
-      case 0x29: this.stack.push(new PickleTuple()); return; // EMPTY_TUPLE
-      case 0x74: this.stack.push(PickleTuple.from(this.popMark(at))); return; // TUPLE
-      case 0x85: this.stack.push(PickleTuple.from(this.popN(1, at))); return; // TUPLE1
-      case 0x86: this.stack.push(PickleTuple.from(this.popN(2, at))); return; // TUPLE2
-      case 0x87: this.stack.push(PickleTuple.from(this.popN(3, at))); return; // TUPLE3
-      case 0x6c: this.stack.push(this.popMark(at)); return; // LIST
-      case 0x64: this.stack.push(this.dictFrom(this.popMark(at), new PickleDict(), at)); return; // DICT
-      case 0x61: { // APPEND (list is below the item)
+      case 0x95:
+        this.take(8);
+        return; // FRAME: a length hint only
+      case 0x28:
+        this.marks.push(this.stack.length);
+        this.stack.push(MARK);
+        return; // MARK
+      case 0x7d:
+        this.stack.push(new PickleDict());
+        return; // EMPTY_DICT
+      case 0x5d:
+        this.stack.push([]);
+        return; // EMPTY_LIST
+      case 0x29:
+        this.stack.push(new PickleTuple());
+        return; // EMPTY_TUPLE
+      case 0x74:
+        this.stack.push(PickleTuple.from(this.popMark(at)));
+        return; // TUPLE
+      case 0x85:
+        this.stack.push(PickleTuple.from(this.popN(1, at)));
+        return; // TUPLE1
+      case 0x86:
+        this.stack.push(PickleTuple.from(this.popN(2, at)));
+        return; // TUPLE2
+      case 0x87:
+        this.stack.push(PickleTuple.from(this.popN(3, at)));
+        return; // TUPLE3
+      case 0x6c:
+        this.stack.push(this.popMark(at));
+        return; // LIST
+      case 0x64:
+        this.stack.push(this.dictFrom(this.popMark(at), new PickleDict(), at));
+        return; // DICT
+      case 0x61: {
+        // APPEND (list is below the item)
         const [item] = this.popN(1, at);
         this.list(at).push(item);
         return;
       }
-      case 0x65: { // APPENDS; a loop, not push(...items): a spread of 300k items overflows the call stack
+      case 0x65: {
+        // APPENDS; a loop, not push(...items): a spread of 300k items overflows the call stack
         const items = this.popMark(at);
         const list = this.list(at);
         for (const item of items) list.push(item);
         return;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const [key, value] = this.popN(2, at);
         this.dictFrom([key, value], this.dict(at), at);
         return;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = this.popMark(at);
         this.dictFrom(items, this.dict(at), at);
         return;
       }
-      case 0x4a: this.stack.push(this.view.getInt32(this.take(4), true)); return; // BININT
-      case 0x4b: this.stack.push(this.u8()); return; // BININT1
-      case 0x4d: this.stack.push(this.view.getUint16(this.take(2), true)); return; // BININT2
-      case 0x8a: this.stack.push(this.long(this.u8())); return; // LONG1
-      case 0x8b: this.stack.push(this.long(this.view.getUint32(this.take(4), true))); return; // LONG4
-      case 0x58: this.stack.push(this.text(this.view.getUint32(this.take(4), true), 'utf8')); return; // BINUNICODE
-      case 0x8c: this.stack.push(this.text(this.u8(), 'utf8')); return; // SHORT_BINUNICODE
-      case 0x8d: this.stack.push(this.text(this.u64(), 'utf8')); return; // BINUNICODE8
-      case 0x55: this.stack.push(this.text(this.u8(), 'latin1')); return; // SHORT_BINSTRING (Python 2 str)
-      case 0x54: this.stack.push(this.text(this.view.getUint32(this.take(4), true), 'latin1')); return; // BINSTRING
-      case 0x43: this.stack.push(this.bytes(this.u8())); return; // SHORT_BINBYTES
-      case 0x42: this.stack.push(this.bytes(this.view.getUint32(this.take(4), true))); return; // BINBYTES
-      case 0x8e: this.stack.push(this.bytes(this.u64())); return; // BINBYTES8
-      case 0x47: this.stack.push(this.view.getFloat64(this.take(8), false)); return; // BINFLOAT (big-endian)
-      case 0x4e: this.stack.push(null); return; // NONE
-      case 0x88: this.stack.push(true); return; // NEWTRUE
-      case 0x89: this.stack.push(false); return; // NEWFALSE
-      case 0x71: this.memo.set(this.u8(), this.top(at)); return; // BINPUT
-      case 0x72: this.memo.set(this.view.getUint32(this.take(4), true), this.top(at)); return; // LONG_BINPUT
-      case 0x94: this.memo.set(this.memo.size, this.top(at)); return; // MEMOIZE
-      case 0x68: this.stack.push(this.recall(this.u8(), at)); return; // BINGET
-      case 0x6a: this.stack.push(this.recall(this.view.getUint32(this.take(4), true), at)); return; // LONG_BINGET
-      case 0x30: this.popN(1, at); return; // POP
-      case 0x31: this.popMark(at); return; // POP_MARK
-      case 0x32: this.stack.push(this.top(at)); return; // DUP
-      case 0x63: { // GLOBAL: "module\nname\n"
+      case 0x4a:
+        this.stack.push(this.view.getInt32(this.take(4), true));
+        return; // BININT
+      case 0x4b:
+        this.stack.push(this.u8());
+        return; // BININT1
+      case 0x4d:
+        this.stack.push(this.view.getUint16(this.take(2), true));
+        return; // BININT2
+      case 0x8a:
+        this.stack.push(this.long(this.u8()));
+        return; // LONG1
+      case 0x8b:
+        this.stack.push(this.long(this.view.getUint32(this.take(4), true)));
+        return; // LONG4
+      case 0x58:
+        this.stack.push(this.text(this.view.getUint32(this.take(4), true), 'utf8'));
+        return; // BINUNICODE
+      case 0x8c:
+        this.stack.push(this.text(this.u8(), 'utf8'));
+        return; // SHORT_BINUNICODE
+      case 0x8d:
+        this.stack.push(this.text(this.u64(), 'utf8'));
+        return; // BINUNICODE8
+      case 0x55:
+        this.stack.push(this.text(this.u8(), 'latin1'));
+        return; // SHORT_BINSTRING (Python 2 str)
+      case 0x54:
+        this.stack.push(this.text(this.view.getUint32(this.take(4), true), 'latin1'));
+        return; // BINSTRING
+      case 0x43:
+        this.stack.push(this.bytes(this.u8()));
+        return; // SHORT_BINBYTES
+      case 0x42:
+        this.stack.push(this.bytes(this.view.getUint32(this.take(4), true)));
+        return; // BINBYTES
+      case 0x8e:
+        this.stack.push(this.bytes(this.u64()));
+        return; // BINBYTES8
+      case 0x47:
+        this.stack.push(this.view.getFloat64(this.take(8), false));
+        return; // BINFLOAT (big-endian)
+      case 0x4e:
+        this.stack.push(null);
+        return; // NONE
+      case 0x88:
+        this.stack.push(true);
+        return; // NEWTRUE
+      case 0x89:
+        this.stack.push(false);
+        return; // NEWFALSE
+      case 0x71:
+        this.memo.set(this.u8(), this.top(at));
+        return; // BINPUT
+      case 0x72:
+        this.memo.set(this.view.getUint32(this.take(4), true), this.top(at));
+        return; // LONG_BINPUT
+      case 0x94:
+        this.memo.set(this.memo.size, this.top(at));
+        return; // MEMOIZE
+      case 0x68:
+        this.stack.push(this.recall(this.u8(), at));
+        return; // BINGET
+      case 0x6a:
+        this.stack.push(this.recall(this.view.getUint32(this.take(4), true), at));
+        return; // LONG_BINGET
+      case 0x30:
+        this.popN(1, at);
+        return; // POP
+      case 0x31:
+        this.popMark(at);
+        return; // POP_MARK
+      case 0x32:
+        this.stack.push(this.top(at));
+        return; // DUP
+      case 0x63: {
+        // GLOBAL: "module\nname\n"
         const module = this.line(at);
         const name = this.line(at);
         this.stack.push(this.options.resolveGlobal(module, name));
         return;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const [module, name] = this.popN(2, at);
-        if (typeof module !== 'string' || typeof name !== 'string') throw this.invalid(at, 'STACK_GLOBAL without strings');
+        if (typeof module !== 'string' || typeof name !== 'string')
+          throw this.invalid(at, 'STACK_GLOBAL without strings');
         this.stack.push(this.options.resolveGlobal(module, name));
         return;
       }
-      case 0x52: { // REDUCE: callable(*args)
+      case 0x52: {
+        // REDUCE: callable(*args)
         const [callable, args] = this.popN(2, at);
         if (!isGlobal(callable) || !callable.call) {
           throw unsafeCheckpoint(this.options.source, `pickle calls ${describe(callable)} (REDUCE at byte ${at})`);
@@ -198,16 +283,21 @@ class Unpickler {
         this.stack.push(callable.call(args));
         return;
       }
-      case 0x62: { // BUILD: obj.__setstate__(state); only a dict's attributes (OrderedDict._metadata) are accepted
+      case 0x62: {
+        // BUILD: obj.__setstate__(state); only a dict's attributes (OrderedDict._metadata) are accepted
         const [state] = this.popN(1, at);
         const target = this.top(at);
         if (!(target instanceof PickleDict)) {
-          throw unsafeCheckpoint(this.options.source, `pickle sets the state of ${describe(target)} (BUILD at byte ${at})`);
+          throw unsafeCheckpoint(
+            this.options.source,
+            `pickle sets the state of ${describe(target)} (BUILD at byte ${at})`,
+          );
         }
         target.state = state;
         return;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const [pid] = this.popN(1, at);
         if (!this.options.persistentLoad) throw this.invalid(at, 'unexpected persistent id');
         this.stack.push(this.options.persistentLoad(pid));
@@ -250,7 +340,8 @@ class Unpickler {
 
   /** Little-endian two's complement integer of `length` bytes; a number when it fits exactly, else a bigint. */
   private long(length: number): number | bigint {
-    if (length > MAX_LONG_BYTES) throw this.invalid(this.pos, `an integer of ${length} bytes (at most ${MAX_LONG_BYTES} are read)`);
+    if (length > MAX_LONG_BYTES)
+      throw this.invalid(this.pos, `an integer of ${length} bytes (at most ${MAX_LONG_BYTES} are read)`);
     const at = this.take(length);
     let value = 0n;
     for (let i = length - 1; i >= 0; i--) value = (value << 8n) | BigInt(this.data[at + i]!);

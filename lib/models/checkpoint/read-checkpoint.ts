@@ -13,7 +13,11 @@ export const MAX_CHECKPOINT_BYTES = 1 << 30;
 
 /** Reads a weights file (a regular file of at most MAX_CHECKPOINT_BYTES) into memory. */
 export function readWeightsFile(file: string): Promise<Buffer> {
-  return readModelInput(file, { maxBytes: MAX_CHECKPOINT_BYTES, tooLargeCode: 'CHECKPOINT_INVALID', what: 'weights file' });
+  return readModelInput(file, {
+    maxBytes: MAX_CHECKPOINT_BYTES,
+    tooLargeCode: 'CHECKPOINT_INVALID',
+    what: 'weights file',
+  });
 }
 
 /** Keys under which training scripts commonly nest the state_dict in a larger checkpoint dict. */
@@ -51,7 +55,8 @@ export async function parseCheckpoint(data: Uint8Array, source: string): Promise
   const dict = findStateDict(loaded.root, source);
   const out: StateDict = new Map();
   for (const [key, tensor] of dict) {
-    if (typeof key !== 'string') throw invalidCheckpoint(source, `a parameter name that is not a string (${String(key)})`);
+    if (typeof key !== 'string')
+      throw invalidCheckpoint(source, `a parameter name that is not a string (${String(key)})`);
     checkTensorBounds(tensor as TorchTensor, source, key);
     out.set(key, tensor as TorchTensor);
   }

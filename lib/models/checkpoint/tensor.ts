@@ -2,7 +2,8 @@
 import { RetinaFaceError } from '../../errors';
 import { halfToFloat } from '../onnx/half';
 
-export type TorchDtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type TorchDtype =
+  'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 /** PyTorch's storage class names (what the pickle refers to as `torch.<name>`) and their element types. */
 export const STORAGE_TYPES: Record<string, { dtype: TorchDtype; bytes: number }> = {
@@ -58,7 +59,8 @@ export class TorchTensor {
   toFloat32(): Float32Array {
     const data = this.storage.data;
     if (!data) throw new RetinaFaceError('CHECKPOINT_INVALID', `storage ${this.storage.key} was never loaded`);
-    if (this.dtype === 'float32' && this.isContiguous()) { // the common case: one copy, no per-element decode
+    if (this.dtype === 'float32' && this.isContiguous()) {
+      // the common case: one copy, no per-element decode
       const start = this.offset * 4;
       const copy = new Uint8Array(this.numel * 4); // a fresh, aligned buffer (data may be a view into a Buffer pool)
       copy.set(data.subarray(start, start + copy.length));
@@ -87,27 +89,35 @@ export class TorchTensor {
 
 function elementReader(dtype: TorchDtype, view: DataView): (i: number) => number {
   switch (dtype) {
-    case 'float32': return (i) => view.getFloat32(4 * i, true);
-    case 'float64': return (i) => view.getFloat64(8 * i, true);
-    case 'float16': return (i) => halfToFloat(view.getUint16(2 * i, true));
+    case 'float32':
+      return (i) => view.getFloat32(4 * i, true);
+    case 'float64':
+      return (i) => view.getFloat64(8 * i, true);
+    case 'float16':
+      return (i) => halfToFloat(view.getUint16(2 * i, true));
     case 'bfloat16': {
       const scratch = new DataView(new ArrayBuffer(4)); // bfloat16 = the top half of a float32
       return (i) => (scratch.setUint32(0, view.getUint16(2 * i, true) << 16), scratch.getFloat32(0));
     }
-    case 'int64': return (i) => Number(view.getBigInt64(8 * i, true));
-    case 'int32': return (i) => view.getInt32(4 * i, true);
-    case 'int16': return (i) => view.getInt16(2 * i, true);
-    case 'int8': return (i) => view.getInt8(i);
-    case 'uint8': return (i) => view.getUint8(i);
-    case 'bool': return (i) => (view.getUint8(i) ? 1 : 0);
+    case 'int64':
+      return (i) => Number(view.getBigInt64(8 * i, true));
+    case 'int32':
+      return (i) => view.getInt32(4 * i, true);
+    case 'int16':
+      return (i) => view.getInt16(2 * i, true);
+    case 'int8':
+      return (i) => view.getInt8(i);
+    case 'uint8':
+      return (i) => view.getUint8(i);
+    case 'bool':
+      return (i) => (view.getUint8(i) ? 1 : 0);
   }
 }
 
 /** Checks that every element a tensor addresses lies inside its storage (a corrupt file must not read past it). */
 export function checkTensorBounds(tensor: TorchTensor, source: string, name: string): void {
   const { shape, stride, offset, storage } = tensor;
-  const bad = (detail: string) =>
-    new RetinaFaceError('CHECKPOINT_INVALID', `${source}: tensor ${name} ${detail}`);
+  const bad = (detail: string) => new RetinaFaceError('CHECKPOINT_INVALID', `${source}: tensor ${name} ${detail}`);
   if (shape.length !== stride.length) throw bad(`has ${shape.length} sizes but ${stride.length} strides`);
   if (![offset, ...shape, ...stride].every((v) => Number.isSafeInteger(v) && v >= 0)) {
     throw bad('has a negative or non-integer size, stride or offset');

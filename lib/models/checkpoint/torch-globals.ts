@@ -2,7 +2,15 @@
  * The only Python names a state_dict pickle may mention, each replaced by a JavaScript stand-in, and the persistent
  * ids PyTorch uses to point at storages. Everything else is refused as CHECKPOINT_UNSAFE.
  */
-import { describe, invalidCheckpoint, PickleDict, type PickleGlobal, PickleTuple, type UnpickleOptions, unsafeCheckpoint } from './pickle';
+import {
+  describe,
+  invalidCheckpoint,
+  PickleDict,
+  type PickleGlobal,
+  PickleTuple,
+  type UnpickleOptions,
+  unsafeCheckpoint,
+} from './pickle';
 import { STORAGE_TYPES, type Storage, TorchTensor } from './tensor';
 
 /** A `torch.<X>Storage` class named in a persistent id; never callable. */
@@ -15,7 +23,8 @@ function isStorageClass(value: unknown): value is StorageClass {
 }
 
 function asInt(value: unknown, what: string, source: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalidCheckpoint(source, `${what} is not an integer`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw invalidCheckpoint(source, `${what} is not an integer`);
   return value;
 }
 
@@ -30,8 +39,12 @@ function rebuildTensor(args: readonly unknown[], source: string): TorchTensor {
   if (args.length < 4 || args.length > 7 || typeof storage !== 'object' || storage === null || !('numel' in storage)) {
     throw invalidCheckpoint(source, '_rebuild_tensor_v2 called with unexpected arguments');
   }
-  return new TorchTensor(storage as Storage, asInt(offset, 'storage offset', source), asIntList(size, 'size', source),
-    asIntList(stride, 'stride', source));
+  return new TorchTensor(
+    storage as Storage,
+    asInt(offset, 'storage offset', source),
+    asIntList(size, 'size', source),
+    asIntList(stride, 'stride', source),
+  );
 }
 
 /**
@@ -41,18 +54,24 @@ function rebuildTensor(args: readonly unknown[], source: string): TorchTensor {
 export function stateDictPickleOptions(source: string, storages: Map<string, Storage>): UnpickleOptions {
   const globals = new Map<string, PickleGlobal>([
     ['collections.OrderedDict', { qualifiedName: 'collections.OrderedDict', call: () => new PickleDict() }],
-    ['torch._utils._rebuild_tensor_v2', {
-      qualifiedName: 'torch._utils._rebuild_tensor_v2',
-      call: (args) => rebuildTensor(args, source),
-    }],
-    // nn.Parameter(data, requires_grad, backward_hooks): the tensor is all a state_dict needs.
-    ['torch._utils._rebuild_parameter', {
-      qualifiedName: 'torch._utils._rebuild_parameter',
-      call: (args) => {
-        if (!(args[0] instanceof TorchTensor)) throw invalidCheckpoint(source, '_rebuild_parameter without a tensor');
-        return args[0];
+    [
+      'torch._utils._rebuild_tensor_v2',
+      {
+        qualifiedName: 'torch._utils._rebuild_tensor_v2',
+        call: (args) => rebuildTensor(args, source),
       },
-    }],
+    ],
+    // nn.Parameter(data, requires_grad, backward_hooks): the tensor is all a state_dict needs.
+    [
+      'torch._utils._rebuild_parameter',
+      {
+        qualifiedName: 'torch._utils._rebuild_parameter',
+        call: (args) => {
+          if (!(args[0] instanceof TorchTensor)) throw invalidCheckpoint(source, '_rebuild_parameter without a tensor');
+          return args[0];
+        },
+      },
+    ],
   ]);
   for (const [name, storageType] of Object.entries(STORAGE_TYPES)) {
     const storageClass: StorageClass = { qualifiedName: `torch.${name}`, storageType };

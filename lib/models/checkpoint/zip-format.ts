@@ -44,7 +44,8 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, source: string)
   try {
     for await (const chunk of stream) {
       const bytes = chunk as Buffer;
-      if (bytes.length > out.length - filled) throw invalidCheckpoint(source, `entry ${entry.fileName} inflates past its declared size`);
+      if (bytes.length > out.length - filled)
+        throw invalidCheckpoint(source, `entry ${entry.fileName} inflates past its declared size`);
       bytes.copy(out, filled);
       filled += bytes.length;
     }
@@ -61,10 +62,16 @@ function checkStorageSizes(entries: readonly yauzl.Entry[], source: string): voi
   for (const entry of entries) {
     const size = entry.uncompressedSize;
     if (size > ZIP_LIMITS.entryBytes) {
-      throw invalidCheckpoint(source, `entry ${entry.fileName} declares ${size} bytes, more than any RetinaFace tensor needs`);
+      throw invalidCheckpoint(
+        source,
+        `entry ${entry.fileName} declares ${size} bytes, more than any RetinaFace tensor needs`,
+      );
     }
     if (size > ZIP_LIMITS.ratioFloorBytes && size > ZIP_LIMITS.ratio * entry.compressedSize) {
-      throw invalidCheckpoint(source, `entry ${entry.fileName} inflates ${entry.compressedSize} bytes to ${size} (a zip bomb?)`);
+      throw invalidCheckpoint(
+        source,
+        `entry ${entry.fileName} inflates ${entry.compressedSize} bytes to ${size} (a zip bomb?)`,
+      );
     }
     total += size;
   }
@@ -76,7 +83,9 @@ function checkStorageSizes(entries: readonly yauzl.Entry[], source: string): voi
 export async function readZipCheckpoint(data: Uint8Array, source: string): Promise<LoadedCheckpoint> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.fromBufferPromise(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { lazyEntries: true });
+    zip = await yauzl.fromBufferPromise(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+      lazyEntries: true,
+    });
   } catch (error) {
     throw invalidCheckpoint(source, `a damaged zip archive (${(error as Error).message})`, error);
   }
@@ -90,14 +99,23 @@ export async function readZipCheckpoint(data: Uint8Array, source: string): Promi
     if (!pickleName) throw invalidCheckpoint(source, 'a zip without <archive>/data.pkl (not a torch.save file)');
     const prefix = pickleName.slice(0, -'data.pkl'.length);
     const byteorder = entries.get(`${prefix}byteorder`);
-    if (byteorder && (byteorder.uncompressedSize > 16 || (await readEntry(zip, byteorder, source)).toString('latin1').trim() !== 'little')) {
+    if (
+      byteorder &&
+      (byteorder.uncompressedSize > 16 ||
+        (await readEntry(zip, byteorder, source)).toString('latin1').trim() !== 'little')
+    ) {
       throw invalidCheckpoint(source, 'big-endian storages are not supported');
     }
     const pickleEntry = entries.get(pickleName)!;
-    if (pickleEntry.uncompressedSize > MAX_PICKLE_BYTES) throw invalidCheckpoint(source, 'data.pkl is implausibly large');
+    if (pickleEntry.uncompressedSize > MAX_PICKLE_BYTES)
+      throw invalidCheckpoint(source, 'data.pkl is implausibly large');
 
     const storages = new Map<string, Storage>();
-    const { value: root } = unpickle(await readEntry(zip, pickleEntry, source), 0, stateDictPickleOptions(`${source} (${pickleName})`, storages));
+    const { value: root } = unpickle(
+      await readEntry(zip, pickleEntry, source),
+      0,
+      stateDictPickleOptions(`${source} (${pickleName})`, storages),
+    );
     // Every size is checked against the pickle and the limits before the first storage is inflated.
     const storageEntries = [...storages.values()].map((storage) => {
       const name = `${prefix}data/${storage.key}`;
@@ -105,11 +123,17 @@ export async function readZipCheckpoint(data: Uint8Array, source: string): Promi
       if (!entry) throw invalidCheckpoint(source, `the zip has no entry ${name} for storage ${storage.key}`);
       const expected = storage.numel * storage.elementBytes;
       if (entry.uncompressedSize !== expected) {
-        throw invalidCheckpoint(source, `entry ${name} holds ${entry.uncompressedSize} bytes, its tensors need ${expected}`);
+        throw invalidCheckpoint(
+          source,
+          `entry ${name} holds ${entry.uncompressedSize} bytes, its tensors need ${expected}`,
+        );
       }
       return { storage, entry };
     });
-    checkStorageSizes(storageEntries.map(({ entry }) => entry), source);
+    checkStorageSizes(
+      storageEntries.map(({ entry }) => entry),
+      source,
+    );
     for (const { storage, entry } of storageEntries) storage.data = await readEntry(zip, entry, source);
     return { root, storages };
   } catch (error) {

@@ -7,7 +7,9 @@ export function decodeOnnxFile(file: string, bytes: Uint8Array) {
   try {
     model = decodeModel(bytes);
   } catch (error) {
-    throw new RetinaFaceError('MODEL_INVALID', `${file} is not an ONNX model: ${(error as Error).message}`, { cause: error });
+    throw new RetinaFaceError('MODEL_INVALID', `${file} is not an ONNX model: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (!model.graph?.node?.length) throw new RetinaFaceError('MODEL_INVALID', `${file} is not an ONNX model (no graph)`);
   return model as typeof model & { graph: NonNullable<typeof model.graph> };

@@ -15,7 +15,13 @@ import { DataType } from './graph-builder';
 import { halfToFloat, toHalfArray } from './half';
 
 export const KEEP_FLOAT32_OPS: ReadonlySet<string> = new Set([
-  'NonMaxSuppression', 'TopK', 'RoiAlign', 'Range', 'CumSum', 'ReduceLogSumExp', 'Einsum',
+  'NonMaxSuppression',
+  'TopK',
+  'RoiAlign',
+  'Range',
+  'CumSum',
+  'ReduceLogSumExp',
+  'Einsum',
 ]);
 
 /** Ops whose listed inputs may carry any type: nothing to convert there. */
@@ -36,7 +42,8 @@ function invalid(detail: string): RetinaFaceError {
 
 /** float32 values of a float tensor proto (raw_data or float_data). */
 export function tensorFloats(tensor: onnx.ITensorProto): Float32Array {
-  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw invalid(`${tensor.name} is stored outside the model`);
+  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
+    throw invalid(`${tensor.name} is stored outside the model`);
   if (tensor.rawData && tensor.rawData.length) {
     const raw = tensor.rawData;
     const copy = new Uint8Array(raw); // aligned copy
@@ -78,17 +85,47 @@ function inferTypes(graph: onnx.IGraphProto): Map<string, number> {
     switch (node.opType) {
       case 'Constant': {
         const value = attribute('value');
-        result = [value?.t ? value.t.dataType ?? 0 : attribute('value_float') || attribute('value_floats') ? F32 : DataType.INT64];
+        result = [
+          value?.t
+            ? (value.t.dataType ?? 0)
+            : attribute('value_float') || attribute('value_floats')
+              ? F32
+              : DataType.INT64,
+        ];
         break;
       }
-      case 'ConstantOfShape': result = [attribute('value')?.t?.dataType ?? F32]; break;
-      case 'Cast': result = [Number(attribute('to')?.i ?? 0)]; break;
-      case 'Shape': case 'Size': case 'NonZero': case 'ArgMax': case 'ArgMin': result = [DataType.INT64]; break;
-      case 'Equal': case 'Less': case 'Greater': case 'LessOrEqual': case 'GreaterOrEqual': case 'Not': case 'And':
-      case 'Or': case 'Xor': case 'IsNaN': case 'IsInf':
-        result = [DataType.BOOL]; break;
-      case 'TopK': case 'MaxPool': result = [firstInput, DataType.INT64]; break;
-      default: result = outputs.map(() => firstInput);
+      case 'ConstantOfShape':
+        result = [attribute('value')?.t?.dataType ?? F32];
+        break;
+      case 'Cast':
+        result = [Number(attribute('to')?.i ?? 0)];
+        break;
+      case 'Shape':
+      case 'Size':
+      case 'NonZero':
+      case 'ArgMax':
+      case 'ArgMin':
+        result = [DataType.INT64];
+        break;
+      case 'Equal':
+      case 'Less':
+      case 'Greater':
+      case 'LessOrEqual':
+      case 'GreaterOrEqual':
+      case 'Not':
+      case 'And':
+      case 'Or':
+      case 'Xor':
+      case 'IsNaN':
+      case 'IsInf':
+        result = [DataType.BOOL];
+        break;
+      case 'TopK':
+      case 'MaxPool':
+        result = [firstInput, DataType.INT64];
+        break;
+      default:
+        result = outputs.map(() => firstInput);
     }
     outputs.forEach((name, i) => {
       if (name && !types.has(name)) types.set(name, result[i] ?? result[0] ?? 0);
@@ -105,7 +142,10 @@ class FloatUses {
   private readonly consumers = new Map<string, Use[]>();
   private readonly graphOutputs: Set<string>;
 
-  constructor(graph: onnx.IGraphProto, private readonly opset: number) {
+  constructor(
+    graph: onnx.IGraphProto,
+    private readonly opset: number,
+  ) {
     this.types = inferTypes(graph);
     this.graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
     for (const node of graph.node ?? []) {
@@ -183,7 +223,13 @@ class TensorVersions {
 }
 
 function castNode(name: string, input: string, output: string, to: number): onnx.INodeProto {
-  return { opType: 'Cast', name, input: [input], output: [output], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to }] };
+  return {
+    opType: 'Cast',
+    name,
+    input: [input],
+    output: [output],
+    attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: to }],
+  };
 }
 
 /** The graph and its opset, once it is known to be one graph (no If/Loop/Scan subgraphs). */
@@ -192,7 +238,8 @@ function checkRewritable(model: onnx.IModelProto): { graph: onnx.IGraphProto; op
   if (!graph) throw invalid('the model has no graph');
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
   for (const node of graph.node ?? []) {
-    if ((node.attribute ?? []).some((a) => a.g || (a.graphs && a.graphs.length))) throw invalid(`${node.opType} ${node.name} has a subgraph`);
+    if ((node.attribute ?? []).some((a) => a.g || (a.graphs && a.graphs.length)))
+      throw invalid(`${node.opType} ${node.name} has a subgraph`);
   }
   return { graph, opset };
 }
@@ -211,7 +258,8 @@ function halveInitializers(graph: onnx.IGraphProto, uses: FloatUses, versions: T
     }
     const typed = uses.typedUses(name);
     const f32Uses = typed.filter((u) => uses.wantsF32(u.node, u.slot)).length;
-    if (f32Uses > 0) { // kept exactly for float32 consumers
+    if (f32Uses > 0) {
+      // kept exactly for float32 consumers
       initializers.push(init);
       versions.provide(name, F32, name);
     }
@@ -228,7 +276,8 @@ function halveInitializers(graph: onnx.IGraphProto, uses: FloatUses, versions: T
 function float32Inputs(graph: onnx.IGraphProto, uses: FloatUses, versions: TensorVersions): onnx.IValueInfoProto[] {
   const initializerNames = new Set((graph.initializer ?? []).map((i) => i.name ?? ''));
   const inputs = (graph.input ?? []).filter((i) => !initializerNames.has(i.name ?? ''));
-  for (const input of inputs) if (uses.isFloat(input.name ?? '')) versions.provide(input.name ?? '', F32, input.name ?? '');
+  for (const input of inputs)
+    if (uses.isFloat(input.name ?? '')) versions.provide(input.name ?? '', F32, input.name ?? '');
   return inputs;
 }
 
@@ -237,7 +286,11 @@ function outputTypeOf(node: onnx.INodeProto, uses: FloatUses): number {
   const op = node.opType ?? '';
   if (KEEP_FLOAT32_OPS.has(op)) return F32;
   const floatOutputs = (node.output ?? []).filter((o) => o && uses.isFloat(o));
-  if ((op === 'Cast' || op === 'Constant' || op === 'ConstantOfShape') && floatOutputs.length && floatOutputs.every((o) => uses.onlyF32Consumers(o))) {
+  if (
+    (op === 'Cast' || op === 'Constant' || op === 'ConstantOfShape') &&
+    floatOutputs.length &&
+    floatOutputs.every((o) => uses.onlyF32Consumers(o))
+  ) {
     return F32; // feeds only float-only inputs (e.g. Resize scales): keep exact
   }
   return F16;
@@ -251,15 +304,24 @@ function halveConstant(node: onnx.NodeProto): void {
     return;
   }
   if (op !== 'Constant' && op !== 'ConstantOfShape') return;
-  if (op === 'ConstantOfShape' && !node.attribute.some((a) => a.name === 'value')) { // default: float32 zeros
-    node.attribute.push({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: toHalfTensor({ dims: [1], dataType: F32, floatData: [0] }) });
+  if (op === 'ConstantOfShape' && !node.attribute.some((a) => a.name === 'value')) {
+    // default: float32 zeros
+    node.attribute.push({
+      name: 'value',
+      type: onnx.AttributeProto.AttributeType.TENSOR,
+      t: toHalfTensor({ dims: [1], dataType: F32, floatData: [0] }),
+    });
   }
   node.attribute = node.attribute.map((a) => {
     if (a.name === 'value' && a.t?.dataType === F32) return { ...a, t: toHalfTensor(a.t, a.t.name ?? '') };
     if (a.name === 'value_float' || a.name === 'value_floats') {
-      const values = a.name === 'value_float' ? [a.f ?? 0] : a.floats ?? [];
+      const values = a.name === 'value_float' ? [a.f ?? 0] : (a.floats ?? []);
       const dims = a.name === 'value_float' ? [] : [values.length];
-      return { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: toHalfTensor({ dims, dataType: F32, floatData: values }) };
+      return {
+        name: 'value',
+        type: onnx.AttributeProto.AttributeType.TENSOR,
+        t: toHalfTensor({ dims, dataType: F32, floatData: values }),
+      };
     }
     return a;
   });
@@ -269,8 +331,18 @@ function halveConstant(node: onnx.NodeProto): void {
  * A copy of `original` reading each float input in the precision its slot wants (Casts appended to `nodes` where
  * needed) and producing its float outputs in its own precision.
  */
-function rewriteNode(original: onnx.INodeProto, uses: FloatUses, versions: TensorVersions, nodes: onnx.INodeProto[]): onnx.NodeProto {
-  const node = onnx.NodeProto.create({ ...original, input: [...(original.input ?? [])], output: [...(original.output ?? [])], attribute: [...(original.attribute ?? [])] });
+function rewriteNode(
+  original: onnx.INodeProto,
+  uses: FloatUses,
+  versions: TensorVersions,
+  nodes: onnx.INodeProto[],
+): onnx.NodeProto {
+  const node = onnx.NodeProto.create({
+    ...original,
+    input: [...(original.input ?? [])],
+    output: [...(original.output ?? [])],
+    attribute: [...(original.attribute ?? [])],
+  });
   node.input = node.input.map((name, slot) => {
     if (!name || !uses.isFloat(name) || uses.anyType(node, slot)) return versions.first(name) ?? name;
     return versions.asType(name, uses.wantsF32(node, slot) ? F32 : F16, nodes);
@@ -288,7 +360,12 @@ function rewriteNode(original: onnx.INodeProto, uses: FloatUses, versions: Tenso
 }
 
 /** Casts back to float32 under its own name every float graph output that was produced in half. */
-function castOutputsToFloat32(graph: onnx.IGraphProto, uses: FloatUses, versions: TensorVersions, nodes: onnx.INodeProto[]): void {
+function castOutputsToFloat32(
+  graph: onnx.IGraphProto,
+  uses: FloatUses,
+  versions: TensorVersions,
+  nodes: onnx.INodeProto[],
+): void {
   for (const output of graph.output ?? []) {
     const name = output.name ?? '';
     if (!uses.isFloat(name)) continue;
@@ -321,6 +398,9 @@ export function rewriteToFloat16(model: onnx.IModelProto): onnx.ModelProto {
       initializer: initializers,
       valueInfo: [], // intermediate types changed; runtimes infer them again
     }),
-    metadataProps: [...(model.metadataProps ?? []).filter((p) => p.key !== 'precision'), { key: 'precision', value: 'fp16' }],
+    metadataProps: [
+      ...(model.metadataProps ?? []).filter((p) => p.key !== 'precision'),
+      { key: 'precision', value: 'fp16' },
+    ],
   });
 }

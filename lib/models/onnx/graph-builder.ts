@@ -5,11 +5,7 @@ export const DataType = onnx.TensorProto.DataType;
 export type Dim = number | string;
 
 /** Typed attribute values: ONNX tells ints from floats, JavaScript does not. */
-export type AttributeValue =
-  | { int: number }
-  | { float: number }
-  | { ints: readonly number[] }
-  | { string: string };
+export type AttributeValue = { int: number } | { float: number } | { ints: readonly number[] } | { string: string };
 
 function toAttribute(name: string, value: AttributeValue): onnx.IAttributeProto {
   const A = onnx.AttributeProto.AttributeType;
@@ -74,14 +70,24 @@ export class GraphBuilder {
     return this.tensor(name, [values.length], DataType.INT64, BigInt64Array.from(values, BigInt));
   }
 
-  private tensor(name: string, dims: readonly number[], dataType: number, values: Float32Array | Uint16Array | BigInt64Array): string {
+  private tensor(
+    name: string,
+    dims: readonly number[],
+    dataType: number,
+    values: Float32Array | Uint16Array | BigInt64Array,
+  ): string {
     const unique = this.unique(name);
     this.initializers.push({ name: unique, dims: [...dims], dataType, rawData: rawBytes(values) });
     return unique;
   }
 
   /** Adds a node; returns its output names (`outputs` is a base name, or several). */
-  node(opType: string, inputs: readonly string[], outputs: string | readonly string[], attributes: Record<string, AttributeValue> = {}): string[] {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    outputs: string | readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+  ): string[] {
     const names = (typeof outputs === 'string' ? [outputs] : outputs).map((o) => this.unique(o));
     this.nodes.push({
       opType,
@@ -94,11 +100,21 @@ export class GraphBuilder {
   }
 
   /** Single-output shorthand. */
-  op(opType: string, inputs: readonly string[], output: string, attributes: Record<string, AttributeValue> = {}): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    output: string,
+    attributes: Record<string, AttributeValue> = {},
+  ): string {
     return this.node(opType, inputs, output, attributes)[0]!;
   }
 
-  toModel(meta: { graphName: string; producerVersion: string; docString?: string; metadata?: Record<string, string> }): onnx.ModelProto {
+  toModel(meta: {
+    graphName: string;
+    producerVersion: string;
+    docString?: string;
+    metadata?: Record<string, string>;
+  }): onnx.ModelProto {
     return onnx.ModelProto.create({
       irVersion: 7, // ONNX 1.7; enough for opset 13 and read by every current runtime and TensorRT
       opsetImport: [{ domain: '', version: this.opset }],

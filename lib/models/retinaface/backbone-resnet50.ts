@@ -33,9 +33,11 @@ export function resnet50Body(layers: Layers, input: string): { out: string; chan
       let y = layers.conv(x.out, x.channels, `${key}.conv1`, `${key}.bn1`, { kernel: 1 }, RELU);
       y = layers.conv(y.out, y.channels, `${key}.conv2`, `${key}.bn2`, { kernel: 3, stride }, RELU);
       y = layers.conv(y.out, y.channels, `${key}.conv3`, `${key}.bn3`, { kernel: 1 }, null);
-      const shortcut = block === 0
-        ? layers.conv(x.out, x.channels, `${key}.downsample.0`, `${key}.downsample.1`, { kernel: 1, stride }, null).out
-        : x.out;
+      const shortcut =
+        block === 0
+          ? layers.conv(x.out, x.channels, `${key}.downsample.0`, `${key}.downsample.1`, { kernel: 1, stride }, null)
+              .out
+          : x.out;
       x = { out: layers.activate(layers.add(y.out, shortcut, `${key}.add`), 0, `${key}.relu`), channels: y.channels };
     }
     if (name !== 'layer1') features.push(x);

@@ -42,8 +42,10 @@ export function detectArchitecture(stateDict: StateDict, source: string): Archit
   if (keys.has('body.stage1.0.0.weight')) return 'mobilenet0.25';
   if (keys.has('body.conv1.weight') && keys.has('body.layer1.0.conv1.weight')) return 'resnet50';
   const sample = [...keys].slice(0, 3).join(', ');
-  throw new RetinaFaceError('CHECKPOINT_INVALID',
-    `${source} is not a biubug6 RetinaFace state_dict (no body.stage1.* or body.layer1.* parameters; it starts with ${sample})`);
+  throw new RetinaFaceError(
+    'CHECKPOINT_INVALID',
+    `${source} is not a biubug6 RetinaFace state_dict (no body.stage1.* or body.layer1.* parameters; it starts with ${sample})`,
+  );
 }
 
 /** LeakyReLU slope of FPN and SSH: biubug6 uses 0.1 when out_channels <= 64 (MobileNet), else 0 (ReLU). */
@@ -57,7 +59,9 @@ function neckSlope(outChannels: number): { slope: number } {
  */
 function fpn(layers: Layers, features: { out: string; channels: number }[]): { out: string; channels: number }[] {
   const { graph } = layers;
-  const lateral = features.map((f, i) => layers.conv(f.out, f.channels, `fpn.output${i + 1}.0`, `fpn.output${i + 1}.1`, { kernel: 1 }, null));
+  const lateral = features.map((f, i) =>
+    layers.conv(f.out, f.channels, `fpn.output${i + 1}.0`, `fpn.output${i + 1}.1`, { kernel: 1 }, null),
+  );
   const channels = lateral[0]!.channels;
   const act = neckSlope(channels);
   const activated = lateral.map((l, i) => layers.activate(l.out, act.slope, `fpn.output${i + 1}.act`));
@@ -65,8 +69,16 @@ function fpn(layers: Layers, features: { out: string; channels: number }[]): { o
   const nchw2 = graph.int64('fpn.axes.n_c.end', [2]);
   const nchw4 = graph.int64('fpn.axes.h_w.end', [4]);
   const upsample = (x: string, like: string, name: string) => {
-    const batchChannels = graph.op('Slice', [graph.op('Shape', [x], `${name}.shape_of_source`), nchw0, nchw2], `${name}.n_c`);
-    const heightWidth = graph.op('Slice', [graph.op('Shape', [like], `${name}.shape_of_lateral`), nchw2, nchw4], `${name}.h_w`);
+    const batchChannels = graph.op(
+      'Slice',
+      [graph.op('Shape', [x], `${name}.shape_of_source`), nchw0, nchw2],
+      `${name}.n_c`,
+    );
+    const heightWidth = graph.op(
+      'Slice',
+      [graph.op('Shape', [like], `${name}.shape_of_lateral`), nchw2, nchw4],
+      `${name}.h_w`,
+    );
     const sizes = graph.op('Concat', [batchChannels, heightWidth], `${name}.sizes`, { axis: { int: 0 } });
     // asymmetric + floor = PyTorch's nearest: source index floor(dst * in / out).
     return graph.op('Resize', [x, '', '', sizes], name, {
@@ -92,17 +104,43 @@ function ssh(layers: Layers, x: { out: string; channels: number }, name: string)
   const first5 = layers.conv(x.out, x.channels, `${name}.conv5X5_1.0`, `${name}.conv5X5_1.1`, quarter, act);
   const branch5 = layers.conv(first5.out, first5.channels, `${name}.conv5X5_2.0`, `${name}.conv5X5_2.1`, quarter, null);
   const second7 = layers.conv(first5.out, first5.channels, `${name}.conv7X7_2.0`, `${name}.conv7X7_2.1`, quarter, act);
-  const branch7 = layers.conv(second7.out, second7.channels, `${name}.conv7x7_3.0`, `${name}.conv7x7_3.1`, quarter, null);
-  const concat = layers.graph.op('Concat', [branch3.out, branch5.out, branch7.out], `${name}.concat`, { axis: { int: 1 } });
-  return { out: layers.activate(concat, 0, `${name}.relu`), channels: branch3.channels + branch5.channels + branch7.channels };
+  const branch7 = layers.conv(
+    second7.out,
+    second7.channels,
+    `${name}.conv7x7_3.0`,
+    `${name}.conv7x7_3.1`,
+    quarter,
+    null,
+  );
+  const concat = layers.graph.op('Concat', [branch3.out, branch5.out, branch7.out], `${name}.concat`, {
+    axis: { int: 1 },
+  });
+  return {
+    out: layers.activate(concat, 0, `${name}.relu`),
+    channels: branch3.channels + branch5.channels + branch7.channels,
+  };
 }
 
 /** One head over the three levels: conv1x1 -> permute(0, 2, 3, 1) -> view(batch, -1, width) -> concat on dim 1. */
-function head(layers: Layers, features: { out: string; channels: number }[], name: string, width: number, output: string): string {
+function head(
+  layers: Layers,
+  features: { out: string; channels: number }[],
+  name: string,
+  width: number,
+  output: string,
+): string {
   const { graph } = layers;
   const shape = graph.int64(`${name}.shape`, [0, -1, width]); // 0 = keep the batch dimension
   const levels = features.map((f, i) => {
-    const conv = layers.conv(f.out, f.channels, `${name}.${i}.conv1x1`, null, { kernel: 1, out: ANCHORS * width }, null, true);
+    const conv = layers.conv(
+      f.out,
+      f.channels,
+      `${name}.${i}.conv1x1`,
+      null,
+      { kernel: 1, out: ANCHORS * width },
+      null,
+      true,
+    );
     const nhwc = graph.op('Transpose', [conv.out], `${name}.${i}.nhwc`, { perm: { ints: [0, 2, 3, 1] } });
     return graph.op('Reshape', [nhwc, shape], `${name}.${i}.flat`);
   });
@@ -114,8 +152,12 @@ export function buildRetinaFace(stateDict: StateDict, options: BuildOptions = {}
   const architecture = options.architecture ?? detectArchitecture(stateDict, source);
   const precision = options.precision ?? 'fp32';
   const other = architecture === 'resnet50' ? 'mobilenet0.25' : 'resnet50';
-  const weights = new Weights(stateDict, source, architecture,
-    `Is it a checkpoint of biubug6's RetinaFace with the ${other} backbone (--arch ${other}) or another network?`);
+  const weights = new Weights(
+    stateDict,
+    source,
+    architecture,
+    `Is it a checkpoint of biubug6's RetinaFace with the ${other} backbone (--arch ${other}) or another network?`,
+  );
   const graph = new GraphBuilder(OPSET);
   const layers = new Layers(graph, weights, precision);
   const floatType = precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
@@ -132,7 +174,11 @@ export function buildRetinaFace(stateDict: StateDict, options: BuildOptions = {}
   const conf = graph.op('Softmax', [logits], named('conf', 'ClassHead.softmax'), { axis: { int: -1 } });
   const landms = head(layers, pyramid, 'LandmarkHead', 10, named('landms', 'LandmarkHead.concat'));
   weights.finish();
-  for (const [name, value, width] of [['loc', loc, 4], ['conf', conf, 2], ['landms', landms, 10]] as const) {
+  for (const [name, value, width] of [
+    ['loc', loc, 4],
+    ['conf', conf, 2],
+    ['landms', landms, 10],
+  ] as const) {
     if (precision === 'fp16') graph.op('Cast', [value], name, { to: { int: DataType.FLOAT } });
     graph.output(name, DataType.FLOAT, ['batch', 'priors', width]);
   }

@@ -32,7 +32,11 @@ const f32 = Math.fround;
  * b' = (b - mean) * s + beta. Every step is rounded to float32 as PyTorch's ONNX exporter computes it, so the
  * folded weights are bit-identical to a torch.onnx.export of the same checkpoint.
  */
-export function foldBatchNorm(weight: Param, bias: Float32Array | null, bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }): { weight: Float32Array; bias: Float32Array } {
+export function foldBatchNorm(
+  weight: Param,
+  bias: Float32Array | null,
+  bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array },
+): { weight: Float32Array; bias: Float32Array } {
   const outChannels = weight.shape[0]!;
   const perChannel = weight.values.length / outChannels;
   const folded = new Float32Array(weight.values.length);
@@ -61,7 +65,15 @@ export class Layers {
    * Conv2d `convKey` (+ its bias when `withBias`) followed by BatchNorm2d `bnKey` (folded) and an activation.
    * The weight must be [out, in / groups, kernel, kernel]; out channels come from it unless the spec fixes them.
    */
-  conv(x: string, inChannels: number, convKey: string, bnKey: string | null, spec: ConvSpec, activation: Activation, withBias = false): { out: string; channels: number } {
+  conv(
+    x: string,
+    inChannels: number,
+    convKey: string,
+    bnKey: string | null,
+    spec: ConvSpec,
+    activation: Activation,
+    withBias = false,
+  ): { out: string; channels: number } {
     const groups = spec.depthwise ? inChannels : 1;
     const expected = [spec.out ?? (spec.depthwise ? inChannels : -1), inChannels / groups, spec.kernel, spec.kernel];
     const weight = this.weights.get(`${convKey}.weight`, expected);
@@ -71,7 +83,10 @@ export class Layers {
     if (bnKey) {
       const bn = (name: string) => this.weights.get(`${bnKey}.${name}`, [outChannels]).values;
       ({ weight: values, bias } = foldBatchNorm(weight, bias, {
-        gamma: bn('weight'), beta: bn('bias'), mean: bn('running_mean'), variance: bn('running_var'),
+        gamma: bn('weight'),
+        beta: bn('bias'),
+        mean: bn('running_mean'),
+        variance: bn('running_var'),
       }));
     }
     const stride = spec.stride ?? 1;
@@ -91,7 +106,9 @@ export class Layers {
   }
 
   activate(x: string, slope: number, name: string): string {
-    return slope === 0 ? this.graph.op('Relu', [x], name) : this.graph.op('LeakyRelu', [x], name, { alpha: { float: slope } });
+    return slope === 0
+      ? this.graph.op('Relu', [x], name)
+      : this.graph.op('LeakyRelu', [x], name, { alpha: { float: slope } });
   }
 
   add(a: string, b: string, name: string): string {

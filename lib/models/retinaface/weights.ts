@@ -38,13 +38,17 @@ export class Weights {
   get(key: string, shape?: readonly number[]): Param {
     const tensor = this.byName.get(key);
     if (!tensor) {
-      throw new RetinaFaceError('CHECKPOINT_INVALID', `${this.source} does not fit RetinaFace ${this.architecture}: ` +
-        `it has no ${key}. ${this.hint}`);
+      throw new RetinaFaceError(
+        'CHECKPOINT_INVALID',
+        `${this.source} does not fit RetinaFace ${this.architecture}: ` + `it has no ${key}. ${this.hint}`,
+      );
     }
     this.taken.add(key);
     if (shape && (shape.length !== tensor.shape.length || shape.some((d, i) => d >= 0 && d !== tensor.shape[i]))) {
-      throw new RetinaFaceError('CHECKPOINT_INVALID',
-        `${this.source}: ${key} has shape [${tensor.shape.join(', ')}], the architecture needs [${shape.join(', ')}]`);
+      throw new RetinaFaceError(
+        'CHECKPOINT_INVALID',
+        `${this.source}: ${key} has shape [${tensor.shape.join(', ')}], the architecture needs [${shape.join(', ')}]`,
+      );
     }
     if (!tensor.dtype.startsWith('float') && tensor.dtype !== 'bfloat16') {
       throw new RetinaFaceError('CHECKPOINT_INVALID', `${this.source}: ${key} is ${tensor.dtype}, not floating point`);
@@ -57,7 +61,9 @@ export class Weights {
     const unused = [...this.byName.keys()].filter((k) => !this.taken.has(k) && !k.endsWith('.num_batches_tracked'));
     if (!unused.length) return;
     const list = `${unused.slice(0, 5).join(', ')}${unused.length > 5 ? `, ... (${unused.length} in all)` : ''}`;
-    throw new RetinaFaceError('CHECKPOINT_INVALID',
-      `${this.source} does not fit RetinaFace ${this.architecture}: unexpected parameters ${list}. ${this.hint}`);
+    throw new RetinaFaceError(
+      'CHECKPOINT_INVALID',
+      `${this.source} does not fit RetinaFace ${this.architecture}: unexpected parameters ${list}. ${this.hint}`,
+    );
   }
 }

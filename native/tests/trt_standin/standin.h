@@ -10,8 +10,9 @@
 //   RETINAFACE_STANDIN_INPUT_TYPE=half        the input is float16
 //   RETINAFACE_STANDIN_QDQ=1                  the ONNX is a QDQ model: an INT8 tensor (Q -> DQ) inside the network
 //   RETINAFACE_STANDIN_STATIC=WxH             a fully static ONNX: input 1x3xHxW, getProfileShape answers Dims{-1}
-//   RETINAFACE_STANDIN_BUILD_STEPS=<n>        progress steps of a build (default 3), each RETINAFACE_STANDIN_STEP_MS long
-//   RETINAFACE_STANDIN_RAW640=<prefix>        enqueueV3 writes <prefix>.{loc,conf,landms}.f32 (reference raw outputs)
+//   RETINAFACE_STANDIN_BUILD_STEPS=<n>        progress steps of a build (default 3), each RETINAFACE_STANDIN_STEP_MS
+//   long RETINAFACE_STANDIN_RAW640=<prefix>        enqueueV3 writes <prefix>.{loc,conf,landms}.f32 (reference raw
+//   outputs)
 #pragma once
 #include <cstdint>
 #include <string>

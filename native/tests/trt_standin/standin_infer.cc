@@ -18,7 +18,8 @@
 
 #define RF_STANDIN_STR2(x) #x
 #define RF_STANDIN_STR(x) RF_STANDIN_STR2(x)
-#define RF_STANDIN_VERSION_TEXT RF_STANDIN_STR(NV_TENSORRT_MAJOR) "." RF_STANDIN_STR(NV_TENSORRT_MINOR) "." RF_STANDIN_STR(NV_TENSORRT_PATCH)
+#define RF_STANDIN_VERSION_TEXT \
+  RF_STANDIN_STR(NV_TENSORRT_MAJOR) "." RF_STANDIN_STR(NV_TENSORRT_MINOR) "." RF_STANDIN_STR(NV_TENSORRT_PATCH)
 #include "trt_standin_interfaces.h"
 
 using namespace nvinfer1;
@@ -135,7 +136,9 @@ struct NetworkImpl : apiv::standin::GenVNetworkDefinition {
   int32_t getNbOutputs() const noexcept override { return static_cast<int32_t>(outputs.size()); }
   ITensor* getOutput(int32_t i) const noexcept override { return i >= 0 && i < getNbOutputs() ? outputs[i] : nullptr; }
   int32_t getNbLayers() const noexcept override { return static_cast<int32_t>(layers.size()); }
-  ILayer* getLayer(int32_t i) const noexcept override { return i >= 0 && i < getNbLayers() ? layers[i].get() : nullptr; }
+  ILayer* getLayer(int32_t i) const noexcept override {
+    return i >= 0 && i < getNbLayers() ? layers[i].get() : nullptr;
+  }
 };
 struct Network : INetworkDefinition, Tracked {
   Network() : Tracked("Network") { mImpl = &impl; }
@@ -246,7 +249,9 @@ struct BuilderConfig : IBuilderConfig, Tracked {
 };
 
 // ---------------------------------------------------------------------------------------------------------- builder
-std::string typeName(DataType type) { return type == DataType::kHALF ? "half" : type == DataType::kFLOAT ? "float" : "other"; }
+std::string typeName(DataType type) {
+  return type == DataType::kHALF ? "half" : type == DataType::kFLOAT ? "float" : "other";
+}
 
 struct BuilderImpl : apiv::standin::GenVBuilder {
   std::vector<std::unique_ptr<Profile>> profiles;  // owned by the builder, as in TensorRT
@@ -440,9 +445,10 @@ bool ContextImpl::setInputShape(char const* name, Dims const& dims) noexcept {
     const int64_t lo = engine->impl.staticInput ? t->dims.d[i] : t->profile[0].d[i];
     const int64_t hi = engine->impl.staticInput ? t->dims.d[i] : t->profile[2].d[i];
     if (dims.d[i] < lo || dims.d[i] > hi) {
-      logError("IExecutionContext::setInputShape: Error Code 3: API Usage Error (Parameter check failed, condition: "
-               "dims within the optimization profile " + dimsText(t->profile[0]) + ".." + dimsText(t->profile[2]) +
-               ", given " + dimsText(dims) + ")");
+      logError(
+          "IExecutionContext::setInputShape: Error Code 3: API Usage Error (Parameter check failed, condition: "
+          "dims within the optimization profile " +
+          dimsText(t->profile[0]) + ".." + dimsText(t->profile[2]) + ", given " + dimsText(dims) + ")");
       return false;
     }
   }
@@ -466,7 +472,8 @@ Dims ContextImpl::getTensorShape(char const* name) const noexcept {
 // RETINAFACE_STANDIN_RAW640 (batch 1, 640x640) it writes those reference outputs (host pointers: the CPU lane
 // device of the tests; device pointers: through the driver's cuMemcpyHtoDAsync when libcuda.so.1 is there).
 bool ContextImpl::enqueueV3(cudaStream_t stream) noexcept {
-  record("call VExecutionContext::enqueueV3 " + dimsText(inputShape) + " addresses=" + std::to_string(addresses.size()));
+  record("call VExecutionContext::enqueueV3 " + dimsText(inputShape) +
+         " addresses=" + std::to_string(addresses.size()));
   for (const PlanTensor& t : engine->impl.tensors) {
     bool bound = false;
     for (auto& entry : addresses) bound = bound || (entry.first == t.name && entry.second);
@@ -526,14 +533,16 @@ struct RuntimeImpl : apiv::standin::GenVRuntime {
     in >> magic >> version;
     record("call VRuntime::deserializeCudaEngine " + std::to_string(size) + " bytes");
     if (magic != "STANDIN-PLAN") {
-      logError("IRuntime::deserializeCudaEngine: Error Code 1: Serialization (Serialization assertion magicTagRead == "
-               "kMAGIC_TAG failed.Magic tag does not match)");
+      logError(
+          "IRuntime::deserializeCudaEngine: Error Code 1: Serialization (Serialization assertion magicTagRead == "
+          "kMAGIC_TAG failed.Magic tag does not match)");
       return nullptr;
     }
     if (version != standin::libraryVersion()) {
-      logError("IRuntime::deserializeCudaEngine: Error Code 6: API Usage Error (The engine plan file is not compatible "
-               "with this version of TensorRT, expecting library version " + std::to_string(standin::libraryVersion()) +
-               " got " + std::to_string(version) + ")");
+      logError(
+          "IRuntime::deserializeCudaEngine: Error Code 6: API Usage Error (The engine plan file is not compatible "
+          "with this version of TensorRT, expecting library version " +
+          std::to_string(standin::libraryVersion()) + " got " + std::to_string(version) + ")");
       return nullptr;
     }
     auto* engine = new Engine();
@@ -566,13 +575,15 @@ struct Runtime : IRuntime, Tracked {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) void* createInferBuilder_INTERNAL(void* logger, int32_t version) noexcept {
+extern "C" __attribute__((visibility("default"))) void* createInferBuilder_INTERNAL(void* logger,
+                                                                                    int32_t version) noexcept {
   if (!gLogger) gLogger = static_cast<ILogger*>(logger);
   record("call createInferBuilder_INTERNAL version=" + std::to_string(version));
   return static_cast<IBuilder*>(new Builder());
 }
 
-extern "C" __attribute__((visibility("default"))) void* createInferRuntime_INTERNAL(void* logger, int32_t version) noexcept {
+extern "C" __attribute__((visibility("default"))) void* createInferRuntime_INTERNAL(void* logger,
+                                                                                    int32_t version) noexcept {
   if (!gLogger) gLogger = static_cast<ILogger*>(logger);
   record("call createInferRuntime_INTERNAL version=" + std::to_string(version));
   return static_cast<IRuntime*>(new Runtime());
@@ -581,4 +592,3 @@ extern "C" __attribute__((visibility("default"))) void* createInferRuntime_INTER
 extern "C" __attribute__((visibility("default"))) int32_t getInferLibVersion() noexcept {
   return standin::libraryVersion();
 }
-

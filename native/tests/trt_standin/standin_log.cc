@@ -11,8 +11,10 @@
 
 [[noreturn]] void standinUnimplemented(const char* method) noexcept {
   standin::record(std::string("UNIMPLEMENTED ") + method);
-  std::fprintf(stderr, "TensorRT stand-in: %s is not implemented; the layer called something the stand-in does not "
-                       "cover (implement it in native/tests/trt_standin)\n", method);
+  std::fprintf(stderr,
+               "TensorRT stand-in: %s is not implemented; the layer called something the stand-in does not "
+               "cover (implement it in native/tests/trt_standin)\n",
+               method);
   std::abort();
 }
 

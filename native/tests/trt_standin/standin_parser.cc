@@ -31,7 +31,9 @@ Dims dims(std::vector<int64_t> values) {
   return d;
 }
 
-DataType typeFrom(const char* variable) { return standin::env(variable) == "half" ? DataType::kHALF : DataType::kFLOAT; }
+DataType typeFrom(const char* variable) {
+  return standin::env(variable) == "half" ? DataType::kHALF : DataType::kFLOAT;
+}
 
 struct Parser : nvonnxparser::standin::GenIParser {
   explicit Parser(INetworkDefinition* network) : network_(network) { record("create Parser"); }
@@ -69,7 +71,8 @@ struct Parser : nvonnxparser::standin::GenIParser {
       in->setName("input_dequantized");
     }
     const DataType outputType = typeFrom("RETINAFACE_STANDIN_OUTPUT_TYPE");
-    for (const auto& [name, width] : std::vector<std::pair<const char*, int64_t>>{{"loc", 4}, {"conf", 2}, {"landms", 10}}) {
+    for (const auto& [name, width] :
+         std::vector<std::pair<const char*, int64_t>>{{"loc", 4}, {"conf", 2}, {"landms", 10}}) {
       ICastLayer* layer = network_->addCast(*in, outputType);
       ITensor* out = layer->getOutput(0);
       out->setName(name);
@@ -90,7 +93,8 @@ struct Parser : nvonnxparser::standin::GenIParser {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) void* createNvOnnxParser_INTERNAL(void* network, void*, int version) noexcept {
+extern "C" __attribute__((visibility("default"))) void* createNvOnnxParser_INTERNAL(void* network, void*,
+                                                                                    int version) noexcept {
   record("call createNvOnnxParser_INTERNAL version=" + std::to_string(version));
   return static_cast<nvonnxparser::IParser*>(new Parser(static_cast<INetworkDefinition*>(network)));
 }

@@ -21,7 +21,7 @@ EngineBuildLock::~EngineBuildLock() {
   if (held_) {
     // Removed by its holder (the engine is written by now, or the build failed), while still locked, and only if the
     // name still refers to this file: whoever opened it meanwhile re-checks the cache once it gets the lock.
-    struct stat mine {}, named {};
+    struct stat mine{}, named{};
     if (::fstat(fd_, &mine) == 0 && ::stat(path_.c_str(), &named) == 0 && mine.st_dev == named.st_dev &&
         mine.st_ino == named.st_ino)
       ::unlink(path_.c_str());

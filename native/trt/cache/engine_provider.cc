@@ -78,8 +78,7 @@ std::unique_ptr<Engine> loadCached(EngineRuntime& runtime, const std::string& pa
   }
 }
 
-void writeQuietly(const std::string& path, const std::vector<uint8_t>& bytes, EngineObserver* observer,
-                  bool announce) {
+void writeQuietly(const std::string& path, const std::vector<uint8_t>& bytes, EngineObserver* observer, bool announce) {
   try {
     writeFileAtomically(path, bytes.data(), bytes.size());
     if (announce) emit(observer, event(EngineEvent::Kind::CacheWritten, path));
@@ -105,8 +104,8 @@ ProvidedEngine provideEngine(EngineRuntime& runtime, const EngineCacheKey& key, 
   if (lock.usable() && !lock.acquired()) {
     const double wait = engineLockWaitSeconds();
     emit(observer, event(EngineEvent::Kind::CacheWaiting, provided.path,
-                         "another process is building this engine (" + provided.path + ".lock is held); waiting up to " +
-                             std::to_string(static_cast<int>(wait)) + " s for it"));
+                         "another process is building this engine (" + provided.path +
+                             ".lock is held); waiting up to " + std::to_string(static_cast<int>(wait)) + " s for it"));
     const bool acquired = lock.waitFor(wait);
     std::string whyNotAfterWait;
     provided.engine = loadCached(runtime, provided.path, key, whyNotAfterWait);
@@ -114,7 +113,8 @@ ProvidedEngine provideEngine(EngineRuntime& runtime, const EngineCacheKey& key, 
       emit(observer, event(EngineEvent::Kind::CacheHit, provided.path));
       return provided;
     }
-    if (!acquired) whyNotAfterWait += "; the other process did not finish within " + std::to_string(static_cast<int>(wait)) + " s";
+    if (!acquired)
+      whyNotAfterWait += "; the other process did not finish within " + std::to_string(static_cast<int>(wait)) + " s";
     whyNot = whyNotAfterWait;
   } else if (lock.acquired()) {
     // Another process may have finished between our first look and taking the lock.
@@ -134,10 +134,10 @@ ProvidedEngine provideEngine(EngineRuntime& runtime, const EngineCacheKey& key, 
   request.workspaceBytes = key.workspaceBytes;
   if (std::optional<std::vector<uint8_t>> timing = readWholeFile(timingPath)) request.timingCache = std::move(*timing);
 
-  emit(observer, event(EngineEvent::Kind::BuildStarted, provided.path,
-                       std::string("building the ") + precisionName(key.precision) + " TensorRT " +
-                           key.tensorrtVersion + " engine for " + key.profile.describe() + " (" + whyNot +
-                           "); this can take minutes"));
+  emit(observer,
+       event(EngineEvent::Kind::BuildStarted, provided.path,
+             std::string("building the ") + precisionName(key.precision) + " TensorRT " + key.tensorrtVersion +
+                 " engine for " + key.profile.describe() + " (" + whyNot + "); this can take minutes"));
   ObservedMonitor monitor(observer);
   const auto start = std::chrono::steady_clock::now();
   BuildResult built = runtime.build(request, &monitor);

@@ -41,7 +41,7 @@ std::optional<std::vector<uint8_t>> readWholeFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::vector<uint8_t> data;
-  struct stat info {};
+  struct stat info{};
   if (::fstat(fd, &info) == 0 && info.st_size > 0) data.reserve(static_cast<size_t>(info.st_size));
   uint8_t chunk[1 << 16];
   for (;;) {
@@ -60,7 +60,7 @@ std::optional<std::vector<uint8_t>> readWholeFile(const std::string& path) {
 
 void createDirectories(const std::string& path) {
   if (path.empty() || path == "/" || path == ".") return;
-  struct stat info {};
+  struct stat info{};
   if (::stat(path.c_str(), &info) == 0) {
     if (!S_ISDIR(info.st_mode)) {
       errno = ENOTDIR;

@@ -49,7 +49,9 @@ std::string ShapeProfile::describe() const {
 }
 
 void validateProfile(const ShapeProfile& p) {
-  const auto fail = [](const std::string& what) { throw CodedError(codes::kInvalidArgument, "engine profile: " + what); };
+  const auto fail = [](const std::string& what) {
+    throw CodedError(codes::kInvalidArgument, "engine profile: " + what);
+  };
   if (p.maxBatch < 1) fail("maxBatch must be >= 1");
   if (p.optBatch < 1 || p.optBatch > p.maxBatch) fail("optBatch must be in 1..maxBatch");
   if (p.min.width < 1 || p.min.height < 1) fail("sizes must be positive");

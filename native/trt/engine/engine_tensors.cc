@@ -22,7 +22,8 @@ constexpr const char* kExpected =
 
 std::string describeShape(const std::vector<int64_t>& shape) {
   std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
   return text + "]";
 }
 
@@ -30,7 +31,8 @@ std::string describeTensors(const std::vector<TensorDescription>& tensors) {
   std::string text;
   for (const TensorDescription& t : tensors) {
     if (!text.empty()) text += "; ";
-    text += std::string(t.isInput ? "input " : "output ") + t.name + ": " + typeName(t.type) + " " + describeShape(t.shape);
+    text += std::string(t.isInput ? "input " : "output ") + t.name + ": " + typeName(t.type) + " " +
+            describeShape(t.shape);
   }
   return text;
 }

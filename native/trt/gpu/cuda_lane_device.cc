@@ -42,9 +42,7 @@ CudaLaneDevice::PinnedHost<T>::~PinnedHost() {
 }
 
 CudaLaneDevice::CudaLaneDevice(const LaneLimits& limits, cuda::PinnedPool& pinned, int device)
-    : limits_(limits),
-      pinned_(pinned),
-      device_(device),
+    : limits_(limits), pinned_(pinned), device_(device),
       format_(limits.inputType == TensorType::Float16 ? cuda::TensorFormat::Float16 : cuda::TensorFormat::Float32) {
   translated([&] {
     RF_CUDA_CHECK(cudaSetDevice(device_));
@@ -69,8 +67,10 @@ CudaLaneDevice::CudaLaneDevice(const LaneLimits& limits, cuda::PinnedPool& pinne
     post.maxFaces = limits.maxFaces;
     postprocessor_ = std::make_unique<cuda::GpuPostprocessor>(post, stream_.handle);
     const size_t faceFloats = batch * static_cast<size_t>(postprocessor_->faceCapacity()) * kFaceFloats;
-    RF_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&hostCounts_.data), batch * sizeof(int32_t), cudaHostAllocDefault));
-    RF_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&hostFaces_.data), faceFloats * sizeof(float), cudaHostAllocDefault));
+    RF_CUDA_CHECK(
+        cudaHostAlloc(reinterpret_cast<void**>(&hostCounts_.data), batch * sizeof(int32_t), cudaHostAllocDefault));
+    RF_CUDA_CHECK(
+        cudaHostAlloc(reinterpret_cast<void**>(&hostFaces_.data), faceFloats * sizeof(float), cudaHostAllocDefault));
     ensureUploadCapacity(1 << 20);
     RF_CUDA_CHECK(cudaStreamSynchronize(stream_.handle));  // allocations done before the first batch is timed
   });
@@ -123,10 +123,11 @@ void CudaLaneDevice::enqueuePostprocess(int batch, InputSize input, const Postpr
     postprocessor_->enqueue(cuda::DeviceRawOutputs{loc_.get(), conf_.get(), landms_.get()}, geometry_, batch,
                             input.width, input.height, options);
     const size_t faces = static_cast<size_t>(batch) * static_cast<size_t>(postprocessor_->faceCapacity()) * kFaceFloats;
-    RF_CUDA_CHECK(cudaMemcpyAsync(hostCounts_.data, postprocessor_->counts(), static_cast<size_t>(batch) * sizeof(int32_t),
-                                  cudaMemcpyDeviceToHost, stream_.handle));
-    RF_CUDA_CHECK(cudaMemcpyAsync(hostFaces_.data, postprocessor_->faces(), faces * sizeof(float), cudaMemcpyDeviceToHost,
+    RF_CUDA_CHECK(cudaMemcpyAsync(hostCounts_.data, postprocessor_->counts(),
+                                  static_cast<size_t>(batch) * sizeof(int32_t), cudaMemcpyDeviceToHost,
                                   stream_.handle));
+    RF_CUDA_CHECK(cudaMemcpyAsync(hostFaces_.data, postprocessor_->faces(), faces * sizeof(float),
+                                  cudaMemcpyDeviceToHost, stream_.handle));
     RF_CUDA_CHECK(cudaEventRecord(done_.handle, stream_.handle));
   });
 }

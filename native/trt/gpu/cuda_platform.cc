@@ -18,14 +18,15 @@ namespace {
 std::string formatUuid(const cudaUUID_t& uuid) {
   const auto* b = reinterpret_cast<const unsigned char*>(uuid.bytes);
   char text[64];
-  std::snprintf(text, sizeof(text), "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  std::snprintf(text, sizeof(text), "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
   return text;
 }
 
 }  // namespace
 
-CudaPlatform::CudaPlatform(int slots, size_t slotBytes, int device) : slots_(slots), slotBytes_(slotBytes), device_(device) {}
+CudaPlatform::CudaPlatform(int slots, size_t slotBytes, int device)
+    : slots_(slots), slotBytes_(slotBytes), device_(device) {}
 
 CudaPlatform::~CudaPlatform() = default;
 
@@ -46,7 +47,8 @@ GpuIdentity CudaPlatform::identity() {
   cudaDeviceProp props{};
   const cudaError_t status = cudaGetDeviceProperties(&props, device_);
   if (status != cudaSuccess)
-    throw CodedError(codes::kBackendUnavailable, std::string("cudaGetDeviceProperties failed: ") + cudaGetErrorString(status));
+    throw CodedError(codes::kBackendUnavailable,
+                     std::string("cudaGetDeviceProperties failed: ") + cudaGetErrorString(status));
   GpuIdentity gpu;
   gpu.name = info.name;
   gpu.uuid = formatUuid(props.uuid);

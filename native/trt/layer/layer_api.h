@@ -37,7 +37,11 @@ typedef struct RfTrtError {
 /* Severity values are TensorRT's ILogger::Severity: 0 internal error, 1 error, 2 warning, 3 info, 4 verbose. */
 typedef void (*RfTrtLogFn)(void* user, int32_t severity, const char* message);
 
-typedef enum RfTrtProgressKind { RFTRT_PHASE_START = 0, RFTRT_STEP_COMPLETE = 1, RFTRT_PHASE_FINISH = 2 } RfTrtProgressKind;
+typedef enum RfTrtProgressKind {
+  RFTRT_PHASE_START = 0,
+  RFTRT_STEP_COMPLETE = 1,
+  RFTRT_PHASE_FINISH = 2
+} RfTrtProgressKind;
 /* Returns 0 to stop the build (only read for RFTRT_STEP_COMPLETE). parent may be NULL. */
 typedef int32_t (*RfTrtProgressFn)(void* user, int32_t kind, const char* phase, const char* parent, int32_t step,
                                    int32_t steps);
@@ -59,7 +63,8 @@ typedef struct RfTrtProfile {
 typedef struct RfTrtBuildRequest {
   const void* onnx;
   size_t onnxBytes;
-  int32_t precision; /* RfTrtPrecision: which network to expect; all build strongly typed, fp32 and int8 with TF32 off */
+  int32_t
+      precision; /* RfTrtPrecision: which network to expect; all build strongly typed, fp32 and int8 with TF32 off */
   RfTrtProfile profile;
   uint64_t workspaceBytes;
   const void* timingCache; /* may be NULL */

@@ -11,9 +11,9 @@ namespace retinaface::trt {
 
 struct LayerAttempt {
   int major = 0;
-  std::string path;        // the layer file looked for
-  bool present = false;    // the file exists
-  std::string error;       // why it is not usable (empty when it loaded)
+  std::string path;  // the layer file looked for
+  bool present = false;  // the file exists
+  std::string error;  // why it is not usable (empty when it loaded)
 };
 
 struct LayerProbe {

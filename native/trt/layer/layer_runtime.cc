@@ -131,7 +131,7 @@ class LayerEngine : public Engine {
       TensorDescription tensor;
       tensor.name = info.name;
       tensor.isInput = info.isInput != 0;
-      tensor.type = info.dataType == RFTRT_FLOAT32 ? TensorType::Float32
+      tensor.type = info.dataType == RFTRT_FLOAT32   ? TensorType::Float32
                     : info.dataType == RFTRT_FLOAT16 ? TensorType::Float16
                                                      : TensorType::Other;
       tensor.shape = toVector(info.shape);
@@ -170,7 +170,7 @@ std::string LayerRuntime::buildIdentity() const {
   std::smatch match;
   static const std::regex cuda("cu(?:da)?[-_.]?(1[0-9])");
   const std::string major = std::regex_search(path, match, cuda) ? "cuda" + match[1].str() : "cuda-unknown";
-  struct stat info {};
+  struct stat info{};
   const std::string size = ::stat(path.c_str(), &info) == 0 ? std::to_string(info.st_size) + " bytes" : "size unknown";
   return major + " " + size;
 }

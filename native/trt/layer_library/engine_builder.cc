@@ -44,7 +44,8 @@ std::string parserErrors(const nvonnxparser::IParser& parser) {
     if (!e) continue;
     if (!text.empty()) text += "; ";
     text += e->desc();
-    if (e->nodeName() && *e->nodeName()) text += std::string(" (node ") + e->nodeName() + ", " + e->nodeOperator() + ")";
+    if (e->nodeName() && *e->nodeName())
+      text += std::string(" (node ") + e->nodeName() + ", " + e->nodeOperator() + ")";
   }
   return text.empty() ? "unknown parser error" : text;
 }
@@ -82,7 +83,8 @@ std::string networkProblem(const nvinfer1::INetworkDefinition& network) {
   const nvinfer1::Dims in = input->getDimensions();
   if (in.d[1] != 3 && in.d[1] != -1) return std::string("the input ") + input->getName() + " does not have 3 channels";
   if (network.getNbOutputs() != 3)
-    return "the network has " + std::to_string(network.getNbOutputs()) + " outputs, RetinaFace has 3 (loc, conf, landms)";
+    return "the network has " + std::to_string(network.getNbOutputs()) +
+           " outputs, RetinaFace has 3 (loc, conf, landms)";
   bool seen[3] = {false, false, false};
   for (int32_t i = 0; i < 3; ++i) {
     const nvinfer1::ITensor* output = network.getOutput(i);
@@ -132,24 +134,28 @@ int32_t buildEngine(const TensorRtLibrary& library, const RfTrtBuildRequest& req
     return fail(error, RFTRT_MODEL_INVALID, "the ONNX parser rejected the model: " + parserErrors(*parser));
 
   if (network->getNbInputs() != 1)
-    return fail(error, RFTRT_MODEL_INVALID, "the network has " + std::to_string(network->getNbInputs()) + " inputs, RetinaFace has 1");
+    return fail(error, RFTRT_MODEL_INVALID,
+                "the network has " + std::to_string(network->getNbInputs()) + " inputs, RetinaFace has 1");
   nvinfer1::ITensor* input = network->getInput(0);
   const nvinfer1::Dims declared = input->getDimensions();
   if (declared.nbDims != 4)
-    return fail(error, RFTRT_MODEL_INVALID, "the input must be [batch, 3, height, width], it has " +
-                                                std::to_string(declared.nbDims) + " dimensions");
+    return fail(
+        error, RFTRT_MODEL_INVALID,
+        "the input must be [batch, 3, height, width], it has " + std::to_string(declared.nbDims) + " dimensions");
   if (const std::string problem = networkProblem(*network); !problem.empty())
     return fail(error, RFTRT_MODEL_INVALID, "the model is not a RetinaFace network this backend can run: " + problem);
   if (request.precision == RFTRT_FP16 && !hasTensorsOf(*network, nvinfer1::DataType::kHALF))
     warn("fp16 was requested but the ONNX has no float16 tensors: the engine computes in float32 (pass the FP16 ONNX)");
   // A QDQ network's QuantizeLinear layers output INT8 tensors; without them nothing would run in INT8.
   if (request.precision == RFTRT_INT8 && !hasTensorsOf(*network, nvinfer1::DataType::kINT8))
-    warn("int8 was requested but the ONNX has no INT8 (QuantizeLinear) tensors: the engine computes in float32 "
-         "(pass the QDQ ONNX of `retinaface quantize`)");
+    warn(
+        "int8 was requested but the ONNX has no INT8 (QuantizeLinear) tensors: the engine computes in float32 "
+        "(pass the QDQ ONNX of `retinaface quantize`)");
 
   std::unique_ptr<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
   if (!config) return fail(error, RFTRT_FAILED, "TensorRT could not create a builder config", &capture);
-  if (request.workspaceBytes > 0) config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, request.workspaceBytes);
+  if (request.workspaceBytes > 0)
+    config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, request.workspaceBytes);
   // FP32 means FP32: TF32 would round convolution inputs to 10-bit mantissas. The same for int8: the QDQ model's
   // float layers are float32 on the CPU backend too. No precision flag is set: the strongly typed network's types
   // (float16 tensors, Q/DQ layers) decide, and TensorRT refuses kFP16/kINT8 on such a network anyway.

@@ -48,7 +48,8 @@ int32_t dataType(nvinfer1::DataType type) {
 
 }  // namespace
 
-int32_t loadEngine(const TensorRtLibrary& library, const void* plan, size_t size, RfTrtEngine** out, RfTrtError* error) {
+int32_t loadEngine(const TensorRtLibrary& library, const void* plan, size_t size, RfTrtEngine** out,
+                   RfTrtError* error) {
   ErrorCapture capture;
   auto handle = std::make_unique<RfTrtEngine>();
   handle->runtime.reset(static_cast<nvinfer1::IRuntime*>(
@@ -66,7 +67,8 @@ int32_t tensorCount(const RfTrtEngine* engine) { return engine->engine->getNbIOT
 
 int32_t describeTensor(const RfTrtEngine* handle, int32_t index, RfTrtTensorInfo* info, RfTrtError* error) {
   const nvinfer1::ICudaEngine& engine = *handle->engine;
-  if (index < 0 || index >= engine.getNbIOTensors()) return fail(error, RFTRT_INVALID_ARGUMENT, "tensor index out of range");
+  if (index < 0 || index >= engine.getNbIOTensors())
+    return fail(error, RFTRT_INVALID_ARGUMENT, "tensor index out of range");
   std::memset(info, 0, sizeof(*info));
   const char* name = engine.getIOTensorName(index);
   std::strncpy(info->name, name, sizeof(info->name) - 1);
@@ -108,12 +110,14 @@ int32_t setInputShape(RfTrtContext* handle, const char* input, const RfTrtDims* 
   return RFTRT_OK;
 }
 
-int32_t enqueue(RfTrtContext* handle, const RfTrtTensorAddress* tensors, int32_t count, void* stream, RfTrtError* error) {
+int32_t enqueue(RfTrtContext* handle, const RfTrtTensorAddress* tensors, int32_t count, void* stream,
+                RfTrtError* error) {
   ErrorCapture capture;
   nvinfer1::IExecutionContext& context = *handle->context;
   for (int32_t i = 0; i < count; ++i) {
     if (!context.setTensorAddress(tensors[i].name, tensors[i].address))
-      return fail(error, RFTRT_INVALID_ARGUMENT, std::string("TensorRT rejected the address of ") + tensors[i].name, &capture);
+      return fail(error, RFTRT_INVALID_ARGUMENT, std::string("TensorRT rejected the address of ") + tensors[i].name,
+                  &capture);
   }
   if (!context.enqueueV3(static_cast<cudaStream_t>(stream)))
     return fail(error, RFTRT_FAILED, "enqueueV3 failed", &capture);

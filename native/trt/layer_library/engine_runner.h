@@ -6,7 +6,8 @@
 
 namespace retinaface::trt::layer {
 
-int32_t loadEngine(const TensorRtLibrary& library, const void* plan, size_t size, RfTrtEngine** engine, RfTrtError* error);
+int32_t loadEngine(const TensorRtLibrary& library, const void* plan, size_t size, RfTrtEngine** engine,
+                   RfTrtError* error);
 void destroyEngine(RfTrtEngine* engine);
 int32_t tensorCount(const RfTrtEngine* engine);
 int32_t describeTensor(const RfTrtEngine* engine, int32_t index, RfTrtTensorInfo* info, RfTrtError* error);
@@ -14,6 +15,7 @@ int32_t createContext(RfTrtEngine* engine, RfTrtContext** context, RfTrtError* e
 void destroyContext(RfTrtContext* context);
 int32_t setInputShape(RfTrtContext* context, const char* input, const RfTrtDims* shape, int32_t count,
                       const char* const* names, RfTrtDims* shapes, RfTrtError* error);
-int32_t enqueue(RfTrtContext* context, const RfTrtTensorAddress* tensors, int32_t count, void* stream, RfTrtError* error);
+int32_t enqueue(RfTrtContext* context, const RfTrtTensorAddress* tensors, int32_t count, void* stream,
+                RfTrtError* error);
 
 }  // namespace retinaface::trt::layer

@@ -89,11 +89,12 @@ RfTrtApi makeApi(const TensorRtLibrary& loaded) {
 }  // namespace retinaface::trt::layer
 
 extern "C" __attribute__((visibility("default"))) const RfTrtApi* retinaface_trt_get_api(uint32_t abiVersion,
-                                                                                        RfTrtError* error) {
+                                                                                         RfTrtError* error) {
   using namespace retinaface::trt::layer;
   if (abiVersion != RFTRT_ABI_VERSION) {
-    fail(error, RFTRT_UNAVAILABLE, "the TensorRT layer speaks ABI " + std::to_string(RFTRT_ABI_VERSION) +
-                                       ", the addon asked for " + std::to_string(abiVersion) + " (mismatched builds)");
+    fail(error, RFTRT_UNAVAILABLE,
+         "the TensorRT layer speaks ABI " + std::to_string(RFTRT_ABI_VERSION) + ", the addon asked for " +
+             std::to_string(abiVersion) + " (mismatched builds)");
     return nullptr;
   }
   std::string why;

@@ -19,7 +19,8 @@ constexpr const char* kParserName = "libnvonnxparser.so." RF_STRINGIFY(NV_TENSOR
 constexpr int32_t kCompiledVersion = NV_TENSORRT_MAJOR * 10000 + NV_TENSORRT_MINOR * 100 + NV_TENSORRT_PATCH;
 
 std::string versionText(int32_t version) {
-  return std::to_string(version / 10000) + "." + std::to_string(version / 100 % 100) + "." + std::to_string(version % 100);
+  return std::to_string(version / 10000) + "." + std::to_string(version / 100 % 100) + "." +
+         std::to_string(version % 100);
 }
 
 // $RETINAFACE_TENSORRT_LIB_DIR/<name>, then <name> through the dynamic loader's usual search. Handles are never
@@ -77,7 +78,8 @@ TensorRtLibrary* load(std::string& error) {
   library->libraryVersion = inferVersion();
   library->parserVersion = parserVersion();
   Dl_info info{};
-  library->libraryPath = ::dladdr(reinterpret_cast<void*>(inferVersion), &info) && info.dli_fname ? info.dli_fname : kInferName;
+  library->libraryPath = ::dladdr(reinterpret_cast<void*>(inferVersion), &info) && info.dli_fname ? info.dli_fname
+                                                                                                  : kInferName;
   const size_t slash = library->libraryPath.find_last_of('/');
   if (slash != std::string::npos) preloadBuilderResources(library->libraryPath.substr(0, slash));
   // Within a major version the ABI only grows: a library older than the headers may lack what the layer calls.

@@ -89,8 +89,7 @@ void BatchScheduler::laneLoop(Lane* lane) {
 }
 
 void BatchScheduler::close(CloseMode mode) {
-  if (laneOwner == this)
-    throw std::logic_error("BatchScheduler::close() called from one of its lane threads");
+  if (laneOwner == this) throw std::logic_error("BatchScheduler::close() called from one of its lane threads");
   std::deque<Job> cancelled;
   {
     std::lock_guard<std::mutex> lock(mutex_);

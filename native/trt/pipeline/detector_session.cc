@@ -12,8 +12,7 @@ std::unique_ptr<DetectorSession> DetectorSession::open(const SessionConfig& conf
                                                        EngineObserver* observer) {
   validateProfile(config.profile);
   if (config.onnx.empty()) throw CodedError(codes::kInvalidArgument, "the ONNX model is empty");
-  if (config.streams < 1 || config.streams > 16)
-    throw CodedError(codes::kInvalidArgument, "streams must be in 1..16");
+  if (config.streams < 1 || config.streams > 16) throw CodedError(codes::kInvalidArgument, "streams must be in 1..16");
   if (config.cacheDir.empty()) throw CodedError(codes::kInvalidArgument, "no engine cache folder given");
 
   std::unique_ptr<DetectorSession> session(new DetectorSession());

@@ -17,8 +17,9 @@ std::vector<Letterbox> planLetterboxes(const DetectRequest& request, const Shape
   const PixelView& first = request.images.front();
   input = request.canvas ? *request.canvas : InputSize{first.width, first.height};
   if (!profile.contains(input)) {
-    throw CodedError(codes::kInvalidArgument, "a " + sizeText(input) + " network input is outside the engine's profile (" +
-                                                  profile.describe() + ")");
+    throw CodedError(
+        codes::kInvalidArgument,
+        "a " + sizeText(input) + " network input is outside the engine's profile (" + profile.describe() + ")");
   }
   for (const PixelView& image : request.images) {
     if (image.width <= 0 || image.height <= 0 || !image.data)

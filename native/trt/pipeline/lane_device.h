@@ -16,16 +16,16 @@ namespace retinaface::trt {
 // What a lane's buffers are sized for; fixed when the lane is created.
 struct LaneLimits {
   int maxBatch = 1;
-  InputSize maxInput;                       // the engine profile's largest input
+  InputSize maxInput;  // the engine profile's largest input
   TensorType inputType = TensorType::Float32;
-  int preNmsTopK = 5000;                    // postprocessing caps (0 = none); per-call options may not exceed them
+  int preNmsTopK = 5000;  // postprocessing caps (0 = none); per-call options may not exceed them
   int maxFaces = 1000;
 };
 
 class LaneDevice {
  public:
   virtual ~LaneDevice() = default;  // waits for the stream, then frees its buffers and the stream itself
-  virtual void* stream() = 0;       // what ExecutionContext::enqueue runs on (a cudaStream_t for CUDA)
+  virtual void* stream() = 0;  // what ExecutionContext::enqueue runs on (a cudaStream_t for CUDA)
   virtual TensorBindings tensors() = 0;
 
   // Enqueues: pixels -> pinned slot -> device -> letterbox resize + BGR minus mean into tensors().input.

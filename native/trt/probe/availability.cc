@@ -20,7 +20,8 @@ const LayerAttempt* attemptFor(const LayerProbe& layer, int major) {
 }  // namespace
 
 std::string tensorRtVersionText(int version) {
-  return std::to_string(version / 10000) + "." + std::to_string(version / 100 % 100) + "." + std::to_string(version % 100);
+  return std::to_string(version / 10000) + "." + std::to_string(version / 100 % 100) + "." +
+         std::to_string(version % 100);
 }
 
 Availability explainAvailability(const AvailabilityFacts& facts) {
@@ -71,7 +72,8 @@ Availability explainAvailability(const AvailabilityFacts& facts) {
   if (!facts.driver.loaded) {
     missing("nvidia-driver", "no NVIDIA driver (" + facts.driver.error + ")");
   } else if (facts.driver.deviceCount == 0) {
-    missing("gpu", "no CUDA GPU (" + (facts.driver.error.empty() ? std::string("none found") : facts.driver.error) + ")");
+    missing("gpu",
+            "no CUDA GPU (" + (facts.driver.error.empty() ? std::string("none found") : facts.driver.error) + ")");
   }
   if (!facts.cudaKernels) {
     missing("cuda-kernels", "this addon was compiled without CUDA (no nvcc at build time), so it has no GPU kernels");
@@ -87,7 +89,8 @@ Availability probeAvailability(const std::string& layerDirectory, bool cudaKerne
   facts.cudaKernels = cudaKernels;
   facts.layer = loadTensorRtLayer(layerDirectory);
   if (!facts.layer.api) {
-    for (int major : supportedTensorRtMajors()) facts.libraries.push_back(probeLibrary("libnvinfer.so." + std::to_string(major)));
+    for (int major : supportedTensorRtMajors())
+      facts.libraries.push_back(probeLibrary("libnvinfer.so." + std::to_string(major)));
   }
   facts.driver = probeNvidiaDriver();
   return explainAvailability(facts);

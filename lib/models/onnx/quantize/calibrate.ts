@@ -30,7 +30,9 @@ export function listCalibrationImages(folder: string): string[] {
   if (!stats.isDirectory()) throw failed(`'${folder}' is not a folder of calibration images`);
   const files: string[] = [];
   const walk = (dir: string): void => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile() && IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.push(full);
@@ -61,7 +63,8 @@ export async function collectRanges(
   images: readonly string[],
   options: CalibrationOptions = {},
 ): Promise<Map<string, AbsHistogram>> {
-  if (images.length === 0) throw failed('no calibration images: the folder holds no image file (.jpg, .png, .webp, ...)');
+  if (images.length === 0)
+    throw failed('no calibration images: the folder holds no image file (.jpg, .png, .webp, ...)');
   const size = options.inputSize ?? 640;
   const calibrationModel = withCalibrationOutputs(model, tensors);
   let session: ort.InferenceSession;
@@ -71,7 +74,11 @@ export async function collectRanges(
       executionMode: 'sequential',
     });
   } catch (error) {
-    throw new RetinaFaceError('MODEL_INVALID', `the model could not be loaded for calibration: ${(error as Error).message}`, { cause: error });
+    throw new RetinaFaceError(
+      'MODEL_INVALID',
+      `the model could not be loaded for calibration: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const inputName = session.inputNames[0]!;
   const histograms = new Map(tensors.map((t) => [t, new AbsHistogram()]));
@@ -86,7 +93,10 @@ export async function collectRanges(
         throw failed(`calibration image '${file}' cannot be read: ${(error as Error).message}`, error);
       }
       await binding().preprocess([pixels], { width: size, height: size }, tensor);
-      const results = await session.run({ [inputName]: new ort.Tensor('float32', tensor, [1, 3, size, size]) }, tensors);
+      const results = await session.run(
+        { [inputName]: new ort.Tensor('float32', tensor, [1, 3, size, size]) },
+        tensors,
+      );
       for (const name of tensors) {
         const value = results[name];
         if (value) histograms.get(name)!.add(value.data as Float32Array);
@@ -106,7 +116,10 @@ export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'per
 export const PERCENTILE = 99.999;
 
 /** |x| clipping threshold of each tensor for one method. */
-export function rangesFor(histograms: ReadonlyMap<string, AbsHistogram>, method: CalibrationMethod): Map<string, number> {
+export function rangesFor(
+  histograms: ReadonlyMap<string, AbsHistogram>,
+  method: CalibrationMethod,
+): Map<string, number> {
   const ranges = new Map<string, number>();
   for (const [name, h] of histograms) {
     ranges.set(name, method === 'minmax' ? h.absMax : method === 'percentile' ? h.percentile(PERCENTILE) : h.entropy());

@@ -16,7 +16,8 @@ export class AbsHistogram {
   }
 
   add(values: Float32Array): void {
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (v < lo) lo = v;
@@ -67,7 +68,8 @@ export class AbsHistogram {
    */
   entropy(levels = 128, stride = 8): number {
     if (this.binWidth === 0) return 0;
-    let best = HISTOGRAM_BINS, bestKl = Infinity;
+    let best = HISTOGRAM_BINS,
+      bestKl = Infinity;
     const p = new Float64Array(HISTOGRAM_BINS);
     const q = new Float64Array(HISTOGRAM_BINS);
     let tail = 0;
@@ -83,8 +85,10 @@ export class AbsHistogram {
       // Q: merge the i reference bins into `levels` levels, spread each level over its non-empty bins.
       q.fill(0, 0, i);
       for (let level = 0; level < levels; level++) {
-        const start = Math.floor((level * i) / levels), end = Math.floor(((level + 1) * i) / levels);
-        let sum = 0, nonZero = 0;
+        const start = Math.floor((level * i) / levels),
+          end = Math.floor(((level + 1) * i) / levels);
+        let sum = 0,
+          nonZero = 0;
         for (let j = start; j < end; j++) {
           sum += this.bins[j]!;
           if (this.bins[j]! > 0) nonZero++;
@@ -93,7 +97,8 @@ export class AbsHistogram {
         const share = sum / nonZero;
         for (let j = start; j < end; j++) if (this.bins[j]! > 0) q[j] = share;
       }
-      let pSum = 0, qSum = 0;
+      let pSum = 0,
+        qSum = 0;
       for (let j = 0; j < i; j++) {
         pSum += p[j]!;
         qSum += q[j]!;

@@ -51,31 +51,40 @@ function quantizedInputSlots(node: onnx.INodeProto): number[] {
 export function planQuantization(model: onnx.IModelProto): QuantizationPlan {
   const opset = opsetOf(model);
   if (opset < 13) {
-    throw invalid(`its opset is ${opset}; per-channel DequantizeLinear needs opset 13 or later ` +
-      '(convert the weights with `retinaface convert`, which writes opset 13)');
+    throw invalid(
+      `its opset is ${opset}; per-channel DequantizeLinear needs opset 13 or later ` +
+        '(convert the weights with `retinaface convert`, which writes opset 13)',
+    );
   }
   const graph = model.graph;
   if (!graph) throw invalid('it has no graph');
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name!));
   const producers = new Map<string, onnx.INodeProto>();
   for (const node of graph.node ?? []) {
-    if ((node.attribute ?? []).some((a) => a.g || (a.graphs && a.graphs.length))) throw invalid(`${node.opType} ${node.name} has a subgraph`);
+    if ((node.attribute ?? []).some((a) => a.g || (a.graphs && a.graphs.length)))
+      throw invalid(`${node.opType} ${node.name} has a subgraph`);
     for (const out of node.output ?? []) producers.set(out, node);
   }
   const wanted = new Set<string>();
   for (const node of graph.node ?? []) {
     if (!QUANTIZED_CONSUMERS.has(node.opType ?? '')) continue;
-    if (node.opType === 'Concat' && !(node.input ?? []).every((i) => QUANTIZED_PRODUCERS.has(producers.get(i)?.opType ?? ''))) continue;
+    if (
+      node.opType === 'Concat' &&
+      !(node.input ?? []).every((i) => QUANTIZED_PRODUCERS.has(producers.get(i)?.opType ?? ''))
+    )
+      continue;
     for (const slot of quantizedInputSlots(node)) {
       const name = node.input![slot];
       if (!name || initializers.has(name)) continue;
       const producer = producers.get(name);
-      if (producer ? QUANTIZED_PRODUCERS.has(producer.opType ?? '') : (graph.input ?? []).some((i) => i.name === name)) wanted.add(name);
+      if (producer ? QUANTIZED_PRODUCERS.has(producer.opType ?? '') : (graph.input ?? []).some((i) => i.name === name))
+        wanted.add(name);
     }
   }
   const sharedScale = new Map<string, string>();
   for (const node of graph.node ?? []) {
-    if (node.opType === 'Resize' && wanted.has(node.output![0]!) && wanted.has(node.input![0]!)) sharedScale.set(node.output![0]!, node.input![0]!);
+    if (node.opType === 'Resize' && wanted.has(node.output![0]!) && wanted.has(node.input![0]!))
+      sharedScale.set(node.output![0]!, node.input![0]!);
   }
   const order: string[] = (graph.input ?? []).map((i) => i.name!).filter((n) => wanted.has(n));
   for (const node of graph.node ?? []) for (const out of node.output ?? []) if (wanted.has(out)) order.push(out);
@@ -94,8 +103,18 @@ export function withCalibrationOutputs(model: onnx.ModelProto, tensors: readonly
   return copy;
 }
 
-function tensorProto(name: string, dims: readonly number[], dataType: number, values: Float32Array | Int8Array | Uint8Array | Int32Array): onnx.ITensorProto {
-  return { name, dims: [...dims], dataType, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice() };
+function tensorProto(
+  name: string,
+  dims: readonly number[],
+  dataType: number,
+  values: Float32Array | Int8Array | Uint8Array | Int32Array,
+): onnx.ITensorProto {
+  return {
+    name,
+    dims: [...dims],
+    dataType,
+    rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice(),
+  };
 }
 
 const INT8_MAX = 127;
@@ -126,7 +145,11 @@ export interface QdqOptions {
 export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, options: QdqOptions): onnx.ModelProto {
   const out = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
   // Decoded messages carry every repeated field (empty when absent).
-  const graph = out.graph as onnx.GraphProto & { node: onnx.NodeProto[]; initializer: onnx.TensorProto[]; input: onnx.ValueInfoProto[] };
+  const graph = out.graph as onnx.GraphProto & {
+    node: onnx.NodeProto[];
+    initializer: onnx.TensorProto[];
+    input: onnx.ValueInfoProto[];
+  };
   const used = new Set<string>();
   for (const n of graph.node) for (const t of [...n.input, ...n.output]) used.add(t);
   for (const t of graph.initializer) used.add(t.name);
@@ -140,7 +163,12 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
   const newInitializers: onnx.ITensorProto[] = [];
   const scalar = (base: string, dataType: number, value: number): string => {
     const name = unique(base);
-    const values = dataType === DataType.FLOAT ? Float32Array.of(value) : dataType === DataType.UINT8 ? Uint8Array.of(value) : Int8Array.of(value);
+    const values =
+      dataType === DataType.FLOAT
+        ? Float32Array.of(value)
+        : dataType === DataType.UINT8
+          ? Uint8Array.of(value)
+          : Int8Array.of(value);
     newInitializers.push(tensorProto(name, [], dataType, values));
     return name;
   };
@@ -161,7 +189,8 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
     const observed = options.minMax?.get(source);
     if (!observed) throw invalid(`no calibration min/max for ${source}`);
     // The range must hold 0 exactly (zero padding, ReLU): widen to include it.
-    const lo = Math.min(0, Math.max(observed.min, -range)), hi = Math.max(0, Math.min(observed.max, range));
+    const lo = Math.min(0, Math.max(observed.min, -range)),
+      hi = Math.max(0, Math.min(observed.max, range));
     const scale = Math.max((hi - lo) / 255, MIN_SCALE);
     scaleOf.set(name, scale);
     zeroOf.set(name, Math.max(0, Math.min(255, Math.round(-lo / scale))));
@@ -173,8 +202,10 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
   for (const name of plan.tensors) {
     const scale = scalar(`${name}_scale`, DataType.FLOAT, Math.fround(scaleOf.get(name)!));
     const zero = scalar(`${name}_zero_point`, asymmetric ? DataType.UINT8 : DataType.INT8, zeroOf.get(name)!);
-    const q = unique(`${name}_QuantizeLinear`), dq = unique(`${name}_DequantizeLinear`);
-    const qOut = unique(`${name}_quantized`), dqOut = unique(`${name}_dequantized`);
+    const q = unique(`${name}_QuantizeLinear`),
+      dq = unique(`${name}_DequantizeLinear`);
+    const qOut = unique(`${name}_quantized`),
+      dqOut = unique(`${name}_dequantized`);
     qdqNodes.set(name, [
       onnx.NodeProto.create({ opType: 'QuantizeLinear', name: q, input: [name, scale, zero], output: [qOut] }),
       onnx.NodeProto.create({ opType: 'DequantizeLinear', name: dq, input: [qOut, scale, zero], output: [dqOut] }),
@@ -198,7 +229,13 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
       }
     }
     if (node.opType === 'Conv') {
-      quantizeConvWeights(node, initializers, scaleOfInput(node), options.bias ?? 'int32', { unique, newInitializers, nodes, dropped, uses });
+      quantizeConvWeights(node, initializers, scaleOfInput(node), options.bias ?? 'int32', {
+        unique,
+        newInitializers,
+        nodes,
+        dropped,
+        uses,
+      });
     }
     nodes.push(node);
     for (const o of node.output) nodes.push(...(qdqNodes.get(o) ?? []));
@@ -210,11 +247,19 @@ export function insertQdq(model: onnx.ModelProto, plan: QuantizationPlan, option
   }
 
   graph.node = nodes as onnx.NodeProto[];
-  graph.initializer = [...graph.initializer.filter((t) => !dropped.has(t.name!)), ...newInitializers] as onnx.TensorProto[];
+  graph.initializer = [
+    ...graph.initializer.filter((t) => !dropped.has(t.name!)),
+    ...newInitializers,
+  ] as onnx.TensorProto[];
   out.producerName = 'retinaface-trt';
   out.metadataProps = [
-    ...(out.metadataProps ?? []).filter((p) => !['quantization', 'calibration_method', 'calibration_images', 'float_activations'].includes(p.key!)),
-    { key: 'quantization', value: `int8 qdq: per-channel symmetric int8 weights, per-tensor ${asymmetric ? 'asymmetric uint8' : 'symmetric int8'} activations, bias ${options.bias ?? 'int32'}` },
+    ...(out.metadataProps ?? []).filter(
+      (p) => !['quantization', 'calibration_method', 'calibration_images', 'float_activations'].includes(p.key!),
+    ),
+    {
+      key: 'quantization',
+      value: `int8 qdq: per-channel symmetric int8 weights, per-tensor ${asymmetric ? 'asymmetric uint8' : 'symmetric int8'} activations, bias ${options.bias ?? 'int32'}`,
+    },
     ...(options.method ? [{ key: 'calibration_method', value: options.method }] : []),
     ...(options.images !== undefined ? [{ key: 'calibration_images', value: String(options.images) }] : []),
     ...(options.keepFloat !== undefined ? [{ key: 'float_activations', value: String(options.keepFloat) }] : []),
@@ -266,7 +311,8 @@ function quantizeConvWeights(
     // (q x scale is exact in float32, so the result is bit-identical to DequantizeLinear), as a constant
     // onnxruntime can lay out for its fast float kernels (NCHWc) instead of a DequantizeLinear on every run.
     const dequantized = new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) dequantized[i] = Math.fround(quantized[i]! * scales[Math.floor(i / perChannel)]!);
+    for (let i = 0; i < values.length; i++)
+      dequantized[i] = Math.fround(quantized[i]! * scales[Math.floor(i / perChannel)]!);
     const name = edit.unique(`${base}_int8_rounded`);
     edit.newInitializers.push(tensorProto(name, dims, DataType.FLOAT, dequantized));
     replaceInput(edit, node, 1, name);
@@ -303,13 +349,24 @@ function dequantizePerChannel(
   const channels = scales.length;
   const type = values instanceof Int8Array ? DataType.INT8 : DataType.INT32;
   const zeros = values instanceof Int8Array ? new Int8Array(channels) : new Int32Array(channels);
-  const q = unique(`${name}_quantized`), s = unique(`${name}_scale`), z = unique(`${name}_zero_point`), dq = unique(`${name}_dequantized`);
-  edit.newInitializers.push(tensorProto(q, dims, type, values), tensorProto(s, [channels], DataType.FLOAT, scales),
-    tensorProto(z, [channels], type, zeros));
-  edit.nodes.push(onnx.NodeProto.create({
-    opType: 'DequantizeLinear', name: unique(`${name}_DequantizeLinear`), input: [q, s, z], output: [dq],
-    attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }],
-  }));
+  const q = unique(`${name}_quantized`),
+    s = unique(`${name}_scale`),
+    z = unique(`${name}_zero_point`),
+    dq = unique(`${name}_dequantized`);
+  edit.newInitializers.push(
+    tensorProto(q, dims, type, values),
+    tensorProto(s, [channels], DataType.FLOAT, scales),
+    tensorProto(z, [channels], type, zeros),
+  );
+  edit.nodes.push(
+    onnx.NodeProto.create({
+      opType: 'DequantizeLinear',
+      name: unique(`${name}_DequantizeLinear`),
+      input: [q, s, z],
+      output: [dq],
+      attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }],
+    }),
+  );
   replaceInput(edit, node, slot, dq);
 }
 
@@ -319,4 +376,3 @@ function replaceInput(edit: GraphEdit, node: onnx.NodeProto, slot: number, repla
   if ((edit.uses.get(original) ?? 0) <= 1) edit.dropped.add(original);
   node.input![slot] = replacement;
 }
-

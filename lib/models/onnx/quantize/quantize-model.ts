@@ -5,7 +5,12 @@ import { checkFileTarget, writeFileAtomic } from '../../atomic-write';
 import { readModelInput } from '../../input-file';
 import { decodeModel, encodeModel } from '../graph-builder';
 import {
-  CALIBRATION_METHODS, type CalibrationMethod, chooseCalibrationImages, collectRanges, listCalibrationImages, rangesFor,
+  CALIBRATION_METHODS,
+  type CalibrationMethod,
+  chooseCalibrationImages,
+  collectRanges,
+  listCalibrationImages,
+  rangesFor,
 } from './calibrate';
 import type { AbsHistogram } from './histogram';
 import { type ActivationType, type BiasMode, insertQdq, planQuantization } from './qdq';
@@ -56,8 +61,12 @@ function checkOptions(options: QuantizeOptions): void {
   if (options.activations !== undefined && options.activations !== 'uint8' && options.activations !== 'int8') {
     invalid(`activations must be 'uint8' or 'int8', got ${JSON.stringify(options.activations)}`);
   }
-  if (options.bias !== undefined && options.bias !== 'int32' && options.bias !== 'float') invalid(`bias must be 'int32' or 'float'`);
-  if (options.inputSize !== undefined && (!Number.isInteger(options.inputSize) || options.inputSize < 32 || options.inputSize > 4096)) {
+  if (options.bias !== undefined && options.bias !== 'int32' && options.bias !== 'float')
+    invalid(`bias must be 'int32' or 'float'`);
+  if (
+    options.inputSize !== undefined &&
+    (!Number.isInteger(options.inputSize) || options.inputSize < 32 || options.inputSize > 4096)
+  ) {
     invalid('inputSize must be an integer in [32, 4096]');
   }
 }
@@ -82,8 +91,12 @@ export async function calibrateModel(modelBytes: Uint8Array, options: QuantizeOp
   const keepFloat = options.keepFloat ?? DEFAULT_KEEP_FLOAT;
   const full = planQuantization(model);
   const plan = { ...full, tensors: full.tensors.slice(keepFloat) };
-  if (plan.tensors.length === 0) invalid(`keepFloat ${keepFloat} leaves nothing to quantize (the model has ${full.tensors.length} activations)`);
-  const images = chooseCalibrationImages(listCalibrationImages(options.calibrate), options.images ?? DEFAULT_CALIBRATION_IMAGES);
+  if (plan.tensors.length === 0)
+    invalid(`keepFloat ${keepFloat} leaves nothing to quantize (the model has ${full.tensors.length} activations)`);
+  const images = chooseCalibrationImages(
+    listCalibrationImages(options.calibrate),
+    options.images ?? DEFAULT_CALIBRATION_IMAGES,
+  );
   const histograms = await collectRanges(model, plan.tensors, images, {
     inputSize: options.inputSize ?? 640,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -91,20 +104,39 @@ export async function calibrateModel(modelBytes: Uint8Array, options: QuantizeOp
   return { model, plan, histograms, images: images.length, keepFloat };
 }
 
-export function toQdq(calibration: Calibration, method: CalibrationMethod, bias: BiasMode = 'int32', activations: ActivationType = 'int8'): Uint8Array {
+export function toQdq(
+  calibration: Calibration,
+  method: CalibrationMethod,
+  bias: BiasMode = 'int32',
+  activations: ActivationType = 'int8',
+): Uint8Array {
   const minMax = new Map([...calibration.histograms].map(([name, h]) => [name, { min: h.min, max: h.max }]));
-  return encodeModel(insertQdq(calibration.model, calibration.plan, {
-    ranges: rangesFor(calibration.histograms, method), bias, method, images: calibration.images, keepFloat: calibration.keepFloat,
-    activations, minMax,
-  }));
+  return encodeModel(
+    insertQdq(calibration.model, calibration.plan, {
+      ranges: rangesFor(calibration.histograms, method),
+      bias,
+      method,
+      images: calibration.images,
+      keepFloat: calibration.keepFloat,
+      activations,
+      minMax,
+    }),
+  );
 }
 
 /** Quantizes `inputFile` and writes the QDQ model to `outputFile` (atomically). Returns what was done. */
-export async function quantizeModelFile(inputFile: string, outputFile: string, options: QuantizeOptions):
-  Promise<{ method: CalibrationMethod; images: number; quantizedTensors: number }> {
+export async function quantizeModelFile(
+  inputFile: string,
+  outputFile: string,
+  options: QuantizeOptions,
+): Promise<{ method: CalibrationMethod; images: number; quantizedTensors: number }> {
   checkOptions(options);
   await checkFileTarget(outputFile);
-  const bytes = await readModelInput(inputFile, { maxBytes: MAX_MODEL_BYTES, tooLargeCode: 'MODEL_INVALID', what: 'ONNX model' });
+  const bytes = await readModelInput(inputFile, {
+    maxBytes: MAX_MODEL_BYTES,
+    tooLargeCode: 'MODEL_INVALID',
+    what: 'ONNX model',
+  });
   const calibration = await calibrateModel(bytes, options);
   const method = options.method ?? 'percentile';
   await writeFileAtomic(outputFile, toQdq(calibration, method, options.bias, options.activations ?? 'uint8'));
