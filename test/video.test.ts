@@ -34,6 +34,31 @@ t.teardown(() => detector.close());
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'video-test-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Runs ffmpeg quietly on `args`, writing (over) `output`. */
+function ffmpeg(args: string[], output: string): void {
+  execFileSync(ffmpegPath(), ['-v', 'error', '-y', ...args, output]);
+}
+
+/**
+ * Re-encodes the first `frames` frames of the VP9 clip (from `seek` seconds), filtered by `filter`, with x264 at its
+ * fastest: `vfr` keeps the filter's timestamps, `format` names the container where the file name does not.
+ */
+function x264Clip(
+  output: string,
+  o: { seek?: string; frames: number; filter: string; options?: string[]; vfr?: boolean; format?: string },
+): void {
+  ffmpeg(
+    [
+      ...(o.seek === undefined ? [] : ['-ss', o.seek]),
+      ...['-i', CLIP_VP9, '-frames:v', String(o.frames), '-vf', o.filter, ...(o.options ?? [])],
+      ...(o.vfr ? ['-vsync', 'vfr'] : []),
+      ...['-c:v', 'libx264', '-preset', 'ultrafast'],
+      ...(o.format === undefined ? [] : ['-f', o.format]),
+    ],
+    output,
+  );
+}
+
 function openFds(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
@@ -231,49 +256,18 @@ t.test('track: ids stay with their faces through the first photo of the clip', D
 t.test('variable frame rate: timestamps come from the stream, not index / fps', DEADLINE, async (t) => {
   // 10 small frames: 5 at 10 frames/s, then 5 at 30 frames/s.
   const vfr = path.join(tmp, 'vfr.mp4');
-  execFileSync(ffmpegPath(), [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    CLIP_VP9,
-    '-frames:v',
-    '10',
-    '-vf',
-    "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1\\,0.5+(N-5)/30)/TB'",
-    '-vsync',
-    'vfr',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    vfr,
-  ]);
+  x264Clip(vfr, { frames: 10, filter: "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1\\,0.5+(N-5)/30)/TB'", vfr: true });
   const times: number[] = [];
   for await (const r of detector.detectVideo(vfr)) times.push(Math.round(r.timeMs));
   t.same(times, [0, 100, 200, 300, 400, 500, 533, 567, 600, 633]);
   // Millisecond timestamps off any frame-rate grid (Matroska), which a clock of 1 / frame rate would round.
   const offGrid = path.join(tmp, 'vfr.mkv');
-  execFileSync(ffmpegPath(), [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    CLIP_VP9,
-    '-frames:v',
-    '10',
-    '-vf',
-    "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1234\\,0.7+(N-5)/29)/TB'",
-    '-enc_time_base',
-    '1:1000',
-    '-vsync',
-    'vfr',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    offGrid,
-  ]);
+  x264Clip(offGrid, {
+    frames: 10,
+    filter: "scale=320:180,setpts='if(lt(N\\,5)\\,N*0.1234\\,0.7+(N-5)/29)/TB'",
+    options: ['-enc_time_base', '1:1000'],
+    vfr: true,
+  });
   const exact: number[] = [];
   for await (const r of detector.detectVideo(offGrid, { every: 3 })) exact.push(r.timeMs);
   t.same(exact, [0, 370, 734, 837], 'every third frame, at its own time to the millisecond');
@@ -283,26 +277,7 @@ t.test('a resolution change part way: every frame, at the size the video started
   // Two MPEG-TS pieces, 320x180 then 256x256, one after the other: ffmpeg stretches the second to the first's size.
   const piece = (name: string, seek: string, size: string) => {
     const file = path.join(tmp, name);
-    execFileSync(ffmpegPath(), [
-      '-v',
-      'error',
-      '-y',
-      '-ss',
-      seek,
-      '-i',
-      CLIP_VP9,
-      '-frames:v',
-      '5',
-      '-vf',
-      `scale=${size}`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-f',
-      'mpegts',
-      file,
-    ]);
+    x264Clip(file, { seek, frames: 5, filter: `scale=${size}`, format: 'mpegts' });
     return fs.readFileSync(file);
   };
   const joined = path.join(tmp, 'resolution-change.ts');
@@ -334,18 +309,7 @@ async function drain(
 t.test('truncated at 50%: every decodable frame, then VIDEO_DECODE_FAILED naming the frame', DEADLINE, async (t) => {
   // The index at the front (faststart), so the first half of the frames can be decoded.
   const faststart = path.join(tmp, 'faststart.mp4');
-  execFileSync(ffmpegPath(), [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    CLIP_1080,
-    '-c',
-    'copy',
-    '-movflags',
-    '+faststart',
-    faststart,
-  ]);
+  ffmpeg(['-i', CLIP_1080, '-c', 'copy', '-movflags', '+faststart'], faststart);
   const cut = (file: string, name: string) => {
     const bytes = fs.readFileSync(file);
     const out = path.join(tmp, name);
