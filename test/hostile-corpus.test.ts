@@ -34,6 +34,16 @@ async function apiOutcome(call: Promise<unknown[]>): Promise<Outcome> {
   }
 }
 
+/** `retinaface detect --json` on the CPU backend with the dynamic model, then `args`, as a child process. */
+function cliDetectJson(args: string[], limits: { timeout: number; maxBuffer?: number }) {
+  const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
+  return spawnSync(process.execPath, [cli, 'detect', '--json', '--backend', 'cpu', '--model', MODEL_DYNAMIC, ...args], {
+    encoding: 'utf8',
+    ...limits,
+    killSignal: 'SIGKILL',
+  });
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'retinaface-hostile-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -88,23 +98,10 @@ t.test('the hostile corpus, through every surface', async (t) => {
   });
 
   await t.test('CLI: detect --json over every file in one run, a report per file', async (t) => {
-    const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
-    const run = spawnSync(
-      process.execPath,
-      [
-        cli,
-        'detect',
-        '--json',
-        '--backend',
-        'cpu',
-        '--model',
-        MODEL_DYNAMIC,
-        '--max-pixels',
-        String(CORPUS_LIMITS.maxPixels),
-        ...entries.map((e) => e.file),
-      ],
-      { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 240_000, killSignal: 'SIGKILL' },
-    );
+    const run = cliDetectJson(['--max-pixels', String(CORPUS_LIMITS.maxPixels), ...entries.map((e) => e.file)], {
+      maxBuffer: 64 << 20,
+      timeout: 240_000,
+    });
     t.equal(run.status, 1, `exit 1: some files failed (stderr: ${run.stderr.slice(0, 500)})`);
     const report = JSON.parse(run.stdout) as {
       images: Record<string, { length: number } | { error: { code: string } }>;
@@ -127,23 +124,7 @@ t.test('the hostile corpus, through every surface', async (t) => {
 
   await t.test('CLI: detect --fail-on warning refuses the files that only warn', async (t) => {
     const warned = entries.filter((e) => e.failOnWarning);
-    const cli = path.resolve(__dirname, '../dist/lib/cli/main.js');
-    const run = spawnSync(
-      process.execPath,
-      [
-        cli,
-        'detect',
-        '--json',
-        '--backend',
-        'cpu',
-        '--model',
-        MODEL_DYNAMIC,
-        '--fail-on',
-        'warning',
-        ...warned.map((e) => e.file),
-      ],
-      { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' },
-    );
+    const run = cliDetectJson(['--fail-on', 'warning', ...warned.map((e) => e.file)], { timeout: 120_000 });
     const report = JSON.parse(run.stdout) as { images: Record<string, unknown> };
     for (const entry of warned) {
       const item = report.images[entry.file] as { error?: { code: string } } | unknown[] | undefined;
