@@ -71,46 +71,8 @@ t.test('legacy and zip checkpoints written here read back identically, any archi
 t.test('strided views and other storage types are read through their strides', async (t) => {
   // A transposed view [3, 2] of the 2x3 storage (stride [1, 3]) and a half-precision storage.
   const w = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
-  w.string('t')
-    .global('torch._utils', '_rebuild_tensor_v2')
-    .mark()
-    .mark()
-    .string('storage')
-    .global('torch', 'FloatStorage')
-    .string('0')
-    .string('cpu')
-    .int(6)
-    .tuple()
-    .persistentId()
-    .int(0)
-    .intTuple([3, 2])
-    .intTuple([1, 3])
-    .bool(false)
-    .global('collections', 'OrderedDict')
-    .emptyTuple()
-    .reduce()
-    .tuple()
-    .reduce();
-  w.string('h')
-    .global('torch._utils', '_rebuild_tensor_v2')
-    .mark()
-    .mark()
-    .string('storage')
-    .global('torch', 'HalfStorage')
-    .string('1')
-    .string('cpu')
-    .int(2)
-    .tuple()
-    .persistentId()
-    .int(0)
-    .intTuple([2])
-    .intTuple([1])
-    .bool(false)
-    .global('collections', 'OrderedDict')
-    .emptyTuple()
-    .reduce()
-    .tuple()
-    .reduce();
+  w.string('t').rebuildTensor({ storage: 'FloatStorage', key: '0', numel: 6, shape: [3, 2], stride: [1, 3] });
+  w.string('h').rebuildTensor({ storage: 'HalfStorage', key: '1', numel: 2, shape: [2], stride: [1] });
   w.setItems().stop();
   const half = Buffer.from(Uint16Array.of(0x3c00, 0xc000).buffer); // 1.0, -2.0
   const bytes = await zipCheckpoint([], {

@@ -104,6 +104,26 @@ export class PickleWriter {
     return this.tuple();
   }
 
+  /**
+   * _rebuild_tensor_v2(persistent ('storage', torch.<storage>, key, 'cpu', numel[, None]), 0, shape, stride, False,
+   * OrderedDict()): a tensor as torch.save writes it; `legacy` adds the None (view_metadata) of the legacy format.
+   */
+  rebuildTensor(tensor: {
+    storage: string;
+    key: string;
+    numel: number;
+    shape: readonly number[];
+    stride: readonly number[];
+    legacy?: boolean;
+  }): this {
+    this.global('torch._utils', '_rebuild_tensor_v2').mark();
+    this.mark().string('storage').global('torch', tensor.storage).string(tensor.key).string('cpu').int(tensor.numel);
+    if (tensor.legacy) this.none();
+    this.tuple().persistentId();
+    this.int(0).intTuple(tensor.shape).intTuple(tensor.stride).bool(false);
+    return this.global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+  }
+
   toBuffer(): Buffer {
     return Buffer.from(this.bytes);
   }
@@ -133,17 +153,14 @@ function contiguousStride(shape: readonly number[]): number[] {
 export function stateDictPickle(tensors: readonly TensorSpec[], format: 'legacy' | 'zip'): Buffer {
   const w = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
   tensors.forEach((tensor, key) => {
-    w.string(tensor.name).global('torch._utils', '_rebuild_tensor_v2').mark();
-    w.mark()
-      .string('storage')
-      .global('torch', 'FloatStorage')
-      .string(String(key))
-      .string('cpu')
-      .int(tensor.values.length);
-    if (format === 'legacy') w.none();
-    w.tuple().persistentId();
-    w.int(0).intTuple(tensor.shape).intTuple(contiguousStride(tensor.shape)).bool(false);
-    w.global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+    w.string(tensor.name).rebuildTensor({
+      storage: 'FloatStorage',
+      key: String(key),
+      numel: tensor.values.length,
+      shape: tensor.shape,
+      stride: contiguousStride(tensor.shape),
+      legacy: format === 'legacy',
+    });
   });
   return w.setItems().stop().toBuffer();
 }
