@@ -233,27 +233,21 @@ t.test('protocol pieces', async (t) => {
       },
     ],
   };
-  const withIgnored = evaluateDetections({
-    gt,
-    detections: {
-      'e/x.jpg': [
-        [0, 0, 10, 10, 0.9],
-        [200, 0, 10, 10, 0.8],
-        [100, 0, 10, 10, 0.1],
-      ],
-    },
-  });
+  // A hit on the first face, the second detection at x, a late hit on the second face.
+  const withSecondAt = (x: number) =>
+    evaluateDetections({
+      gt,
+      detections: {
+        'e/x.jpg': [
+          [0, 0, 10, 10, 0.9],
+          [x, 0, 10, 10, 0.8],
+          [100, 0, 10, 10, 0.1],
+        ],
+      },
+    });
+  const withIgnored = withSecondAt(200);
   t.equal(withIgnored.ap.easy, 1, 'ignored-box hit costs nothing');
-  const withFalse = evaluateDetections({
-    gt,
-    detections: {
-      'e/x.jpg': [
-        [0, 0, 10, 10, 0.9],
-        [300, 0, 10, 10, 0.8],
-        [100, 0, 10, 10, 0.1],
-      ],
-    },
-  });
+  const withFalse = withSecondAt(300);
   t.ok(withFalse.ap.easy < 1, 'a detection on background is a false positive');
   const noFaces = evaluateDetections({ gt, detections: { 'e/x.jpg': [] } });
   t.equal(noFaces.ap.hard, 0, 'no detections: AP 0');
