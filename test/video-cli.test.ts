@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ffmpegPath } from '../lib/video/decoder-binary';
 import { decodeVideoFrames } from '../lib/video/frame-decoder';
 import { MODEL_DYNAMIC, SHARED } from './helpers/shared';
@@ -54,8 +54,7 @@ t.test('video on a pipe: one JSON line per frame, track ids, a summary on stderr
 });
 
 t.test('video --jsonl writes the lines to a file; errors exit 2 with the code', { timeout: 300_000 }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-cli-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'video-cli-');
   const out = path.join(dir, 'faces.jsonl');
   const result = await run(['video', CLIP_VP9, '--model', MODEL_DYNAMIC, '--max-frames', '2', '--jsonl', out]);
   t.equal(result.status, 0, result.stderr);
@@ -68,6 +67,13 @@ t.test('video --jsonl writes the lines to a file; errors exit 2 with the code', 
   t.match(bad.stderr, /VIDEO_INVALID/);
 });
 
+/** A fresh folder under the system's temporary one, removed when `t` ends. */
+function tempDir(t: Test, prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Every frame of a video, full size (copies: the decoder reuses its buffers). */
 async function framesOf(file: string): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [];
@@ -79,8 +85,7 @@ t.test(
   'video --annotate writes a playable copy: every frame, same size, faces drawn (the last ones between detections)',
   { timeout: 300_000 },
   async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-annotate-'));
-    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'video-annotate-');
     const out = path.join(dir, 'annotated.mp4');
     // 30 detections, every 3rd frame: the whole 90-frame clip, two frames of three drawn with the faces before them.
     const result = await run([
@@ -143,8 +148,7 @@ t.test(
   'video --annotate: an encoder failure is VIDEO_ENCODE_FAILED and leaves no partial file',
   { timeout: 300_000 },
   async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'video-annotate-'));
-    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, 'video-annotate-');
     const out = path.join(dir, 'annotated.unknown-container');
     const result = await run(['video', CLIP_VP9, '--model', MODEL_DYNAMIC, '--max-frames', '2', '--annotate', out]);
     t.equal(result.status, 2);
