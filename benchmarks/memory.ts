@@ -106,6 +106,23 @@ async function child(source: Source, concurrency: number, count: number, cache: 
   console.log(JSON.stringify({ seconds }));
 }
 
+/** The row of a run: what ran, its RSS in MB, and detects per second over `seconds`. */
+function runOf(
+  ran: Pick<Run, 'what' | 'source' | 'concurrency' | 'sharpCache' | 'count'>,
+  rss: { steady: number; peak: number },
+  seconds: number,
+  loadAverage: Run['loadAverage'],
+): Run {
+  return {
+    ...ran,
+    steadyRssMB: mb(rss.steady),
+    peakRssMB: mb(rss.peak),
+    seconds,
+    perSecond: ran.count / seconds,
+    loadAverage,
+  };
+}
+
 async function libraryRun(source: Source, concurrency: number, count: number, sharpCache: boolean): Promise<Run> {
   const loadAverage = os.loadavg() as Run['loadAverage'];
   const proc = spawn(
@@ -133,18 +150,7 @@ async function libraryRun(source: Source, concurrency: number, count: number, sh
   const { steady, peak } = sampler.stop();
   if (code !== 0) throw new Error(`library run ${source} x${concurrency} exited ${code}`);
   const { seconds } = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number };
-  return {
-    what: 'library',
-    source,
-    concurrency,
-    sharpCache,
-    count,
-    steadyRssMB: mb(steady),
-    peakRssMB: mb(peak),
-    seconds,
-    perSecond: count / seconds,
-    loadAverage,
-  };
+  return runOf({ what: 'library', source, concurrency, sharpCache, count }, { steady, peak }, seconds, loadAverage);
 }
 
 async function serveRun(
@@ -175,18 +181,8 @@ async function serveRun(
   const { steady, peak } = sampler.stop();
   await server.stop();
   if (failures) throw new Error(`serve run: ${failures} requests failed`);
-  return {
-    what: arenaMax ? 'serve, MALLOC_ARENA_MAX=2' : 'serve',
-    source: 'buffers',
-    concurrency,
-    sharpCache,
-    count,
-    steadyRssMB: mb(steady),
-    peakRssMB: mb(peak),
-    seconds,
-    perSecond: count / seconds,
-    loadAverage,
-  };
+  const what = arenaMax ? 'serve, MALLOC_ARENA_MAX=2' : 'serve';
+  return runOf({ what, source: 'buffers', concurrency, sharpCache, count }, { steady, peak }, seconds, loadAverage);
 }
 
 function table(runs: Run[]): string {
