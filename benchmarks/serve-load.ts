@@ -10,28 +10,14 @@ import autocannon from 'autocannon';
 import { Command } from 'commander';
 import { Detector } from '../lib';
 import { describeMachine } from './common/machine';
+import { BENCH_MODEL, pickImageNames, WIDER_IMAGES } from './harness/images';
 import { median } from './harness/stats';
 import { startServer } from './common/server-process';
 
-const SHARED = path.resolve(__dirname, '../../shared');
-const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
-const WIDER = path.join(SHARED, 'data/widerface-val/images');
+const MODEL = BENCH_MODEL;
 
 function pickImages(count: number): Buffer[] {
-  const files = fs
-    .readdirSync(WIDER)
-    .sort()
-    .flatMap((e) =>
-      fs
-        .readdirSync(path.join(WIDER, e))
-        .sort()
-        .map((n) => path.join(WIDER, e, n)),
-    );
-  const step = Math.max(1, Math.floor(files.length / count));
-  return files
-    .filter((_, i) => i % step === 0)
-    .slice(0, count)
-    .map((f) => fs.readFileSync(f));
+  return pickImageNames(count).map((name) => fs.readFileSync(path.join(WIDER_IMAGES, name)));
 }
 
 /** Images per second of detect() calls kept `concurrency` deep for `seconds`, rotating through the images. */

@@ -14,8 +14,8 @@ export interface BenchImage {
   pixels: RawPixels;
 }
 
-/** Every k-th image of the sorted subset, decoded once up front. */
-export async function loadImages(count: number): Promise<BenchImage[]> {
+/** The names ('<event>/<file>.jpg') of `count` images spread evenly over the sorted subset: every k-th one. */
+export function pickImageNames(count: number): string[] {
   const names = fs
     .readdirSync(WIDER_IMAGES)
     .sort()
@@ -26,7 +26,12 @@ export async function loadImages(count: number): Promise<BenchImage[]> {
         .map((n) => `${e}/${n}`),
     );
   const step = Math.max(1, Math.floor(names.length / count));
-  const chosen = names.filter((_, i) => i % step === 0).slice(0, count);
+  return names.filter((_, i) => i % step === 0).slice(0, count);
+}
+
+/** Every k-th image of the sorted subset, decoded once up front. */
+export async function loadImages(count: number): Promise<BenchImage[]> {
+  const chosen = pickImageNames(count);
   return Promise.all(
     chosen.map(async (name) => {
       const encoded = fs.readFileSync(path.join(WIDER_IMAGES, name));
