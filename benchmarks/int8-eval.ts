@@ -12,10 +12,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { evaluateWider } from '../lib/eval/evaluate';
 import { loadGroundTruth } from '../lib/eval/ground-truth';
 import { CALIBRATION_METHODS } from '../lib/models/onnx/quantize/calibrate';
 import { calibrateModel, toQdq } from '../lib/models/onnx/quantize/quantize-model';
+import { evaluateWiderVal } from './harness/accuracy';
 
 const ROOT = path.resolve(__dirname, '..');
 const SHARED = path.resolve(ROOT, '../shared');
@@ -80,13 +80,10 @@ async function main(): Promise<void> {
       const decode = run.endsWith('-fast') ? 'fast' : 'exact';
       const load = os.loadavg()[0]!;
       console.error(`--- ${run} at ${size} (load ${load.toFixed(1)})`);
-      const result = await evaluateWider({
-        images: IMAGES,
+      const result = await evaluateWiderVal({
         gt,
         model,
         inputSize: size,
-        scoreThreshold: 0.02,
-        nmsThreshold: 0.4,
         detector: { backend: 'cpu', ...(decode === 'fast' ? { decode } : {}) } as never,
       });
       const ap = Object.fromEntries(Object.entries(result.ap).map(([k, v]) => [k, Number((v * 100).toFixed(3))]));

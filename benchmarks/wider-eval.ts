@@ -10,9 +10,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { evaluateWider, type WiderEvaluation } from '../lib/eval/evaluate';
+import type { WiderEvaluation } from '../lib/eval/evaluate';
 import { loadGroundTruth, SETTINGS } from '../lib/eval/ground-truth';
 import type { BackendName } from '../lib/options';
+import { evaluateWiderVal } from './harness/accuracy';
 
 const ROOT = path.resolve(__dirname, '..');
 const SHARED = path.resolve(ROOT, '../shared');
@@ -87,13 +88,10 @@ async function main(): Promise<void> {
     console.error(`--- input ${size}`);
     let last = 0;
     const started = performance.now();
-    const result: WiderEvaluation = await evaluateWider({
-      images: IMAGES,
+    const result: WiderEvaluation = await evaluateWiderVal({
       gt,
       model,
       inputSize: size,
-      scoreThreshold: 0.02,
-      nmsThreshold: 0.4,
       detector: { backend },
       onProgress: ({ done, total }) => {
         if (done - last >= 100 || done === total) {

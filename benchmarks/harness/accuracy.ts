@@ -1,10 +1,15 @@
 /** How far a variant's faces are from the FP32 reference on the same images, and its AP on a WIDER slice. */
 import path from 'node:path';
 import type { Detector, Face } from '../../lib';
-import { evaluateDetections } from '../../lib/eval/evaluate';
+import {
+  evaluateDetections,
+  evaluateWider,
+  type EvaluateWiderOptions,
+  type WiderEvaluation,
+} from '../../lib/eval/evaluate';
 import { loadGroundTruth } from '../../lib/eval/ground-truth';
 import type { BenchImage } from './images';
-import { SHARED } from './images';
+import { SHARED, WIDER_IMAGES } from './images';
 
 export interface AgreementReport {
   referenceFaces: number;
@@ -72,4 +77,11 @@ export function widerAp(images: readonly BenchImage[], faces: Face[][]): ApRepor
   const detections = new Map(images.map((image, i) => [image.name, faces[i]!]));
   const { ap } = evaluateDetections({ gt, detections });
   return { images: images.length, easy: ap.easy, medium: ap.medium, hard: ap.hard };
+}
+
+/** evaluateWider over the WIDER val images under ../shared, at the reference evaluation's thresholds (0.02, NMS 0.4). */
+export function evaluateWiderVal(
+  options: Omit<EvaluateWiderOptions, 'images' | 'scoreThreshold' | 'nmsThreshold'>,
+): Promise<WiderEvaluation> {
+  return evaluateWider({ images: WIDER_IMAGES, scoreThreshold: 0.02, nmsThreshold: 0.4, ...options });
 }
