@@ -124,40 +124,40 @@ class Unpickler {
         if (protocol < 2 || protocol > 5) throw this.invalid(at, `pickle protocol ${protocol}`);
         return;
       }
-      case 0x95:
+      case 0x95: // FRAME: a length hint only
         this.take(8);
-        return; // FRAME: a length hint only
-      case 0x28:
+        return;
+      case 0x28: // MARK
         this.marks.push(this.stack.length);
         this.stack.push(MARK);
-        return; // MARK
-      case 0x7d:
+        return;
+      case 0x7d: // EMPTY_DICT
         this.stack.push(new PickleDict());
-        return; // EMPTY_DICT
-      case 0x5d:
+        return;
+      case 0x5d: // EMPTY_LIST
         this.stack.push([]);
-        return; // EMPTY_LIST
-      case 0x29:
+        return;
+      case 0x29: // EMPTY_TUPLE
         this.stack.push(new PickleTuple());
-        return; // EMPTY_TUPLE
-      case 0x74:
+        return;
+      case 0x74: // TUPLE
         this.stack.push(PickleTuple.from(this.popMark(at)));
-        return; // TUPLE
-      case 0x85:
+        return;
+      case 0x85: // TUPLE1
         this.stack.push(PickleTuple.from(this.popN(1, at)));
-        return; // TUPLE1
-      case 0x86:
+        return;
+      case 0x86: // TUPLE2
         this.stack.push(PickleTuple.from(this.popN(2, at)));
-        return; // TUPLE2
-      case 0x87:
+        return;
+      case 0x87: // TUPLE3
         this.stack.push(PickleTuple.from(this.popN(3, at)));
-        return; // TUPLE3
-      case 0x6c:
+        return;
+      case 0x6c: // LIST
         this.stack.push(this.popMark(at));
-        return; // LIST
-      case 0x64:
+        return;
+      case 0x64: // DICT
         this.stack.push(this.dictFrom(this.popMark(at), new PickleDict(), at));
-        return; // DICT
+        return;
       case 0x61: {
         // APPEND (list is below the item)
         const [item] = this.popN(1, at);
@@ -183,81 +183,81 @@ class Unpickler {
         this.dictFrom(items, this.dict(at), at);
         return;
       }
-      case 0x4a:
+      case 0x4a: // BININT
         this.stack.push(this.view.getInt32(this.take(4), true));
-        return; // BININT
-      case 0x4b:
+        return;
+      case 0x4b: // BININT1
         this.stack.push(this.u8());
-        return; // BININT1
-      case 0x4d:
+        return;
+      case 0x4d: // BININT2
         this.stack.push(this.view.getUint16(this.take(2), true));
-        return; // BININT2
-      case 0x8a:
+        return;
+      case 0x8a: // LONG1
         this.stack.push(this.long(this.u8()));
-        return; // LONG1
-      case 0x8b:
+        return;
+      case 0x8b: // LONG4
         this.stack.push(this.long(this.view.getUint32(this.take(4), true)));
-        return; // LONG4
-      case 0x58:
+        return;
+      case 0x58: // BINUNICODE
         this.stack.push(this.text(this.view.getUint32(this.take(4), true), 'utf8'));
-        return; // BINUNICODE
-      case 0x8c:
+        return;
+      case 0x8c: // SHORT_BINUNICODE
         this.stack.push(this.text(this.u8(), 'utf8'));
-        return; // SHORT_BINUNICODE
-      case 0x8d:
+        return;
+      case 0x8d: // BINUNICODE8
         this.stack.push(this.text(this.u64(), 'utf8'));
-        return; // BINUNICODE8
-      case 0x55:
+        return;
+      case 0x55: // SHORT_BINSTRING (Python 2 str)
         this.stack.push(this.text(this.u8(), 'latin1'));
-        return; // SHORT_BINSTRING (Python 2 str)
-      case 0x54:
+        return;
+      case 0x54: // BINSTRING
         this.stack.push(this.text(this.view.getUint32(this.take(4), true), 'latin1'));
-        return; // BINSTRING
-      case 0x43:
+        return;
+      case 0x43: // SHORT_BINBYTES
         this.stack.push(this.bytes(this.u8()));
-        return; // SHORT_BINBYTES
-      case 0x42:
+        return;
+      case 0x42: // BINBYTES
         this.stack.push(this.bytes(this.view.getUint32(this.take(4), true)));
-        return; // BINBYTES
-      case 0x8e:
+        return;
+      case 0x8e: // BINBYTES8
         this.stack.push(this.bytes(this.u64()));
-        return; // BINBYTES8
-      case 0x47:
+        return;
+      case 0x47: // BINFLOAT (big-endian)
         this.stack.push(this.view.getFloat64(this.take(8), false));
-        return; // BINFLOAT (big-endian)
-      case 0x4e:
+        return;
+      case 0x4e: // NONE
         this.stack.push(null);
-        return; // NONE
-      case 0x88:
+        return;
+      case 0x88: // NEWTRUE
         this.stack.push(true);
-        return; // NEWTRUE
-      case 0x89:
+        return;
+      case 0x89: // NEWFALSE
         this.stack.push(false);
-        return; // NEWFALSE
-      case 0x71:
+        return;
+      case 0x71: // BINPUT
         this.memo.set(this.u8(), this.top(at));
-        return; // BINPUT
-      case 0x72:
+        return;
+      case 0x72: // LONG_BINPUT
         this.memo.set(this.view.getUint32(this.take(4), true), this.top(at));
-        return; // LONG_BINPUT
-      case 0x94:
+        return;
+      case 0x94: // MEMOIZE
         this.memo.set(this.memo.size, this.top(at));
-        return; // MEMOIZE
-      case 0x68:
+        return;
+      case 0x68: // BINGET
         this.stack.push(this.recall(this.u8(), at));
-        return; // BINGET
-      case 0x6a:
+        return;
+      case 0x6a: // LONG_BINGET
         this.stack.push(this.recall(this.view.getUint32(this.take(4), true), at));
-        return; // LONG_BINGET
-      case 0x30:
+        return;
+      case 0x30: // POP
         this.popN(1, at);
-        return; // POP
-      case 0x31:
+        return;
+      case 0x31: // POP_MARK
         this.popMark(at);
-        return; // POP_MARK
-      case 0x32:
+        return;
+      case 0x32: // DUP
         this.stack.push(this.top(at));
-        return; // DUP
+        return;
       case 0x63: {
         // GLOBAL: "module\nname\n"
         const module = this.line(at);
