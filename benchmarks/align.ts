@@ -18,7 +18,7 @@ import { alignDecoded } from '../lib/align';
 import type { RawPixels } from '../lib/binding';
 import { alignFace } from '../lib/index';
 import { describeMachine } from './common/machine';
-import { writeReport } from './common/report';
+import { RESULTS_DIR, writeReport } from './common/report';
 import { SHARED } from './harness/images';
 import { median } from './harness/stats';
 
@@ -131,7 +131,8 @@ async function main(): Promise<void> {
       'thread gets a smaller share of the CPU than short single calls do, so its wall-clock rate drops first.',
     '',
   ].join('\n');
-  writeReport('align', day, result, md);
+  writeReport(path.join(RESULTS_DIR, `align-${day}`), result, md);
+  process.stdout.write(md);
 }
 
 main().catch((error) => {

@@ -25,6 +25,7 @@ import {
 } from './harness/measure';
 import type { Spread } from './harness/stats';
 import { describeMachine } from './common/machine';
+import { writeReport } from './common/report';
 
 const INPUT_SIZE = 640;
 
@@ -361,8 +362,7 @@ async function main(): Promise<void> {
       points: batches.map((b) => ({ batch: b, imagesPerSecond: raw[b]!.raw.imagesPerSecond.median })),
     },
   ];
-  fs.writeFileSync(path.join(flags.out, `${stem}.json`), JSON.stringify(result, null, 2) + '\n');
-  fs.writeFileSync(path.join(flags.out, `${stem}.md`), markdown(result));
+  writeReport(path.join(flags.out, stem), result, markdown(result));
   fs.writeFileSync(
     path.join(flags.out, `${stem}.svg`),
     throughputChart(

@@ -11,11 +11,12 @@
  * benchmarks/results/letterbox-overlap-<date>.{json,md}.
  *   npx tsx benchmarks/letterbox-overlap.ts [--iterations 2400] [--block 10]
  */
+import path from 'node:path';
 import { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import { binding } from '../lib/binding';
 import { describeMachine } from './common/machine';
-import { writeReport } from './common/report';
+import { RESULTS_DIR, writeReport } from './common/report';
 import { BENCH_MODEL, loadImages } from './harness/images';
 import { createRawSession } from './harness/measure';
 import { trimmedMean } from './harness/stats';
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
     `| letterbox alone | ${ms.alone.toFixed(2)} | - | - |`,
     '',
   ].join('\n');
-  writeReport('letterbox-overlap', day, result, md);
+  writeReport(path.join(RESULTS_DIR, `letterbox-overlap-${day}`), result, md);
+  process.stdout.write(md);
 }
 
 main().catch((error) => {

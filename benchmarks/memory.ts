@@ -20,6 +20,7 @@ import { Detector } from '../lib';
 import { describeMachine } from './common/machine';
 import { startServer } from './common/server-process';
 import { median } from './harness/stats';
+import { RESULTS_DIR, writeReport } from './common/report';
 
 const SHARED = path.resolve(__dirname, '../../shared');
 const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
@@ -257,14 +258,11 @@ async function main(): Promise<void> {
   await inTurn(jobs);
 
   const date = new Date().toISOString().slice(0, 10);
-  const base = path.join(__dirname, 'results', `memory-${date}${opts.count === 2000 ? '' : `-${opts.count}`}`);
+  const base = path.join(RESULTS_DIR, `memory-${date}${opts.count === 2000 ? '' : `-${opts.count}`}`);
   const machine = describeMachine();
-  fs.writeFileSync(
-    `${base}.json`,
-    `${JSON.stringify({ machine, image: `${WIDTH}x${HEIGHT} JPEG q90`, runs, failed }, null, 2)}\n`,
-  );
-  fs.writeFileSync(
-    `${base}.md`,
+  writeReport(
+    base,
+    { machine, image: `${WIDTH}x${HEIGHT} JPEG q90`, runs, failed },
     [
       `# Memory: steady RSS, ${WIDTH}x${HEIGHT} JPEGs (${date})`,
       '',

@@ -13,6 +13,7 @@ import { describeMachine } from './common/machine';
 import { BENCH_MODEL, pickImageNames, WIDER_IMAGES } from './harness/images';
 import { median } from './harness/stats';
 import { startServer } from './common/server-process';
+import { RESULTS_DIR, writeReport } from './common/report';
 
 const MODEL = BENCH_MODEL;
 
@@ -141,9 +142,6 @@ async function main(): Promise<void> {
     roundRatios,
   };
   const day = result.machine.date.slice(0, 10);
-  const outDir = path.resolve(__dirname, 'results');
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, `serve-load-${day}.json`), JSON.stringify(result, null, 2) + '\n');
   const range = (values: number[]) => `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;
   const rows = concurrencies.map(
     (c) =>
@@ -169,7 +167,7 @@ async function main(): Promise<void> {
     'Reproduce: `npm run build && npm run bench:serve`',
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(outDir, `serve-load-${day}.md`), md);
+  writeReport(path.join(RESULTS_DIR, `serve-load-${day}`), result, md);
   console.log(md);
 }
 

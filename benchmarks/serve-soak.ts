@@ -16,6 +16,7 @@ import { describeMachine } from './common/machine';
 import { median } from './harness/stats';
 import { HostileClients } from './common/hostile-clients';
 import { startServer } from './common/server-process';
+import { RESULTS_DIR, writeReport } from './common/report';
 
 const SHARED = path.resolve(__dirname, '../../shared');
 const MODEL = path.join(SHARED, 'models/retinaface-mnet025/retinaface_mnet025_dynamic_op13.onnx');
@@ -265,10 +266,7 @@ async function main(): Promise<void> {
     pass: failedChecks.length === 0,
   };
   const day = result.machine.date.slice(0, 10);
-  const outDir = path.resolve(__dirname, 'results');
-  fs.mkdirSync(outDir, { recursive: true });
   const base = flags.requests === 20_000 ? `serve-soak-${day}` : `serve-soak-${day}-${flags.requests}`;
-  fs.writeFileSync(path.join(outDir, `${base}.json`), JSON.stringify(result, null, 2) + '\n');
   const md = [
     `# retinaface serve: soak test (${day})`,
     '',
@@ -307,7 +305,7 @@ async function main(): Promise<void> {
     `Reproduce: \`npm run build && npx tsx benchmarks/serve-soak.ts${flags.requests === 20_000 ? '' : ` --requests ${flags.requests}`}\``,
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(outDir, `${base}.md`), md);
+  writeReport(path.join(RESULTS_DIR, base), result, md);
   console.log(md);
   if (!result.pass) process.exitCode = 1;
 }

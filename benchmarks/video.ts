@@ -14,6 +14,7 @@ import { parseInputSize } from '../lib/cli/parse';
 import { decodeVideoFrames } from '../lib/video/frame-decoder';
 import { describeMachine } from './common/machine';
 import { BENCH_MODEL } from './harness/images';
+import { writeReport } from './common/report';
 
 const CLIP = path.resolve(__dirname, '../../shared/data/video/sample_1080p30.mp4');
 const CLIP_FRAMES = 378;
@@ -157,10 +158,8 @@ async function main(flags: Flags): Promise<void> {
       ratioLongRunToPreDecoded: long.framesPerSecond / still.framesPerSecond,
     };
     const day = new Date().toISOString().slice(0, 10);
-    fs.mkdirSync(flags.out, { recursive: true });
     const base = path.join(flags.out, `video-${day}`);
-    fs.writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-    fs.writeFileSync(`${base}.md`, markdown(result));
+    writeReport(base, result, markdown(result));
     process.stdout.write(markdown(result));
     console.error(`wrote ${base}.json and ${base}.md`);
   } finally {

@@ -14,6 +14,7 @@ import type { WiderEvaluation } from '../lib/eval/evaluate';
 import { loadGroundTruth, SETTINGS } from '../lib/eval/ground-truth';
 import type { BackendName } from '../lib/options';
 import { evaluateWiderVal } from './harness/accuracy';
+import { RESULTS_DIR, writeReport } from './common/report';
 
 const ROOT = path.resolve(__dirname, '..');
 const SHARED = path.resolve(ROOT, '../shared');
@@ -145,10 +146,7 @@ async function main(): Promise<void> {
     machine: host,
     runs,
   };
-  const outDir = path.join(ROOT, 'benchmarks/results');
-  fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, `wider-eval-${date}.json`), JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(path.join(outDir, `wider-eval-${date}.md`), markdown(report, runs));
+  writeReport(path.join(RESULTS_DIR, `wider-eval-${date}`), report, markdown(report, runs));
   console.error(`wrote benchmarks/results/wider-eval-${date}.{json,md}`);
 }
 
